@@ -1,0 +1,1 @@
+"""The ``lob`` command line (Typer). Heavy imports live inside the commands."""

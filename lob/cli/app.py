@@ -1,0 +1,31 @@
+"""The ``lob`` console script: one Typer app, one module per command group.
+
+Modules here import only Typer and the standard library at the top, so that
+``lob --help`` stays instant; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from lob.cli import replay
+
+app = typer.Typer(
+    name="lob",
+    help="lob: a US-equity exchange simulator and trading workstation.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """lob: a US-equity exchange simulator and trading workstation."""
+
+
+app.command("replay")(replay.replay)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,286 @@
+"""One symbol's order book: price levels of FIFO queues, best price in O(1).
+
+Data layout
+    Each side maps ``price -> Level`` in a dict and keeps a sorted list of keys
+    with the best price at the end: bids store ``price`` ascending, asks store
+    ``-price`` ascending, so ``keys[-1]`` is always the best level of a side and
+    removing an exhausted best level is ``list.pop()``. A level is a doubly
+    linked FIFO of ``RestingOrder`` objects with running totals of quantity and
+    order count.
+
+Priority
+    Price, then time: a new order joins the back of its level's queue, fills
+    come from the front.
+
+Complexity (L = levels on a side, usually a few hundred at most)
+    best price O(1); add at an existing level O(1); add at a new level
+    O(log L) search plus an O(L) memmove; cancel O(1), plus O(L) memmove when it
+    empties a level; fill from the front O(1) per order touched.
+
+This module holds structure only; the matching rules live in ``matching.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left
+from typing import NamedTuple
+
+from lob.engine.prices import format_price
+from lob.engine.types import SelfMatchMode, Side, TimeInForce
+
+__all__ = ["IntegrityError", "Level", "LevelView", "OrderBook", "OrderView", "RestingOrder"]
+
+
+class IntegrityError(AssertionError):
+    """The book's structure contradicts itself (raised by ``check_integrity``)."""
+
+
+class RestingOrder:
+    """A live order in the book. Slotted and small: there may be millions."""
+
+    __slots__ = ("account", "id", "level", "next", "oid", "post_only", "prev", "qty", "smp", "tif")
+
+    def __init__(
+        self,
+        oid: int,
+        account: str,
+        id: str,
+        qty: int,
+        tif: TimeInForce,
+        smp: SelfMatchMode,
+        post_only: bool,
+    ) -> None:
+        self.oid = oid
+        self.account = account
+        self.id = id
+        self.qty = qty
+        self.tif = tif
+        self.smp = smp
+        self.post_only = post_only
+        self.level: Level = None  # type: ignore[assignment]  # set when linked
+        self.prev: RestingOrder | None = None
+        self.next: RestingOrder | None = None
+
+
+class Level:
+    """All orders at one price on one side, oldest first."""
+
+    __slots__ = ("book", "count", "head", "price", "qty", "side", "tail")
+
+    def __init__(self, book: OrderBook, side: Side, price: int) -> None:
+        self.book = book
+        self.side = side
+        self.price = price
+        self.qty = 0
+        self.count = 0
+        self.head: RestingOrder | None = None
+        self.tail: RestingOrder | None = None
+
+
+class LevelView(NamedTuple):
+    """One L2 level as seen from outside: price, total quantity, order count."""
+
+    price: int
+    qty: int
+    orders: int
+
+
+class OrderView(NamedTuple):
+    """One resting order as seen from outside, in queue order in snapshots."""
+
+    oid: int
+    account: str
+    id: str
+    symbol: str
+    side: Side
+    price: int
+    qty: int
+    tif: TimeInForce
+
+
+class OrderBook:
+    """The bids and asks of one symbol."""
+
+    __slots__ = (
+        "ask_keys",
+        "asks",
+        "bid_keys",
+        "bids",
+        "collar",
+        "collar_high",
+        "collar_low",
+        "reference_price",
+        "symbol",
+    )
+
+    def __init__(
+        self, symbol: str, reference_price: int | None = None, collar: float | None = None
+    ) -> None:
+        self.symbol = symbol
+        self.reference_price = reference_price
+        self.collar = collar
+        self.collar_low: int | None = None  # lowest price a sell may take or rest at
+        self.collar_high: int | None = None  # highest price a buy may take or rest at
+        self.bids: dict[int, Level] = {}
+        self.asks: dict[int, Level] = {}
+        self.bid_keys: list[int] = []  # prices ascending: best bid last
+        self.ask_keys: list[int] = []  # -prices ascending: best ask last
+
+    # -- structure ---------------------------------------------------------
+
+    def append(self, side: Side, price: int, order: RestingOrder) -> Level:
+        """Put ``order`` at the back of the queue at ``price``; return its level."""
+        if side is Side.BUY:
+            levels, keys, key = self.bids, self.bid_keys, price
+        else:
+            levels, keys, key = self.asks, self.ask_keys, -price
+        level = levels.get(price)
+        if level is None:
+            level = levels[price] = Level(self, side, price)
+            if not keys or key > keys[-1]:
+                keys.append(key)
+            else:
+                keys.insert(bisect_left(keys, key), key)
+        tail = level.tail
+        order.level = level
+        order.prev = tail
+        order.next = None
+        if tail is None:
+            level.head = order
+        else:
+            tail.next = order
+        level.tail = order
+        level.qty += order.qty
+        level.count += 1
+        return level
+
+    def unlink(self, order: RestingOrder) -> Level:
+        """Take ``order`` out of its queue (its quantity leaves the level total)."""
+        level = order.level
+        prev, nxt = order.prev, order.next
+        if prev is None:
+            level.head = nxt
+        else:
+            prev.next = nxt
+        if nxt is None:
+            level.tail = prev
+        else:
+            nxt.prev = prev
+        level.qty -= order.qty
+        level.count -= 1
+        if level.count == 0:
+            self.drop_level(level)
+        return level
+
+    def drop_level(self, level: Level) -> None:
+        """Forget an empty level."""
+        if level.side is Side.BUY:
+            del self.bids[level.price]
+            keys, key = self.bid_keys, level.price
+        else:
+            del self.asks[level.price]
+            keys, key = self.ask_keys, -level.price
+        if keys[-1] == key:
+            keys.pop()
+        else:
+            del keys[bisect_left(keys, key)]
+
+    # -- reading -----------------------------------------------------------
+
+    @property
+    def best_bid(self) -> int | None:
+        return self.bid_keys[-1] if self.bid_keys else None
+
+    @property
+    def best_ask(self) -> int | None:
+        return -self.ask_keys[-1] if self.ask_keys else None
+
+    def levels(self, side: Side, depth: int | None = None) -> list[LevelView]:
+        """L2 levels of one side, best first, at most ``depth`` of them."""
+        if side is Side.BUY:
+            levels, keys, sign = self.bids, self.bid_keys, 1
+        else:
+            levels, keys, sign = self.asks, self.ask_keys, -1
+        n = len(keys) if depth is None else min(depth, len(keys))
+        out = []
+        for i in range(1, n + 1):
+            level = levels[sign * keys[-i]]
+            out.append(LevelView(level.price, level.qty, level.count))
+        return out
+
+    def orders(self, side: Side) -> list[OrderView]:
+        """Every resting order of one side: best price first, queue order within it."""
+        out: list[OrderView] = []
+        for lv in self.levels(side):
+            level = (self.bids if side is Side.BUY else self.asks)[lv.price]
+            order = level.head
+            while order is not None:
+                out.append(
+                    OrderView(
+                        order.oid,
+                        order.account,
+                        order.id,
+                        self.symbol,
+                        side,
+                        level.price,
+                        order.qty,
+                        order.tif,
+                    )
+                )
+                order = order.next
+        return out
+
+    def order_count(self) -> int:
+        return sum(lv.count for lv in self.bids.values()) + sum(
+            lv.count for lv in self.asks.values()
+        )
+
+    def digest(self, hasher: hashlib._Hash, include_owners: bool = False) -> None:
+        """Feed this book's visible state (and, optionally, who owns each order) to ``hasher``."""
+        hasher.update(self.symbol.encode() + b"\x00")
+        for side in (Side.BUY, Side.SELL):
+            hasher.update(side.value.encode())
+            for o in self.orders(side):
+                row = f"{o.price}:{o.oid}:{o.qty}"
+                if include_owners:
+                    row += f":{o.account}:{o.id}:{o.tif}"
+                hasher.update(row.encode() + b";")
+
+    def check_integrity(self) -> int:
+        """Verify every invariant of the structure; return the number of orders."""
+        total = 0
+        for side, levels, keys, sign in (
+            (Side.BUY, self.bids, self.bid_keys, 1),
+            (Side.SELL, self.asks, self.ask_keys, -1),
+        ):
+            if keys != sorted(keys) or len(set(keys)) != len(keys):
+                raise IntegrityError(f"{self.symbol} {side}: price keys are not sorted and unique")
+            if sorted(sign * k for k in keys) != sorted(levels):
+                raise IntegrityError(f"{self.symbol} {side}: price keys do not match levels")
+            for price, level in levels.items():
+                if level.price != price or level.side is not side:
+                    raise IntegrityError(f"{self.symbol} {side} {price}: level mislabelled")
+                qty = count = 0
+                prev = None
+                order = level.head
+                while order is not None:
+                    if order.prev is not prev or order.level is not level:
+                        raise IntegrityError(f"{self.symbol} {price}: broken queue links")
+                    if order.qty <= 0:
+                        raise IntegrityError(f"{self.symbol} {price}: order {order.oid} qty <= 0")
+                    qty += order.qty
+                    count += 1
+                    prev, order = order, order.next
+                if level.tail is not prev:
+                    raise IntegrityError(f"{self.symbol} {price}: tail is not the last order")
+                if count == 0 or qty != level.qty or count != level.count:
+                    raise IntegrityError(
+                        f"{self.symbol} {side} {format_price(price)}: totals {level.qty}/"
+                        f"{level.count} but orders sum to {qty}/{count}"
+                    )
+                total += count
+        bid, ask = self.best_bid, self.best_ask
+        if bid is not None and ask is not None and bid >= ask:
+            raise IntegrityError(f"{self.symbol}: crossed book {bid} >= {ask}")
+        return total

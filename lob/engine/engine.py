@@ -1,0 +1,798 @@
+"""The matching engine: validation, price-time matching and the event stream.
+
+``MatchingEngine`` is a sans-I/O state machine. Commands go in with the time
+they happen at (``ts``, integer nanoseconds); events come out, each numbered by
+one engine-wide sequence. The engine reads no clock, draws no random number and
+does no I/O, so the same commands at the same times give the same events.
+
+Rules (docs/engine.md has the whole list with examples):
+
+- Price-time priority; an execution prints at the resting order's price.
+- ``limit`` orders rest with ``day``/``gtc``; an ``ioc`` remainder is cancelled;
+  ``fok`` fills in full at once or is cancelled with no execution (liquidity
+  that self-match prevention would stop at does not count); ``market`` orders
+  never rest.
+- ``post_only`` is rejected when marketable on arrival.
+- Replace: same price and quantity not increased keeps priority; anything else
+  loses it, and the order is re-entered as an incoming order under a new
+  engine order id, keeping its client id.
+- Self-match prevention, chosen per incoming order: cancel newest (default),
+  oldest or both.
+- Rule 612 ticks; price collars against a symbol's reference price.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from lob.engine.book import Level, OrderBook, OrderView, RestingOrder
+from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
+from lob.engine.events import Accepted, Added, Cancelled, Event, Rejected, Replaced, Trade
+from lob.engine.prices import format_price, is_on_tick, tick_size
+from lob.engine.snapshots import L2Snapshot, OrderSnapshot
+from lob.engine.types import (
+    CancelReason,
+    OrderType,
+    Priority,
+    RejectCode,
+    SelfMatchMode,
+    Side,
+    TimeInForce,
+)
+
+__all__ = ["DEFAULT_COLLAR", "MAX_QTY", "MatchingEngine", "UnknownSymbolError"]
+
+MAX_QTY = 1_000_000_000
+"""Largest order quantity (ITCH carries shares in 4 bytes)."""
+
+MAX_ID_LENGTH = 64
+
+DEFAULT_COLLAR = 0.10
+"""Collar as a fraction of the reference price, for symbols that have one."""
+
+_SYMBOL = re.compile(r"[A-Z]{1,8}")
+
+BUY = Side.BUY
+SELL = Side.SELL
+LIMIT = OrderType.LIMIT
+MARKET = OrderType.MARKET
+DAY = TimeInForce.DAY
+GTC = TimeInForce.GTC
+IOC = TimeInForce.IOC
+FOK = TimeInForce.FOK
+CANCEL_NEWEST = SelfMatchMode.CANCEL_NEWEST
+CANCEL_BOTH = SelfMatchMode.CANCEL_BOTH
+_SMP_MODES = tuple(SelfMatchMode)
+
+
+class UnknownSymbolError(KeyError):
+    """A snapshot or book was asked for a symbol the engine does not trade."""
+
+
+class MatchingEngine:
+    """Every symbol's book, every account's live orders, one sequence.
+
+    >>> engine = MatchingEngine()
+    >>> _ = engine.new_order("A", "a1", "XYZ", Side.SELL, 100, 100_000, ts=1)
+    >>> [e.TYPE for e in engine.new_order("B", "b1", "XYZ", Side.BUY, 40, 100_000, ts=2)]
+    ['accepted', 'trade']
+    """
+
+    def __init__(self, *, auto_create_symbols: bool = True, collar: float = DEFAULT_COLLAR):
+        self.auto_create_symbols = auto_create_symbols
+        self.default_collar = collar
+        self._books: dict[str, OrderBook] = {}
+        self._live: dict[str, dict[str, RestingOrder]] = {}
+        self._seq = 0
+        self._next_oid = 1
+        self._next_trade_id = 1
+
+    # -- symbols -------------------------------------------------------------
+
+    def add_symbol(
+        self, symbol: str, reference_price: int | None = None, collar: float | None = None
+    ) -> OrderBook:
+        """Trade ``symbol``; with a reference price, orders are collared around it."""
+        if not _SYMBOL.fullmatch(symbol):
+            raise ValueError(f"symbol must be 1-8 capital letters: {symbol!r}")
+        book = self._books.get(symbol)
+        if book is None:
+            book = self._books[symbol] = OrderBook(symbol)
+        self.set_reference_price(symbol, reference_price, collar)
+        return book
+
+    def set_reference_price(
+        self, symbol: str, reference_price: int | None, collar: float | None = None
+    ) -> None:
+        """Move the collar's centre (``None`` switches the collar off)."""
+        book = self.book(symbol)
+        fraction = self.default_collar if collar is None else collar
+        book.reference_price = reference_price
+        book.collar = fraction if reference_price is not None else None
+        if reference_price is None:
+            book.collar_low = book.collar_high = None
+            return
+        high = int(reference_price * (1 + fraction))
+        low = -int(-reference_price * (1 - fraction) // 1)
+        book.collar_high = high - high % tick_size(high)
+        tick = tick_size(low)
+        book.collar_low = low + (-low % tick)
+
+    @property
+    def symbols(self) -> list[str]:
+        return sorted(self._books)
+
+    def book(self, symbol: str) -> OrderBook:
+        try:
+            return self._books[symbol]
+        except KeyError:
+            raise UnknownSymbolError(symbol) from None
+
+    @property
+    def seq(self) -> int:
+        """The sequence number of the last event emitted."""
+        return self._seq
+
+    # -- commands ------------------------------------------------------------
+
+    def submit(self, command: Command, ts: int) -> list[Event]:
+        """Apply one command at time ``ts``; return the events it caused."""
+        if type(command) is ReplaceOrder:
+            return self.replace(command.account, command.id, ts, command.price, command.qty)
+        if type(command) is NewOrder:
+            return self.new_order(
+                command.account,
+                command.id,
+                command.symbol,
+                command.side,
+                command.qty,
+                command.price,
+                ts,
+                command.order_type,
+                command.tif,
+                command.post_only,
+                command.smp,
+            )
+        if type(command) is CancelOrder:
+            return self.cancel(command.account, command.id, ts)
+        raise TypeError(f"not a command: {command!r}")
+
+    def reject(
+        self,
+        op: str,
+        account: str | None,
+        id: str | None,
+        symbol: str | None,
+        code: RejectCode,
+        message: str,
+        ts: int,
+    ) -> list[Event]:
+        """Record a rejection decided outside the engine (e.g. a malformed message)."""
+        self._seq += 1
+        return [Rejected(self._seq, ts, op, account, id, symbol, code, message)]
+
+    def new_order(
+        self,
+        account: str,
+        id: str,
+        symbol: str,
+        side: Side,
+        qty: int,
+        price: int | None = None,
+        ts: int = 0,
+        order_type: OrderType = LIMIT,
+        tif: TimeInForce = DAY,
+        post_only: bool = False,
+        smp: SelfMatchMode = CANCEL_NEWEST,
+    ) -> list[Event]:
+        """Enter a new order."""
+        book = self._books.get(symbol)
+        problem = _check_new(account, id, symbol, side, qty, price, order_type, tif, post_only, smp)
+        if problem is None and book is None:
+            if self.auto_create_symbols:
+                book = self.add_symbol(symbol)
+            else:
+                problem = RejectCode.UNKNOWN_SYMBOL, f"{symbol} is not traded here"
+        if problem is None:
+            assert book is not None
+            orders = self._live.get(account)
+            if orders is not None and id in orders:
+                problem = RejectCode.DUPLICATE_ID, f"order id {id!r} is already live"
+            elif order_type is LIMIT:
+                problem = _check_limit_price(book, side, price, post_only)  # type: ignore[arg-type]
+        if problem is not None:
+            return self.reject("new", account, id, symbol, problem[0], problem[1], ts)
+        assert book is not None
+        if type(side) is not Side:
+            side = Side(side)
+        if type(order_type) is not OrderType:
+            order_type = OrderType(order_type)
+        if type(tif) is not TimeInForce:
+            tif = TimeInForce(tif)
+        if type(smp) is not SelfMatchMode:
+            smp = SelfMatchMode(smp)
+        oid = self._next_oid
+        self._next_oid = oid + 1
+        self._seq += 1
+        events: list[Event] = [
+            Accepted(
+                self._seq,
+                ts,
+                symbol,
+                account,
+                id,
+                oid,
+                side,
+                order_type,
+                price,
+                qty,
+                tif,
+                post_only,
+                smp,
+            )
+        ]
+        if order_type is MARKET:
+            limit = book.collar_high if side is BUY else book.collar_low
+        else:
+            limit = price
+        self._enter(
+            book, account, id, oid, side, limit, qty, order_type, tif, smp, post_only, ts, events
+        )
+        return events
+
+    def cancel(self, account: str, id: str, ts: int = 0) -> list[Event]:
+        """Cancel a live order of ``account`` by its client id."""
+        orders = self._live.get(account)
+        order = orders.pop(id, None) if orders is not None and type(id) is str else None
+        if order is None:
+            return self.reject(
+                "cancel",
+                account,
+                id,
+                None,
+                RejectCode.UNKNOWN_ORDER,
+                f"no live order {id!r} for account {account!r}",
+                ts,
+            )
+        level = order.level
+        book = level.book
+        book.unlink(order)
+        self._seq += 1
+        return [
+            Cancelled(
+                self._seq,
+                ts,
+                book.symbol,
+                account,
+                id,
+                order.oid,
+                level.side,
+                level.price,
+                order.qty,
+                CancelReason.USER,
+                True,
+                level.qty,
+                level.count,
+            )
+        ]
+
+    def replace(
+        self,
+        account: str,
+        id: str,
+        ts: int = 0,
+        price: int | None = None,
+        qty: int | None = None,
+    ) -> list[Event]:
+        """Give a live order a new price and/or open quantity (see the module rules)."""
+        orders = self._live.get(account)
+        order = orders.get(id) if orders is not None and type(id) is str else None
+        if order is None:
+            return self.reject(
+                "replace",
+                account,
+                id,
+                None,
+                RejectCode.UNKNOWN_ORDER,
+                f"no live order {id!r} for account {account!r}",
+                ts,
+            )
+        level = order.level
+        book: OrderBook = level.book
+        side = level.side
+        old_price = level.price
+        old_qty = order.qty
+        problem = None
+        if price is None and qty is None:
+            problem = RejectCode.MISSING_FIELD, "a replace needs a price or a quantity"
+        elif qty is not None and (type(qty) is not int or not 0 < qty <= MAX_QTY):
+            problem = RejectCode.INVALID_QUANTITY, f"quantity must be 1 to {MAX_QTY:,} shares"
+        elif price is not None:
+            problem = _check_limit_price(book, side, price, order.post_only)
+        if problem is not None:
+            return self.reject("replace", account, id, book.symbol, *problem, ts)
+        new_price = old_price if price is None else price
+        new_qty = old_qty if qty is None else qty
+        self._seq += 1
+        if new_price == old_price and new_qty <= old_qty:
+            # Same price, not bigger: the order keeps its place in the queue.
+            order.qty = new_qty
+            level.qty -= old_qty - new_qty
+            return [
+                Replaced(
+                    self._seq,
+                    ts,
+                    book.symbol,
+                    account,
+                    id,
+                    order.oid,
+                    order.oid,
+                    side,
+                    old_price,
+                    old_qty,
+                    new_price,
+                    new_qty,
+                    Priority.KEPT,
+                    level.qty,
+                    level.count,
+                    level.qty,
+                    level.count,
+                )
+            ]
+        # A price change or a size increase: out of the queue, in again as incoming.
+        book.unlink(order)
+        del orders[id]  # type: ignore[union-attr]
+        old_oid = order.oid
+        oid = self._next_oid
+        self._next_oid = oid + 1
+        events: list[Event] = [
+            Replaced(
+                self._seq,
+                ts,
+                book.symbol,
+                account,
+                id,
+                oid,
+                old_oid,
+                side,
+                old_price,
+                old_qty,
+                new_price,
+                new_qty,
+                Priority.LOST,
+                level.qty,
+                level.count,
+                0,
+                0,
+            )
+        ]
+        self._enter(
+            book,
+            account,
+            id,
+            oid,
+            side,
+            new_price,
+            new_qty,
+            LIMIT,
+            order.tif,
+            order.smp,
+            order.post_only,
+            ts,
+            events,
+            order,
+        )
+        return events
+
+    def expire(self, ts: int, tif: TimeInForce = DAY) -> list[Event]:
+        """Cancel every live order with time in force ``tif`` (the end of a session)."""
+        events: list[Event] = []
+        for account in sorted(self._live):
+            orders = self._live[account]
+            for id in [i for i, o in orders.items() if o.tif is tif]:
+                order = orders.pop(id)
+                level = order.level
+                level.book.unlink(order)
+                self._seq += 1
+                events.append(
+                    Cancelled(
+                        self._seq,
+                        ts,
+                        level.book.symbol,
+                        account,
+                        id,
+                        order.oid,
+                        level.side,
+                        level.price,
+                        order.qty,
+                        CancelReason.EXPIRED,
+                        True,
+                        level.qty,
+                        level.count,
+                    )
+                )
+        return events
+
+    # -- matching ------------------------------------------------------------
+
+    def _enter(
+        self,
+        book: OrderBook,
+        account: str,
+        id: str,
+        oid: int,
+        side: Side,
+        limit: int | None,
+        qty: int,
+        order_type: OrderType,
+        tif: TimeInForce,
+        smp: SelfMatchMode,
+        post_only: bool,
+        ts: int,
+        events: list[Event],
+        order: RestingOrder | None = None,
+    ) -> None:
+        """Match an incoming order, then rest or cancel what is left of it."""
+        reason = None
+        if tif is FOK and self._fillable(book, side, limit, account, smp, qty) < qty:
+            reason = CancelReason.FOK
+        else:
+            qty, stopped = self._match(book, account, id, oid, side, limit, qty, smp, ts, events)
+            if not qty:
+                return
+            if stopped:
+                reason = CancelReason.SELF_MATCH
+            elif order_type is MARKET:
+                reason = CancelReason.MARKET
+            elif tif is IOC:
+                reason = CancelReason.IOC
+        self._seq += 1
+        if reason is not None:
+            events.append(
+                Cancelled(
+                    self._seq,
+                    ts,
+                    book.symbol,
+                    account,
+                    id,
+                    oid,
+                    side,
+                    limit,
+                    qty,
+                    reason,
+                    False,
+                    0,
+                    0,
+                )
+            )
+            return
+        if order is None:
+            order = RestingOrder(oid, account, id, qty, tif, smp, post_only)
+        else:
+            order.oid = oid
+            order.qty = qty
+        assert limit is not None
+        level = book.append(side, limit, order)
+        orders = self._live.get(account)
+        if orders is None:
+            orders = self._live[account] = {}
+        orders[id] = order
+        events.append(
+            Added(
+                self._seq,
+                ts,
+                book.symbol,
+                account,
+                id,
+                oid,
+                side,
+                limit,
+                qty,
+                level.qty,
+                level.count,
+            )
+        )
+
+    def _match(
+        self,
+        book: OrderBook,
+        account: str,
+        id: str,
+        oid: int,
+        side: Side,
+        limit: int | None,
+        qty: int,
+        smp: SelfMatchMode,
+        ts: int,
+        events: list[Event],
+    ) -> tuple[int, bool]:
+        """Fill against the opposite side through ``limit``; return (left, stopped by SMP)."""
+        if side is BUY:
+            levels, keys, sign = book.asks, book.ask_keys, -1
+        else:
+            levels, keys, sign = book.bids, book.bid_keys, 1
+        live = self._live
+        symbol = book.symbol
+        append = events.append
+        while qty and keys:
+            price = sign * keys[-1]
+            if limit is not None and (price > limit if side is BUY else price < limit):
+                break
+            level: Level = levels[price]
+            resting = level.head
+            while resting is not None:
+                if resting.account == account:
+                    if smp is CANCEL_NEWEST:
+                        return qty, True
+                    nxt = resting.next
+                    self._cancel_resting(resting, CancelReason.SELF_MATCH, ts, events)
+                    if smp is CANCEL_BOTH:
+                        return qty, True
+                    resting = nxt
+                    continue
+                left = resting.qty
+                fill = qty if qty < left else left
+                left -= fill
+                qty -= fill
+                resting.qty = left
+                level.qty -= fill
+                if not left:
+                    nxt = resting.next
+                    level.head = nxt
+                    if nxt is None:
+                        level.tail = None
+                        keys.pop()
+                        del levels[price]
+                    else:
+                        nxt.prev = None
+                    level.count -= 1
+                    del live[resting.account][resting.id]
+                self._seq += 1
+                trade_id = self._next_trade_id
+                self._next_trade_id = trade_id + 1
+                if side is BUY:
+                    append(
+                        Trade(
+                            self._seq,
+                            ts,
+                            symbol,
+                            trade_id,
+                            price,
+                            fill,
+                            side,
+                            account,
+                            id,
+                            oid,
+                            resting.account,
+                            resting.id,
+                            resting.oid,
+                            resting.oid,
+                            left,
+                            level.qty,
+                            level.count,
+                        )
+                    )
+                else:
+                    append(
+                        Trade(
+                            self._seq,
+                            ts,
+                            symbol,
+                            trade_id,
+                            price,
+                            fill,
+                            side,
+                            resting.account,
+                            resting.id,
+                            resting.oid,
+                            account,
+                            id,
+                            oid,
+                            resting.oid,
+                            left,
+                            level.qty,
+                            level.count,
+                        )
+                    )
+                if left or not qty:
+                    return qty, False
+                resting = level.head
+        return qty, False
+
+    def _fillable(
+        self,
+        book: OrderBook,
+        side: Side,
+        limit: int | None,
+        account: str,
+        smp: SelfMatchMode,
+        need: int,
+    ) -> int:
+        """How much could execute now, counting only what self-match prevention allows."""
+        if side is BUY:
+            levels, keys, sign = book.asks, book.ask_keys, -1
+        else:
+            levels, keys, sign = book.bids, book.bid_keys, 1
+        total = 0
+        for key in reversed(keys):
+            price = sign * key
+            if limit is not None and (price > limit if side is BUY else price < limit):
+                break
+            resting = levels[price].head
+            while resting is not None:
+                if resting.account == account:
+                    if smp is not SelfMatchMode.CANCEL_OLDEST:
+                        return total
+                else:
+                    total += resting.qty
+                    if total >= need:
+                        return total
+                resting = resting.next
+        return total
+
+    def _cancel_resting(
+        self, order: RestingOrder, reason: CancelReason, ts: int, events: list[Event]
+    ) -> None:
+        level = order.level
+        level.book.unlink(order)
+        del self._live[order.account][order.id]
+        self._seq += 1
+        events.append(
+            Cancelled(
+                self._seq,
+                ts,
+                level.book.symbol,
+                order.account,
+                order.id,
+                order.oid,
+                level.side,
+                level.price,
+                order.qty,
+                reason,
+                True,
+                level.qty,
+                level.count,
+            )
+        )
+
+    # -- reading -------------------------------------------------------------
+
+    def order(self, account: str, id: str) -> OrderView | None:
+        """The live order ``id`` of ``account``, or None."""
+        order = self._live.get(account, {}).get(id)
+        if order is None:
+            return None
+        level = order.level
+        return OrderView(
+            order.oid,
+            account,
+            id,
+            level.book.symbol,
+            level.side,
+            level.price,
+            order.qty,
+            order.tif,
+        )
+
+    def open_orders(self, account: str) -> list[OrderView]:
+        """Every live order of ``account``, oldest engine order id first."""
+        views = [self.order(account, id) for id in self._live.get(account, {})]
+        return sorted((v for v in views if v is not None), key=lambda v: v.oid)
+
+    def l2_snapshot(self, symbol: str, depth: int | None = None) -> L2Snapshot:
+        """Price levels of ``symbol`` (best first), stamped with the last sequence included."""
+        book = self.book(symbol)
+        return L2Snapshot(symbol, self._seq, book.levels(BUY, depth), book.levels(SELL, depth))
+
+    def order_snapshot(self, symbol: str) -> OrderSnapshot:
+        """Every resting order of ``symbol`` in priority order, stamped with a sequence."""
+        book = self.book(symbol)
+        return OrderSnapshot(symbol, self._seq, book.orders(BUY), book.orders(SELL))
+
+    def state_hash(self, include_owners: bool = False) -> str:
+        """A digest of every book's orders in queue order.
+
+        Two engines (or an engine and a book rebuilt from market data) with the
+        same resting orders share it. ``include_owners`` adds accounts, client
+        ids and time in force, for comparing with a replayed journal.
+        """
+        hasher = hashlib.blake2b(digest_size=16)
+        for symbol in sorted(self._books):
+            book = self._books[symbol]
+            if book.bids or book.asks:
+                book.digest(hasher, include_owners)
+        return hasher.hexdigest()
+
+    def check_integrity(self) -> None:
+        """Raise ``IntegrityError`` unless every book and the order index agree."""
+        from lob.engine.book import IntegrityError
+
+        in_books = sum(book.check_integrity() for book in self._books.values())
+        indexed = 0
+        for account, orders in self._live.items():
+            for id, order in orders.items():
+                indexed += 1
+                if order.account != account or order.id != id:
+                    raise IntegrityError(f"order index entry {account}/{id} is mislabelled")
+                level = order.level
+                book_levels = level.book.bids if level.side is BUY else level.book.asks
+                if (
+                    book_levels.get(level.price) is not level
+                    or self._books.get(level.book.symbol) is not level.book
+                ):
+                    raise IntegrityError(f"order {account}/{id} is not in a live level")
+        if indexed != in_books:
+            raise IntegrityError(f"{indexed} orders indexed but {in_books} in the books")
+
+
+def _check_new(
+    account: object,
+    id: object,
+    symbol: object,
+    side: object,
+    qty: object,
+    price: object,
+    order_type: object,
+    tif: object,
+    post_only: object,
+    smp: object,
+) -> tuple[RejectCode, str] | None:
+    """Field checks of a new order that need no book."""
+    if type(account) is not str or not account or len(account) > MAX_ID_LENGTH:
+        return RejectCode.INVALID_ACCOUNT, "account must be a non-empty string"
+    if type(id) is not str or not id or len(id) > MAX_ID_LENGTH:
+        return RejectCode.INVALID_ID, f"id must be a string of 1 to {MAX_ID_LENGTH} characters"
+    if type(symbol) is not str or not _SYMBOL.fullmatch(symbol):
+        return RejectCode.INVALID_SYMBOL, f"symbol must be 1-8 capital letters: {symbol!r}"
+    if side not in (BUY, SELL):
+        return RejectCode.INVALID_SIDE, f"side must be buy or sell: {side!r}"
+    if order_type not in (LIMIT, MARKET):
+        return RejectCode.INVALID_TYPE, f"type must be limit or market: {order_type!r}"
+    if tif not in (DAY, GTC, IOC, FOK):
+        return RejectCode.INVALID_TIF, f"tif must be day, gtc, ioc or fok: {tif!r}"
+    if smp not in _SMP_MODES:
+        return (
+            RejectCode.INVALID_FIELD,
+            f"smp must be one of cancel_newest, cancel_oldest, cancel_both: {smp!r}",
+        )
+    if type(qty) is not int or not 0 < qty <= MAX_QTY:
+        return RejectCode.INVALID_QUANTITY, f"quantity must be 1 to {MAX_QTY:,} shares: {qty!r}"
+    if type(post_only) is not bool:
+        return RejectCode.INVALID_FIELD, "post_only must be true or false"
+    if order_type == MARKET:
+        if price is not None:
+            return RejectCode.INVALID_FIELD, "a market order takes no price"
+        if post_only:
+            return RejectCode.INVALID_FIELD, "a market order cannot be post-only"
+    elif price is None:
+        return RejectCode.INVALID_PRICE, "a limit order needs a price"
+    elif post_only and tif in (IOC, FOK):
+        return RejectCode.INVALID_FIELD, "post-only orders rest: use day or gtc"
+    return None
+
+
+def _check_limit_price(
+    book: OrderBook, side: Side, price: object, post_only: bool
+) -> tuple[RejectCode, str] | None:
+    """Tick, collar and post-only checks of a limit price on ``book``."""
+    if type(price) is not int or price <= 0:
+        return RejectCode.INVALID_PRICE, f"price must be positive: {price!r}"
+    if not is_on_tick(price):
+        return RejectCode.INVALID_PRICE, (
+            f"{format_price(price)} is off tick: the tick is ${format_price(tick_size(price))}"
+            " at this price (Rule 612)"
+        )
+    high = book.collar_high
+    if high is not None and (price > high if side == BUY else price < book.collar_low):  # type: ignore[operator]
+        return RejectCode.PRICE_OUT_OF_COLLAR, (
+            f"{format_price(price)} is outside the collar {format_price(book.collar_low)}"  # type: ignore[arg-type]
+            f" - {format_price(high)} around the reference price"
+        )
+    if post_only:
+        if side == BUY:
+            if book.ask_keys and price >= -book.ask_keys[-1]:
+                return RejectCode.POST_ONLY_WOULD_TAKE, "post-only buy would take the best ask"
+        elif book.bid_keys and price <= book.bid_keys[-1]:
+            return RejectCode.POST_ONLY_WOULD_TAKE, "post-only sell would take the best bid"
+    return None

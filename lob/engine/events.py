@@ -1,0 +1,186 @@
+"""Events: the engine's only output, and the truth every other view derives from.
+
+Each event is an immutable named tuple carrying the engine-wide sequence number
+``seq`` and the timestamp ``ts`` the caller passed in (integer nanoseconds).
+Book-changing events also carry the state of the price level they touched after
+the change (``level_qty``, ``level_orders``), so L2 market data needs no second
+look at the book, and the engine order ids (``oid``) that order-level (ITCH)
+market data is made of.
+
+The events of one command, in order:
+
+- new order: ``Accepted``, then one ``Trade`` per fill, then ``Added`` if a
+  remainder rests or ``Cancelled`` (``resting=False``) if it does not; or a
+  single ``Rejected``. Self-match prevention may put ``Cancelled`` events of
+  resting orders (``resting=True``) between trades.
+- cancel: ``Cancelled`` (``reason="user"``, ``resting=True``) or ``Rejected``.
+- replace: ``Replaced`` or ``Rejected``. A replace that keeps priority carries
+  the level's new state. One that loses priority removes the order (the
+  ``old_level_*`` fields) and re-enters it under a new ``oid``; the re-entry's
+  ``Trade``, ``Added`` and ``Cancelled`` events follow, as for a new order.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from lob.engine.types import (
+    CancelReason,
+    OrderType,
+    Priority,
+    RejectCode,
+    SelfMatchMode,
+    Side,
+    TimeInForce,
+)
+
+__all__ = [
+    "Accepted",
+    "Added",
+    "Cancelled",
+    "Event",
+    "Rejected",
+    "Replaced",
+    "Trade",
+]
+
+
+class Accepted(NamedTuple):
+    """A new order passed validation and entered the engine (before any fill)."""
+
+    seq: int
+    ts: int
+    symbol: str
+    account: str
+    id: str
+    oid: int
+    side: Side
+    order_type: OrderType
+    price: int | None
+    qty: int
+    tif: TimeInForce
+    post_only: bool
+    smp: SelfMatchMode
+
+    TYPE = "accepted"
+
+
+class Rejected(NamedTuple):
+    """A command refused with a stable code; it changed nothing."""
+
+    seq: int
+    ts: int
+    op: str
+    account: str | None
+    id: str | None
+    symbol: str | None
+    code: RejectCode
+    message: str
+
+    TYPE = "rejected"
+
+
+class Trade(NamedTuple):
+    """One fill between the incoming (aggressor) order and a resting order.
+
+    It prints at the resting order's price. ``resting_oid`` / ``resting_left``
+    and the level fields describe the resting side after the fill.
+    """
+
+    seq: int
+    ts: int
+    symbol: str
+    trade_id: int
+    price: int
+    qty: int
+    aggressor: Side
+    buy_account: str
+    buy_id: str
+    buy_oid: int
+    sell_account: str
+    sell_id: str
+    sell_oid: int
+    resting_oid: int
+    resting_left: int
+    level_qty: int
+    level_orders: int
+
+    TYPE = "trade"
+
+
+class Added(NamedTuple):
+    """An order, or the remainder of one, now rests at the back of its level."""
+
+    seq: int
+    ts: int
+    symbol: str
+    account: str
+    id: str
+    oid: int
+    side: Side
+    price: int
+    qty: int
+    level_qty: int
+    level_orders: int
+
+    TYPE = "added"
+
+
+class Cancelled(NamedTuple):
+    """Quantity that will never trade: a resting order removed, or an unfilled remainder.
+
+    ``resting`` tells whether the quantity was in the book (a book change at
+    ``price``, described by the level fields) or was the incoming order's
+    remainder that never rested (``price`` is None for a market order).
+    """
+
+    seq: int
+    ts: int
+    symbol: str
+    account: str
+    id: str
+    oid: int
+    side: Side
+    price: int | None
+    qty: int
+    reason: CancelReason
+    resting: bool
+    level_qty: int
+    level_orders: int
+
+    TYPE = "cancelled"
+
+
+class Replaced(NamedTuple):
+    """A resting order got a new price and/or open quantity.
+
+    With ``priority == "kept"`` the order stayed in place (same price, quantity
+    not increased): ``oid == old_oid`` and the level fields are its level's new
+    state. With ``"lost"`` the order left ``old_price`` (``old_level_*`` after
+    its removal) and is re-entered under the new ``oid``; the events of that
+    entry follow, and the level fields here are zero.
+    """
+
+    seq: int
+    ts: int
+    symbol: str
+    account: str
+    id: str
+    oid: int
+    old_oid: int
+    side: Side
+    old_price: int
+    old_qty: int
+    price: int
+    qty: int
+    priority: Priority
+    old_level_qty: int
+    old_level_orders: int
+    level_qty: int
+    level_orders: int
+
+    TYPE = "replaced"
+
+
+Event = Accepted | Rejected | Trade | Added | Cancelled | Replaced
+"""Every event the engine emits."""

@@ -1,0 +1,91 @@
+"""Prices as integers: 1/10,000 of a dollar, the scale of ITCH ``Price(4)``.
+
+Decimal text exists only at the edges (JSON, TUI, CLI); everything inside lob
+carries ``int`` prices. This module is the one place that converts between the
+two and that knows the tick table of Reg NMS Rule 612.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ONE_DOLLAR",
+    "PRICE_SCALE",
+    "PriceError",
+    "format_price",
+    "is_on_tick",
+    "parse_price",
+    "tick_size",
+]
+
+PRICE_SCALE = 10_000
+"""Integer units per dollar."""
+
+ONE_DOLLAR = PRICE_SCALE
+
+_SUB_DOLLAR_TICK = 1  # $0.0001
+_DOLLAR_TICK = 100  # $0.01
+_MAX_DECIMALS = 4
+_MAX_PRICE = 200_000 * PRICE_SCALE - 1  # ITCH Price(4) is a 4-byte unsigned field
+
+
+class PriceError(ValueError):
+    """Text or a number that is not a valid price."""
+
+
+def tick_size(price: int) -> int:
+    """The minimum price variation at ``price`` (Rule 612: $0.01 at or above $1.00)."""
+    return _DOLLAR_TICK if price >= ONE_DOLLAR else _SUB_DOLLAR_TICK
+
+
+def is_on_tick(price: int) -> bool:
+    """Whether ``price`` is a multiple of the tick that applies at it."""
+    return price % (_DOLLAR_TICK if price >= ONE_DOLLAR else _SUB_DOLLAR_TICK) == 0
+
+
+def parse_price(value: object) -> int:
+    """Convert a decimal string or a JSON number to integer price units.
+
+    Accepts ``"187.25"``, ``187.25``, ``187`` and ``"0.5001"``. Rejects more than
+    four decimals, signs, exponents, booleans, NaN and anything that is not a
+    number; the caller decides whether zero or an off-tick price is acceptable.
+    """
+    if isinstance(value, bool):
+        raise PriceError("price must be a decimal string or a number")
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise PriceError("price must be finite")
+        text = repr(value)
+        if "e" in text or "E" in text:
+            text = f"{value:.10f}".rstrip("0")
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise PriceError("price must be a decimal string or a number")
+    negative = text.startswith("-")
+    if negative:
+        text = text[1:]
+    whole, dot, frac = text.partition(".")
+    if not whole and not frac:
+        raise PriceError(f"not a price: {value!r}")
+    if not (whole or "0").isdigit() or (dot and frac and not frac.isdigit()):
+        raise PriceError(f"not a price: {value!r}")
+    if not whole.isascii() or not frac.isascii():
+        raise PriceError(f"not a price: {value!r}")
+    frac = frac.rstrip("0")
+    if len(frac) > _MAX_DECIMALS:
+        raise PriceError(f"price has more than {_MAX_DECIMALS} decimals: {value!r}")
+    units = int(whole or "0") * PRICE_SCALE + int(frac.ljust(_MAX_DECIMALS, "0") or "0")
+    if negative and units:
+        raise PriceError(f"price must be positive: {value!r}")
+    if units > _MAX_PRICE:
+        raise PriceError(f"price is too large: {value!r}")
+    return units
+
+
+def format_price(price: int) -> str:
+    """Integer units to decimal text: two decimals at least, four at most (``"187.25"``)."""
+    whole, frac = divmod(price, PRICE_SCALE)
+    digits = f"{frac:04d}".rstrip("0").ljust(2, "0")
+    return f"{whole}.{digits}"

@@ -1,0 +1,89 @@
+"""The engine's vocabulary: sides, order types, time in force, reasons and codes.
+
+All are ``StrEnum`` so that their values are the public JSON spellings and a
+member compares equal to its text.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "CancelReason",
+    "OrderType",
+    "Priority",
+    "RejectCode",
+    "SelfMatchMode",
+    "Side",
+    "TimeInForce",
+]
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+
+
+class TimeInForce(StrEnum):
+    DAY = "day"
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+
+
+class SelfMatchMode(StrEnum):
+    """What happens when an incoming order would trade with its own account."""
+
+    CANCEL_NEWEST = "cancel_newest"
+    """The incoming order's remainder is cancelled; earlier fills stand."""
+    CANCEL_OLDEST = "cancel_oldest"
+    """The resting order is cancelled and matching goes on."""
+    CANCEL_BOTH = "cancel_both"
+    """Both the resting order and the incoming remainder are cancelled."""
+
+
+class CancelReason(StrEnum):
+    USER = "user"
+    IOC = "ioc"
+    FOK = "fok"
+    MARKET = "market"
+    SELF_MATCH = "self_match"
+    EXPIRED = "expired"
+
+
+class Priority(StrEnum):
+    """Whether a replace kept the order's place in its queue."""
+
+    KEPT = "kept"
+    LOST = "lost"
+
+
+class RejectCode(StrEnum):
+    """Stable, public reasons for a rejection (also the REST/WebSocket error codes)."""
+
+    MALFORMED = "malformed"
+    MISSING_FIELD = "missing_field"
+    INVALID_FIELD = "invalid_field"
+    INVALID_OP = "invalid_op"
+    INVALID_ACCOUNT = "invalid_account"
+    INVALID_ID = "invalid_id"
+    INVALID_SYMBOL = "invalid_symbol"
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    INVALID_SIDE = "invalid_side"
+    INVALID_TYPE = "invalid_type"
+    INVALID_TIF = "invalid_tif"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_PRICE = "invalid_price"
+    DUPLICATE_ID = "duplicate_id"
+    POST_ONLY_WOULD_TAKE = "post_only_would_take"
+    UNKNOWN_ORDER = "unknown_order"
+    PRICE_OUT_OF_COLLAR = "price_out_of_collar"
