@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from lob.cli import replay
+from lob.cli import bench, replay
 
 app = typer.Typer(
     name="lob",
@@ -25,6 +25,7 @@ def _root() -> None:
 
 
 app.command("replay")(replay.replay)
+app.command("bench")(bench.bench)
 
 
 def main() -> None:
