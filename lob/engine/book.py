@@ -29,7 +29,15 @@ from typing import NamedTuple
 from lob.engine.prices import format_price
 from lob.engine.types import SelfMatchMode, Side, TimeInForce
 
-__all__ = ["IntegrityError", "Level", "LevelView", "OrderBook", "OrderView", "RestingOrder"]
+__all__ = [
+    "IntegrityError",
+    "Level",
+    "LevelView",
+    "OrderBook",
+    "OrderView",
+    "RestingOrder",
+    "unpack_flags",
+]
 
 
 class IntegrityError(AssertionError):
@@ -37,9 +45,13 @@ class IntegrityError(AssertionError):
 
 
 class RestingOrder:
-    """A live order in the book. Slotted and small: there may be millions."""
+    """A live order in the book. Slotted and small: there may be millions.
 
-    __slots__ = ("account", "id", "level", "next", "oid", "post_only", "prev", "qty", "smp", "tif")
+    Time in force, self-match mode and post-only are packed into one small
+    integer (``flags``) to keep a resting order near 100 bytes.
+    """
+
+    __slots__ = ("account", "flags", "id", "level", "next", "oid", "prev", "qty")
 
     def __init__(
         self,
@@ -55,12 +67,39 @@ class RestingOrder:
         self.account = account
         self.id = id
         self.qty = qty
-        self.tif = tif
-        self.smp = smp
-        self.post_only = post_only
+        self.flags = _PACK[tif, smp, post_only]
         self.level: Level = None  # type: ignore[assignment]  # set when linked
         self.prev: RestingOrder | None = None
         self.next: RestingOrder | None = None
+
+    @property
+    def tif(self) -> TimeInForce:
+        return _UNPACK[self.flags][0]
+
+    @property
+    def smp(self) -> SelfMatchMode:
+        return _UNPACK[self.flags][1]
+
+    @property
+    def post_only(self) -> bool:
+        return _UNPACK[self.flags][2]
+
+
+_UNPACK: list[tuple[TimeInForce, SelfMatchMode, bool]] = [
+    (tif, smp, post_only)
+    for tif in TimeInForce
+    for smp in SelfMatchMode
+    for post_only in (False, True)
+]
+_PACK: dict[tuple[TimeInForce, SelfMatchMode, bool], int] = {
+    key: i for i, key in enumerate(_UNPACK)
+}
+# post-only is the innermost choice above, so ``flags & 1`` is the post-only bit.
+
+
+def unpack_flags(flags: int) -> tuple[TimeInForce, SelfMatchMode, bool]:
+    """Time in force, self-match mode and post-only of a resting order's ``flags``."""
+    return _UNPACK[flags]
 
 
 class Level:

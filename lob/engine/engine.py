@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from sys import intern
 
-from lob.engine.book import Level, OrderBook, OrderView, RestingOrder
+from lob.engine.book import Level, OrderBook, OrderView, RestingOrder, unpack_flags
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
 from lob.engine.events import Accepted, Added, Cancelled, Event, Rejected, Replaced, Trade
-from lob.engine.prices import format_price, is_on_tick, tick_size
+from lob.engine.prices import ONE_DOLLAR, format_price, is_on_tick, tick_size
 from lob.engine.snapshots import L2Snapshot, OrderSnapshot
 from lob.engine.types import (
     CancelReason,
@@ -308,7 +309,14 @@ class MatchingEngine:
             problem = RejectCode.MISSING_FIELD, "a replace needs a price or a quantity"
         elif qty is not None and (type(qty) is not int or not 0 < qty <= MAX_QTY):
             problem = RejectCode.INVALID_QUANTITY, f"quantity must be 1 to {MAX_QTY:,} shares"
-        elif price is not None:
+        elif price is not None and not (
+            # the common case, checked inline: on tick, no collar, not post-only
+            type(price) is int
+            and price > 0
+            and price % (100 if price >= ONE_DOLLAR else 1) == 0
+            and book.collar_high is None
+            and not order.flags & 1
+        ):
             problem = _check_limit_price(book, side, price, order.post_only)
         if problem is not None:
             return self.reject("replace", account, id, book.symbol, *problem, ts)
@@ -367,6 +375,36 @@ class MatchingEngine:
                 0,
             )
         ]
+        if side is BUY:
+            keys = book.ask_keys
+            marketable = keys and -keys[-1] <= new_price
+        else:
+            keys = book.bid_keys
+            marketable = keys and keys[-1] >= new_price
+        if not marketable:
+            # The common case: straight to the back of the new level.
+            order.oid = oid
+            order.qty = new_qty
+            level = book.append(side, new_price, order)
+            orders[id] = order  # type: ignore[index]
+            self._seq += 1
+            events.append(
+                Added(
+                    self._seq,
+                    ts,
+                    book.symbol,
+                    order.account,
+                    id,
+                    oid,
+                    side,
+                    new_price,
+                    new_qty,
+                    level.qty,
+                    level.count,
+                )
+            )
+            return events
+        tif, smp, post_only = unpack_flags(order.flags)
         self._enter(
             book,
             account,
@@ -376,9 +414,9 @@ class MatchingEngine:
             new_price,
             new_qty,
             LIMIT,
-            order.tif,
-            order.smp,
-            order.post_only,
+            tif,
+            smp,
+            post_only,
             ts,
             events,
             order,
@@ -438,9 +476,19 @@ class MatchingEngine:
         if tif is FOK and self._fillable(book, side, limit, account, smp, qty) < qty:
             reason = CancelReason.FOK
         else:
-            qty, stopped = self._match(book, account, id, oid, side, limit, qty, smp, ts, events)
-            if not qty:
-                return
+            if side is BUY:
+                keys = book.ask_keys
+                marketable = keys and (limit is None or -keys[-1] <= limit)
+            else:
+                keys = book.bid_keys
+                marketable = keys and (limit is None or keys[-1] >= limit)
+            stopped = False
+            if marketable:
+                qty, stopped = self._match(
+                    book, account, id, oid, side, limit, qty, smp, ts, events
+                )
+                if not qty:
+                    return
             if stopped:
                 reason = CancelReason.SELF_MATCH
             elif order_type is MARKET:
@@ -458,7 +506,7 @@ class MatchingEngine:
                     id,
                     oid,
                     side,
-                    limit,
+                    None if order_type is MARKET else limit,
                     qty,
                     reason,
                     False,
@@ -468,7 +516,7 @@ class MatchingEngine:
             )
             return
         if order is None:
-            order = RestingOrder(oid, account, id, qty, tif, smp, post_only)
+            order = RestingOrder(oid, intern(account), id, qty, tif, smp, post_only)
         else:
             order.oid = oid
             order.qty = qty
