@@ -189,10 +189,12 @@ class MatchingEngine:
     ) -> list[Event]:
         """Enter a new order."""
         book = self._books.get(symbol)
+        created = None
         problem = _check_new(account, id, symbol, side, qty, price, order_type, tif, post_only, smp)
         if problem is None and book is None:
             if self.auto_create_symbols:
-                book = self.add_symbol(symbol)
+                # A new symbol's book is kept only if the order is accepted.
+                book = created = OrderBook(symbol)
             else:
                 problem = RejectCode.UNKNOWN_SYMBOL, f"{symbol} is not traded here"
         if problem is None:
@@ -205,6 +207,8 @@ class MatchingEngine:
         if problem is not None:
             return self.reject("new", account, id, symbol, problem[0], problem[1], ts)
         assert book is not None
+        if created is not None:
+            self._books[symbol] = created
         if type(side) is not Side:
             side = Side(side)
         if type(order_type) is not OrderType:
