@@ -1,0 +1,174 @@
+"""Engine events -> ITCH 5.0 messages: the order-level view of the book.
+
+ITCH describes resting orders only; what never rests is invisible except
+through the executions it causes. The mapping, for the events of one command
+(docs/protocol-itch.md has the table):
+
+==========================================  ========================================
+engine events                               ITCH messages
+==========================================  ========================================
+``Added``                                   A (reference = ``oid``)
+``Trade``                                   E on ``resting_oid`` (match = ``trade_id``)
+``Cancelled`` with ``resting=True``         D (user cancel, expiry, self-match)
+``Cancelled`` with ``resting=False``        nothing (IOC/FOK/market remainders)
+``Replaced`` kept, smaller quantity         X of the difference
+``Replaced`` lost, re-entry only rests      U (old ref -> new ref, new price/qty)
+``Replaced`` lost, re-entry executes        D old ref, then the E's, then A if it rests
+``Accepted``, ``Rejected``                  nothing
+==========================================  ========================================
+
+Stock locate codes number symbols 1, 2, ... in the order they are registered
+or first seen; a symbol's first appearance emits its R (stock directory)
+message before anything else about it. Timestamps are nanoseconds since the
+session's midnight (New York time), which the caller passes in as epoch ns.
+Tracking numbers are 0. The mapper is pure and keeps only the locate table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lob.engine.events import Added, Cancelled, Event, Replaced, Trade
+from lob.engine.types import Priority, Side
+from lob.feed.itch import (
+    AddOrder,
+    Message,
+    OrderCancel,
+    OrderDelete,
+    OrderExecuted,
+    OrderReplace,
+    StockDirectory,
+    StockTradingAction,
+)
+
+__all__ = ["ItchMapper", "stock_directory"]
+
+MAX_LOCATE = 0xFFFF
+_SIDE = {Side.BUY: "B", Side.SELL: "S"}
+_LOST = Priority.LOST
+
+
+def stock_directory(locate: int, symbol: str, timestamp: int) -> StockDirectory:
+    """The R message lob sends for ``symbol``: a Nasdaq Global Select test issue, round lot 100."""
+    return StockDirectory(
+        locate, 0, timestamp, symbol, "Q", "N", 100, "N", "C", "Z", "T", "N", "N", " ", "N", 0, "N"
+    )
+
+
+class ItchMapper:
+    """Turns each command's events into ITCH messages, numbering symbols as it goes.
+
+    >>> mapper = ItchMapper(midnight_ns=0)
+    >>> [m.TYPE for m in mapper.register("AAPL", timestamp=1)]
+    ['R', 'H']
+    """
+
+    def __init__(self, midnight_ns: int, symbols: Iterable[str] = ()) -> None:
+        self.midnight_ns = midnight_ns
+        self.locates: dict[str, int] = {}
+        for symbol in symbols:
+            self._assign(symbol)
+
+    def _assign(self, symbol: str) -> int:
+        locate = self.locates.get(symbol)
+        if locate is None:
+            locate = len(self.locates) + 1
+            if locate > MAX_LOCATE:
+                raise ValueError(f"more than {MAX_LOCATE} symbols: no stock locate left")
+            self.locates[symbol] = locate
+        return locate
+
+    def register(self, symbol: str, timestamp: int) -> list[Message]:
+        """Number ``symbol`` (if new) and return its R and H (trading) messages."""
+        locate = self._assign(symbol)
+        return [
+            stock_directory(locate, symbol, timestamp),
+            StockTradingAction(locate, 0, timestamp, symbol, "T", " ", ""),
+        ]
+
+    def directory(self, timestamp: int) -> list[Message]:
+        """R and H messages for every symbol known so far, in locate order."""
+        out: list[Message] = []
+        for symbol in self.locates:
+            out.extend(self.register(symbol, timestamp))
+        return out
+
+    def map(self, events: list[Event]) -> list[Message]:
+        """The ITCH messages of one command's events (the list the engine returned)."""
+        out: list[Message] = []
+        skip_added = -1
+        n = len(events)
+        for i in range(n):
+            event = events[i]
+            kind = type(event)
+            if kind is Trade:
+                e: Trade = event  # type: ignore[assignment]
+                out.append(
+                    OrderExecuted(
+                        self._locate(e.symbol, e.ts, out),
+                        0,
+                        e.ts - self.midnight_ns,
+                        e.resting_oid,
+                        e.qty,
+                        e.trade_id,
+                    )
+                )
+            elif kind is Added:
+                a: Added = event  # type: ignore[assignment]
+                if a.oid == skip_added:
+                    continue
+                out.append(
+                    AddOrder(
+                        self._locate(a.symbol, a.ts, out),
+                        0,
+                        a.ts - self.midnight_ns,
+                        a.oid,
+                        _SIDE[a.side],
+                        a.qty,
+                        a.symbol,
+                        a.price,
+                    )
+                )
+            elif kind is Cancelled:
+                c: Cancelled = event  # type: ignore[assignment]
+                if c.resting:
+                    out.append(
+                        OrderDelete(
+                            self._locate(c.symbol, c.ts, out), 0, c.ts - self.midnight_ns, c.oid
+                        )
+                    )
+            elif kind is Replaced:
+                r: Replaced = event  # type: ignore[assignment]
+                locate = self._locate(r.symbol, r.ts, out)
+                ts = r.ts - self.midnight_ns
+                if r.priority is not _LOST:
+                    if r.qty < r.old_qty:
+                        out.append(OrderCancel(locate, 0, ts, r.oid, r.old_qty - r.qty))
+                    continue
+                rests = _rests_without_executing(events, i + 1, r.oid)
+                if rests is not None:
+                    out.append(
+                        OrderReplace(locate, 0, ts, r.old_oid, r.oid, rests.qty, rests.price)
+                    )
+                    skip_added = r.oid
+                else:
+                    out.append(OrderDelete(locate, 0, ts, r.old_oid))
+        return out
+
+    def _locate(self, symbol: str, ts: int, out: list[Message]) -> int:
+        locate = self.locates.get(symbol)
+        if locate is None:
+            out.extend(self.register(symbol, ts - self.midnight_ns))
+            locate = self.locates[symbol]
+        return locate
+
+
+def _rests_without_executing(events: list[Event], start: int, oid: int) -> Added | None:
+    """The re-entry's ``Added`` when it rests with no execution before it, else None."""
+    for j in range(start, len(events)):
+        event = events[j]
+        if type(event) is Trade:
+            return None
+        if type(event) is Added and event.oid == oid:
+            return event
+    return None
