@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from lob.cli import bench, replay
+from lob.cli import bench, feed, replay
 
 app = typer.Typer(
     name="lob",
@@ -26,6 +26,7 @@ def _root() -> None:
 
 app.command("replay")(replay.replay)
 app.command("bench")(bench.bench)
+app.add_typer(feed.app, name="feed")
 
 
 def main() -> None:

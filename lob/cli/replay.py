@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +22,12 @@ def replay(
     date: Annotated[
         str, typer.Option(help="Session date; the clock starts at 09:30 New York time.")
     ] = DEFAULT_DATE,
+    itch_out: Annotated[
+        str | None,
+        typer.Option(
+            "--itch-out", help="Also write the replay's ITCH 5.0 feed to this file (see lob feed)."
+        ),
+    ] = None,
 ) -> None:
     """Run commands through a fresh engine and print every event as JSON lines."""
     from lob.engine.replay import replay_lines, session_open_ns
@@ -29,16 +36,25 @@ def replay(
         open_ns = session_open_ns(date)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--date") from None
-    if file == "-":
-        lines = sys.stdin
-        stream = replay_lines(lines, open_ns, final_book=final_book)
-        _write(stream)
-        return
     path = Path(file)
-    if not path.is_file():
+    if file != "-" and not path.is_file():
         raise typer.BadParameter(f"no such file: {file}", param_hint="FILE")
-    with path.open(encoding="utf-8") as lines:
-        _write(replay_lines(lines, open_ns, final_book=final_book))
+    with _itch_recording(itch_out, date, open_ns) as on_events:
+        if file == "-":
+            _write(replay_lines(sys.stdin, open_ns, final_book=final_book, on_events=on_events))
+            return
+        with path.open(encoding="utf-8") as lines:
+            _write(replay_lines(lines, open_ns, final_book=final_book, on_events=on_events))
+
+
+def _itch_recording(path: str | None, date: str, open_ns: int) -> Any:
+    """A context giving the ``on_events`` callback that records ITCH, or None without a path."""
+    if path is None:
+        return nullcontext(None)
+    from lob.cli.feed import itch_recording
+    from lob.engine.replay import session_midnight_ns
+
+    return itch_recording(path, session_midnight_ns(date), open_ns)
 
 
 def _write(stream: object) -> None:
