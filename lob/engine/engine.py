@@ -202,7 +202,7 @@ class MatchingEngine:
             orders = self._live.get(account)
             if orders is not None and id in orders:
                 problem = RejectCode.DUPLICATE_ID, f"order id {id!r} is already live"
-            elif order_type is LIMIT:
+            elif order_type == LIMIT:  # == : callers may pass "limit" as text
                 problem = _check_limit_price(book, side, price, post_only)  # type: ignore[arg-type]
         if problem is not None:
             return self.reject("new", account, id, symbol, problem[0], problem[1], ts)

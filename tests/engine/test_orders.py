@@ -208,3 +208,15 @@ def test_add_symbol_with_bad_name_raises() -> None:
 def test_submit_of_a_non_command_raises_type_error() -> None:
     with pytest.raises(TypeError):
         MatchingEngine().submit(("new", "A"), 1)  # type: ignore[arg-type]
+
+
+def test_new_order_given_plain_strings_for_enums_gets_the_same_checks() -> None:
+    engine = MatchingEngine()
+    engine.new_order("A", "a1", "XYZ", "sell", 100, px("10.00"), 1, "limit", "day")
+    off_tick = engine.new_order("B", "b1", "XYZ", "buy", 100, 100_050, 2, "limit", "day")
+    assert_rejected(off_tick, "invalid_price")
+    would_take = engine.new_order("B", "b2", "XYZ", "buy", 9, px("10.00"), 3, "limit", "gtc", True)
+    assert_rejected(would_take, "post_only_would_take")
+    events = engine.new_order("B", "b3", "XYZ", "buy", 40, px("10.00"), 4, "limit", "ioc")
+    assert types(events) == ["accepted", "trade"]
+    engine.check_integrity()
