@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from lob.engine.engine import MatchingEngine
 from lob.engine.events import Added, Cancelled, Event, Replaced, Trade
 from lob.engine.types import Priority, Side
 from lob.feed.itch import (
@@ -40,8 +41,9 @@ from lob.feed.itch import (
     StockDirectory,
     StockTradingAction,
 )
+from lob.feed.itch_book import BookOrder, FeedSnapshot
 
-__all__ = ["ItchMapper", "stock_directory"]
+__all__ = ["ItchMapper", "feed_snapshot", "stock_directory"]
 
 MAX_LOCATE = 0xFFFF
 _SIDE = {Side.BUY: "B", Side.SELL: "S"}
@@ -172,3 +174,22 @@ def _rests_without_executing(events: list[Event], start: int, oid: int) -> Added
         if type(event) is Added and event.oid == oid:
             return event
     return None
+
+
+def feed_snapshot(engine: MatchingEngine, mapper: ItchMapper, seq: int) -> FeedSnapshot:
+    """The engine's books in the feed's terms, stamped with feed sequence ``seq``.
+
+    Take it when every message of the commands applied so far has been given
+    a sequence number, and ``seq`` is the last of them: the snapshot then
+    includes exactly messages 1..``seq``. Symbols the mapper has not numbered
+    yet have no orders on the feed and are left out.
+    """
+    symbols = sorted((locate, symbol) for symbol, locate in mapper.locates.items())
+    orders: list[BookOrder] = []
+    for locate, symbol in symbols:
+        if symbol not in engine.symbols:
+            continue
+        snap = engine.order_snapshot(symbol)
+        for views in (snap.bids, snap.asks):
+            orders.extend(BookOrder(locate, o.oid, _SIDE[o.side], o.price, o.qty) for o in views)
+    return FeedSnapshot(seq, symbols, orders)
