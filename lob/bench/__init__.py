@@ -31,7 +31,9 @@ __all__ = ["BENCHMARKS", "BenchFn", "UnknownBenchmarkError", "load", "names", "r
 
 BenchFn = Callable[[bool, Progress], BenchReport]
 
-BENCHMARKS: dict[str, str] = {}
+BENCHMARKS: dict[str, str] = {
+    "book": "lob.bench.book:run",
+}
 """Benchmark name -> ``"module:function"``, in the order ``lob bench all`` runs them."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -37,9 +37,11 @@ def bench(
     try:
         functions = [(n, load(n)) for n in selected]
     except UnknownBenchmarkError as exc:
-        error = {"error": {"code": UnknownBenchmarkError.code, "message": str(exc)}}
-        print(json.dumps(error) if json_out else f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(2) from None
+        _fail(UnknownBenchmarkError.code, str(exc), json_out)
+    except ImportError as exc:
+        # e.g. the seed design's sortedcontainers, which comes with the dev dependencies
+        message = f"a benchmark needs a package that is not installed: {exc.name} (try `uv sync`)"
+        _fail("missing_dependency", message, json_out)
 
     from rich.console import Console
 
@@ -59,3 +61,9 @@ def bench(
             progress(f"{bench_name}: starting")
             report = run(quick, progress)
         render_report(report, console)
+
+
+def _fail(code: str, message: str, json_out: bool) -> NoReturn:
+    error = {"error": {"code": code, "message": message}}
+    print(json.dumps(error) if json_out else f"error: {message}", file=sys.stderr)
+    raise typer.Exit(2)

@@ -38,3 +38,10 @@ def test_registry_load_of_unknown_name_raises_a_key_error() -> None:
         assert "no_such_bench" in str(exc)
     else:  # pragma: no cover - the assertion is the test
         raise AssertionError("load() accepted an unknown name")
+
+
+def test_bench_whose_module_cannot_import_exits_with_missing_dependency(monkeypatch) -> None:
+    monkeypatch.setitem(BENCHMARKS, "ghost", "lob.bench.no_such_module:run")
+    result = runner.invoke(app, ["bench", "ghost", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stderr)["error"]["code"] == "missing_dependency"
