@@ -1,0 +1,8 @@
+"""Storage: what lob keeps on disk.
+
+- ``journal``: the append-only log of accepted inputs, written before an
+  acknowledgement, from which the engine's state is rebuilt after a crash.
+- ``history``: the DuckDB history of a session (trades, orders and their
+  lifecycle, top-of-book changes), written in Arrow batches off the matching
+  thread and read by ``lob.analytics`` (docs/history.md).
+"""

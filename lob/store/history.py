@@ -1,0 +1,590 @@
+"""The history writer: engine events in, DuckDB tables out, in Arrow batches.
+
+Every view of a trading day that outlives the process is derived from the
+engine's event stream (docs/history.md has the schema and examples). The
+writer turns events into rows of five tables:
+
+- ``trades``: one row per ``Trade`` (price, quantity, aggressor, both sides'
+  accounts, client ids and engine order ids, ``ts``, ``seq``, ``trade_id``).
+- ``orders``: one row per ``Accepted`` order, keyed by ``(session, oid)``.
+- ``order_events``: the lifecycle of each order (``accepted``, ``fill``,
+  ``added``, ``replaced``, ``cancelled``), keyed by the oid the order was
+  accepted under (``order_oid``) even after a replace gave it a new engine oid,
+  with the open quantity left after each event (``leaves``).
+- ``quotes``: the top of the book (best bid and ask, price and size) after
+  every event that changed it. The writer keeps, per symbol and side, the
+  quantity of every price level from the level fields the engine puts on
+  book-changing events, and a lazy heap of prices for the best one: O(log n)
+  per book change, no look at the engine's book.
+- ``sessions``: one row per writer run; every other row carries its
+  ``session``, because a fresh engine numbers ``seq``, ``oid`` and
+  ``trade_id`` from 1 again.
+
+Prices are stored as ``BIGINT`` units of 1/10,000 dollar (``lob.engine.prices``);
+the ``*_dec`` views show them as ``DECIMAL(18,4)`` dollars. Timestamps are
+``BIGINT`` nanoseconds since the epoch; the views add a ``time`` column.
+
+Rows are buffered in column lists and written as one pyarrow table per table
+and batch (DuckDB's ``executemany`` manages only about a thousand rows a
+second; an Arrow scan inserts millions). ``HistoryWriter`` is safe to call from
+any thread (one lock guards the buffers and the connection);
+``BackgroundHistoryWriter`` moves all of the work off the caller's thread
+behind a bounded queue, for the matching loop of a server.
+
+The writer's order state (open quantity, the first oid of a replaced order)
+and book state start empty: it must see a session's events from the start,
+or be given the books with ``seed_book`` before the first event.
+"""
+
+from __future__ import annotations
+
+import heapq
+import queue
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lob.engine.events import Accepted, Added, Cancelled, Event, Replaced, Trade
+from lob.engine.types import Priority, Side
+
+__all__ = [
+    "SCHEMA_SQL",
+    "TABLES",
+    "BackgroundHistoryWriter",
+    "HistoryWriter",
+    "create_schema",
+]
+
+_BUY = Side.BUY
+_LOST = Priority.LOST
+
+TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "trades": (
+        ("session", "INTEGER NOT NULL"),
+        ("seq", "BIGINT NOT NULL"),
+        ("ts", "BIGINT NOT NULL"),
+        ("symbol", "VARCHAR NOT NULL"),
+        ("trade_id", "BIGINT NOT NULL"),
+        ("price", "BIGINT NOT NULL"),
+        ("qty", "BIGINT NOT NULL"),
+        ("aggressor", "VARCHAR NOT NULL"),
+        ("buy_account", "VARCHAR NOT NULL"),
+        ("buy_id", "VARCHAR NOT NULL"),
+        ("buy_oid", "BIGINT NOT NULL"),
+        ("sell_account", "VARCHAR NOT NULL"),
+        ("sell_id", "VARCHAR NOT NULL"),
+        ("sell_oid", "BIGINT NOT NULL"),
+    ),
+    "orders": (
+        ("session", "INTEGER NOT NULL"),
+        ("seq", "BIGINT NOT NULL"),
+        ("ts", "BIGINT NOT NULL"),
+        ("symbol", "VARCHAR NOT NULL"),
+        ("account", "VARCHAR NOT NULL"),
+        ("id", "VARCHAR NOT NULL"),
+        ("oid", "BIGINT NOT NULL"),
+        ("side", "VARCHAR NOT NULL"),
+        ("order_type", "VARCHAR NOT NULL"),
+        ("price", "BIGINT"),
+        ("qty", "BIGINT NOT NULL"),
+        ("tif", "VARCHAR NOT NULL"),
+        ("post_only", "BOOLEAN NOT NULL"),
+        ("smp", "VARCHAR NOT NULL"),
+    ),
+    "order_events": (
+        ("session", "INTEGER NOT NULL"),
+        ("seq", "BIGINT NOT NULL"),
+        ("ts", "BIGINT NOT NULL"),
+        ("order_oid", "BIGINT NOT NULL"),
+        ("oid", "BIGINT NOT NULL"),
+        ("symbol", "VARCHAR NOT NULL"),
+        ("account", "VARCHAR NOT NULL"),
+        ("id", "VARCHAR NOT NULL"),
+        ("side", "VARCHAR NOT NULL"),
+        ("event", "VARCHAR NOT NULL"),
+        ("price", "BIGINT"),
+        ("qty", "BIGINT NOT NULL"),
+        ("leaves", "BIGINT"),
+        ("reason", "VARCHAR"),
+        ("trade_id", "BIGINT"),
+        ("old_price", "BIGINT"),
+        ("old_qty", "BIGINT"),
+    ),
+    "quotes": (
+        ("session", "INTEGER NOT NULL"),
+        ("seq", "BIGINT NOT NULL"),
+        ("ts", "BIGINT NOT NULL"),
+        ("symbol", "VARCHAR NOT NULL"),
+        ("bid_price", "BIGINT"),
+        ("bid_qty", "BIGINT NOT NULL"),
+        ("ask_price", "BIGINT"),
+        ("ask_qty", "BIGINT NOT NULL"),
+    ),
+}
+"""Every event table's columns, in order, with their DuckDB types."""
+
+_ARROW = {
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "VARCHAR": pa.string(),
+    "BOOLEAN": pa.bool_(),
+}
+
+
+def _arrow_schema(table: str) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field(name, _ARROW[sql.split()[0]], nullable="NOT NULL" not in sql)
+            for name, sql in TABLES[table]
+        ]
+    )
+
+
+_SCHEMAS = {name: _arrow_schema(name) for name in TABLES}
+
+_DEC = "CAST({0} AS DECIMAL(18, 0)) * 0.0001"
+_DEC_WIDE = "CAST({0} AS DECIMAL(38, 0)) * 0.0001"
+_TIME = "make_timestamp(ts // 1000) AS time"
+
+SCHEMA_SQL = "\n".join(
+    [
+        "CREATE TABLE IF NOT EXISTS sessions (session INTEGER PRIMARY KEY, source VARCHAR,"
+        " created TIMESTAMPTZ DEFAULT current_timestamp);",
+        *(
+            f"CREATE TABLE IF NOT EXISTS {name} ("
+            + ", ".join(f"{col} {sql}" for col, sql in cols)
+            + ");"
+            for name, cols in TABLES.items()
+        ),
+        "CREATE OR REPLACE VIEW trades_dec AS SELECT * REPLACE ("
+        + _DEC.format("price")
+        + " AS price), "
+        + _DEC_WIDE.format("price::HUGEINT * qty")
+        + " AS notional, "
+        + _TIME
+        + " FROM trades;",
+        "CREATE OR REPLACE VIEW quotes_dec AS SELECT * REPLACE ("
+        + _DEC.format("bid_price")
+        + " AS bid_price, "
+        + _DEC.format("ask_price")
+        + " AS ask_price), "
+        + _DEC.format("ask_price - bid_price")
+        + " AS spread, "
+        + _TIME
+        + " FROM quotes;",
+        "CREATE OR REPLACE VIEW orders_dec AS SELECT * REPLACE ("
+        + _DEC.format("price")
+        + " AS price), "
+        + _TIME
+        + " FROM orders;",
+        """CREATE OR REPLACE VIEW order_status AS
+WITH last AS (
+    SELECT session, order_oid,
+           arg_max(event, seq) AS last_event,
+           arg_max(reason, seq) AS last_reason,
+           arg_max(leaves, seq) AS leaves,
+           arg_max(oid, seq) AS current_oid,
+           arg_max(price, seq) FILTER (WHERE event IN ('accepted', 'replaced')) AS current_price,
+           sum(qty) FILTER (WHERE event = 'fill') AS filled_qty,
+           sum(price * qty) FILTER (WHERE event = 'fill') AS filled_notional,
+           max(ts) AS last_ts
+    FROM order_events GROUP BY session, order_oid
+)
+SELECT o.session, o.oid, o.seq, o.ts, o.symbol, o.account, o.id, o.side, o.order_type,
+       o.tif, o.qty, o.price AS accepted_price, l.current_price AS price, l.current_oid,
+       coalesce(l.filled_qty, 0) AS filled_qty, l.filled_notional, l.leaves,
+       CASE WHEN l.last_event = 'cancelled' AND l.last_reason = 'expired' THEN 'expired'
+            WHEN l.last_event = 'cancelled' THEN 'cancelled'
+            WHEN l.leaves = 0 THEN 'filled'
+            WHEN coalesce(l.filled_qty, 0) > 0 THEN 'partially_filled'
+            ELSE 'open' END AS status,
+       l.last_ts
+FROM orders o LEFT JOIN last l ON l.session = o.session AND l.order_oid = o.oid;""",
+    ]
+)
+"""The whole schema: tables, then views. Running it again changes nothing."""
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create lob's history tables and views in ``con`` if they are not there yet."""
+    con.execute(SCHEMA_SQL)
+
+
+class _Book:
+    """One symbol's price levels, enough to know the top of the book after each change."""
+
+    __slots__ = ("ask_heap", "asks", "bid_heap", "bids", "top")
+
+    def __init__(self) -> None:
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+        # Min-heaps of level prices (bids negated). An emptied level stays in its
+        # heap until it reaches the top (then it is dropped) or the heap is rebuilt.
+        self.bid_heap: list[int] = []
+        self.ask_heap: list[int] = []
+        self.top: tuple[int | None, int, int | None, int] = (None, 0, None, 0)
+
+    def set_level(self, side: Side, price: int, qty: int) -> None:
+        if side is _BUY:
+            if qty:
+                if price not in self.bids:
+                    heapq.heappush(self.bid_heap, -price)
+                self.bids[price] = qty
+            else:
+                self.bids.pop(price, None)
+        elif qty:
+            if price not in self.asks:
+                heapq.heappush(self.ask_heap, price)
+            self.asks[price] = qty
+        else:
+            self.asks.pop(price, None)
+
+    def best(self) -> tuple[int | None, int, int | None, int]:
+        bids, asks = self.bids, self.asks
+        bid_heap, ask_heap = self.bid_heap, self.ask_heap
+        if len(bid_heap) > 2 * len(bids) + 64:
+            bid_heap = self.bid_heap = [-p for p in bids]
+            heapq.heapify(bid_heap)
+        if len(ask_heap) > 2 * len(asks) + 64:
+            ask_heap = self.ask_heap = list(asks)
+            heapq.heapify(ask_heap)
+        while bid_heap and -bid_heap[0] not in bids:
+            heapq.heappop(bid_heap)
+        while ask_heap and ask_heap[0] not in asks:
+            heapq.heappop(ask_heap)
+        if bid_heap:
+            bid: int | None = -bid_heap[0]
+            bid_qty = bids[-bid_heap[0]]
+        else:
+            bid, bid_qty = None, 0
+        if ask_heap:
+            ask: int | None = ask_heap[0]
+            ask_qty = asks[ask_heap[0]]
+        else:
+            ask, ask_qty = None, 0
+        return bid, bid_qty, ask, ask_qty
+
+
+class HistoryWriter:
+    """Write engine events to a DuckDB history file, in batches.
+
+    >>> writer = HistoryWriter(":memory:")
+    >>> writer.write_events(engine_events)  # doctest: +SKIP
+    >>> writer.flush()  # doctest: +SKIP
+
+    ``write_events`` buffers rows and writes them once ``batch_rows`` rows are
+    waiting; ``flush`` writes what is buffered now; ``close`` flushes and
+    closes. All three take one lock, so any thread may call them. ``reader()``
+    gives a cursor on the same database for analytics in the same process
+    (DuckDB lets one process at a time open a file for writing).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        source: str = "",
+        batch_rows: int = 65_536,
+        connection: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.batch_rows = batch_rows
+        self._con = connection if connection is not None else duckdb.connect(self.path)
+        self._lock = threading.RLock()
+        create_schema(self._con)
+        row = self._con.execute("SELECT coalesce(max(session), 0) + 1 FROM sessions").fetchone()
+        self.session: int = int(row[0]) if row else 1
+        self._con.execute(
+            "INSERT INTO sessions (session, source) VALUES (?, ?)", [self.session, source]
+        )
+        self._trades: list[Trade] = []
+        self._orders: list[Accepted] = []
+        self._events: list[tuple[Any, ...]] = []
+        self._quotes: list[tuple[Any, ...]] = []
+        self._books: dict[str, _Book] = {}
+        # Orders the writer has seen accepted and not yet finished:
+        # engine oid -> [oid it was accepted under, open quantity].
+        self._live: dict[int, list[int]] = {}
+        self.rows_written = 0
+        self._closed = False
+
+    # -- input ---------------------------------------------------------------
+
+    def seed_book(
+        self, symbol: str, bids: Sequence[tuple[int, int]], asks: Sequence[tuple[int, int]]
+    ) -> None:
+        """Start ``symbol``'s book from ``(price, qty)`` levels (e.g. an L2 snapshot)."""
+        with self._lock:
+            book = self._books[symbol] = _Book()
+            for price, qty in bids:
+                book.set_level(_BUY, price, qty)
+            for price, qty in asks:
+                book.set_level(Side.SELL, price, qty)
+            book.top = book.best()
+
+    def write_events(self, events: Iterable[Event]) -> None:
+        """Buffer the rows of ``events`` (in engine order); write a batch when enough wait."""
+        with self._lock:
+            if self._closed:
+                raise ValueError("the history writer is closed")
+            self._add(events)
+            pending = len(self._trades) + len(self._orders) + len(self._events)
+            if pending >= self.batch_rows:
+                self._flush()
+
+    def _add(self, events: Iterable[Event]) -> None:
+        trades = self._trades
+        add_event = self._events.append
+        live = self._live
+        books = self._books
+        quotes = self._quotes.append
+        for event in events:
+            kind = type(event)
+            if kind is Trade:
+                trades.append(event)  # type: ignore[arg-type]
+                (seq, ts, symbol, trade_id, price, qty, aggressor, ba, bi, boid, sa, si, soid) = (
+                    event[:13]
+                )
+                resting_oid, resting_left, level_qty = event[13], event[14], event[15]
+                for oid, account, id, side in ((boid, ba, bi, "buy"), (soid, sa, si, "sell")):
+                    state = live.get(oid)
+                    if state is None:
+                        root, leaves = oid, None
+                    else:
+                        root = state[0]
+                        leaves = resting_left if oid == resting_oid else state[1] - qty
+                        if leaves:
+                            state[1] = leaves
+                        else:
+                            del live[oid]
+                    liquidity = "maker" if oid == resting_oid else "taker"
+                    add_event(
+                        (seq, ts, root, oid, symbol, account, id, side, "fill", price, qty,
+                         leaves, liquidity, trade_id, None, None)
+                    )  # fmt: skip
+                book_side = Side.SELL if aggressor is _BUY else _BUY
+                change = (symbol, book_side, price, level_qty)
+            elif kind is Accepted:
+                self._orders.append(event)  # type: ignore[arg-type]
+                (seq, ts, symbol, account, id, oid, side, _t, price, qty) = event[:10]
+                live[oid] = [oid, qty]
+                add_event(
+                    (seq, ts, oid, oid, symbol, account, id, side.value, "accepted", price, qty,
+                     qty, None, None, None, None)
+                )  # fmt: skip
+                continue
+            elif kind is Added:
+                (seq, ts, symbol, account, id, oid, side, price, qty, level_qty, _) = event
+                state = live.get(oid)
+                root = state[0] if state is not None else oid
+                add_event(
+                    (seq, ts, root, oid, symbol, account, id, side.value, "added", price, qty,
+                     qty, None, None, None, None)
+                )  # fmt: skip
+                change = (symbol, side, price, level_qty)
+            elif kind is Cancelled:
+                (seq, ts, symbol, account, id, oid, side, price, qty, reason, resting, lq, _) = (
+                    event
+                )
+                state = live.pop(oid, None)
+                root = state[0] if state is not None else oid
+                add_event(
+                    (seq, ts, root, oid, symbol, account, id, side.value, "cancelled", price, qty,
+                     0, reason.value, None, None, None)
+                )  # fmt: skip
+                if not resting:
+                    continue
+                change = (symbol, side, price, lq)
+            elif kind is Replaced:
+                (seq, ts, symbol, account, id, oid, old_oid, side, old_price, old_qty, price, qty,
+                 priority, old_lq, _, lq, _) = event  # fmt: skip
+                state = live.pop(old_oid, None)
+                root = state[0] if state is not None else old_oid
+                live[oid] = [root, qty]
+                add_event(
+                    (seq, ts, root, oid, symbol, account, id, side.value, "replaced", price, qty,
+                     qty, priority.value, None, old_price, old_qty)
+                )  # fmt: skip
+                if priority is _LOST:
+                    change = (symbol, side, old_price, old_lq)
+                else:
+                    change = (symbol, side, price, lq)
+            else:
+                continue  # Rejected: it changed nothing
+            symbol, side, price, level_qty = change
+            book = books.get(symbol)
+            if book is None:
+                book = books[symbol] = _Book()
+            book.set_level(side, price, level_qty)
+            top = book.best()
+            if top != book.top:
+                book.top = top
+                quotes((seq, ts, symbol, *top))
+
+    # -- output --------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Write every buffered row now; return how many rows were written."""
+        with self._lock:
+            return self._flush()
+
+    def _flush(self) -> int:
+        batches: list[tuple[str, pa.Table]] = []
+        session = self.session
+        if self._trades:
+            columns = list(zip(*self._trades, strict=True))[:13]
+            batches.append(("trades", _table("trades", session, columns, enum_columns=(6,))))
+        if self._orders:
+            columns = list(zip(*self._orders, strict=True))
+            batches.append(("orders", _table("orders", session, columns, (6, 7, 10, 12))))
+        if self._events:
+            batches.append(("order_events", _table("order_events", session, _cols(self._events))))
+        if self._quotes:
+            batches.append(("quotes", _table("quotes", session, _cols(self._quotes))))
+        if not batches:
+            return 0
+        con = self._con
+        rows = 0
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name, table in batches:
+                con.register("_lob_batch", table)
+                try:
+                    con.execute(f"INSERT INTO {name} SELECT * FROM _lob_batch")
+                finally:
+                    con.unregister("_lob_batch")
+                rows += table.num_rows
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self._trades = []
+        self._orders = []
+        self._events = []
+        self._quotes = []
+        self.rows_written += rows
+        return rows
+
+    def insert_trades(self, table: pa.Table) -> int:
+        """Append a ready Arrow table of trade rows (the ``trades`` columns, any session).
+
+        The bulk path for tools that already hold trades in columns (imports,
+        benchmarks, the simulator's fast mode); nothing else is derived.
+        """
+        with self._lock:
+            table = table.select([name for name, _ in TABLES["trades"]]).cast(_SCHEMAS["trades"])
+            self._con.register("_lob_batch", table)
+            try:
+                self._con.execute("INSERT INTO trades SELECT * FROM _lob_batch")
+            finally:
+                self._con.unregister("_lob_batch")
+            self.rows_written += table.num_rows
+            return table.num_rows
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the same database, for queries from another thread."""
+        with self._lock:
+            return self._con.cursor()
+
+    def close(self) -> None:
+        """Flush and close the database (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._flush()
+            finally:
+                self._closed = True
+                self._con.close()
+
+    def __enter__(self) -> HistoryWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _cols(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return list(zip(*rows, strict=True))
+
+
+def _table(
+    name: str,
+    session: int,
+    columns: Sequence[Sequence[Any]],
+    enum_columns: Sequence[int] = (),
+) -> pa.Table:
+    schema = _SCHEMAS[name]
+    arrays = [pa.array([session] * len(columns[0]), pa.int32())]
+    for i, (values, field) in enumerate(zip(columns, list(schema)[1:], strict=True)):
+        if i in enum_columns:
+            values = [v.value for v in values]
+        arrays.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+class BackgroundHistoryWriter:
+    """A ``HistoryWriter`` on its own thread, fed through a bounded queue.
+
+    ``submit(events)`` costs the caller one queue put. When ``max_pending``
+    event lists wait, ``submit`` blocks until the thread catches up: history is
+    never dropped, and a writer that falls behind slows its producer instead
+    of growing without bound. The thread flushes a batch when ``batch_rows``
+    rows wait or when the queue has been idle for ``idle_flush`` seconds.
+    An error in the thread is raised again by the next ``submit`` or ``close``.
+    """
+
+    def __init__(
+        self,
+        writer: HistoryWriter,
+        *,
+        max_pending: int = 10_000,
+        idle_flush: float = 0.5,
+    ) -> None:
+        self.writer = writer
+        self._queue: queue.Queue[list[Event] | None] = queue.Queue(max_pending)
+        self._idle = idle_flush
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="lob-history", daemon=True)
+        self._thread.start()
+
+    def submit(self, events: list[Event]) -> None:
+        """Queue one list of events for the history (blocks when the queue is full)."""
+        if self._error is not None:
+            raise RuntimeError("the history writer failed") from self._error
+        self._queue.put(events)
+
+    def _run(self) -> None:
+        get = self._queue.get
+        writer = self.writer
+        try:
+            while True:
+                try:
+                    events = get(timeout=self._idle)
+                except queue.Empty:
+                    writer.flush()
+                    continue
+                if events is None:
+                    break
+                writer.write_events(events)
+        except BaseException as exc:  # handed to the producer
+            self._error = exc
+
+    def close(self) -> None:
+        """Write everything queued, stop the thread and close the writer."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self.writer.close()
+        if self._error is not None:
+            raise RuntimeError("the history writer failed") from self._error
+
+    def __enter__(self) -> BackgroundHistoryWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
