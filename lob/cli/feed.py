@@ -113,3 +113,147 @@ def itch_recording(path: str, midnight_ns: int, open_ns: int) -> Iterator[Callab
         writer.begin(open_ns - midnight_ns)
         yield writer.write_events
         writer.end()
+
+
+_GROUP_HELP = "Multicast group and port to join."
+_IFACE_HELP = "Interface to join on (an IPv4 address; never 0.0.0.0)."
+_RETRANSMIT_HELP = "Retransmission server HOST:PORT, or 'off'."
+
+
+def _endpoints(group: str, retransmit: str, as_json: bool) -> tuple[tuple[str, int], Any]:
+    from lob.feed.net import DEFAULT_PORT, DEFAULT_RETRANSMIT_PORT, parse_address
+
+    try:
+        where = parse_address(group, DEFAULT_PORT)
+        back = None if retransmit == "off" else parse_address(retransmit, DEFAULT_RETRANSMIT_PORT)
+    except ValueError as exc:
+        _error("invalid_address", str(exc), as_json)
+        raise  # unreachable: _error exits
+    return where, back
+
+
+async def _subscribe(
+    where: tuple[str, int],
+    interface: str,
+    retransmit: tuple[str, int] | None,
+    on_message: Callable[[int, Any], None],
+    on_health: Callable[[dict[str, object]], None] | None,
+    count: int | None,
+    duration: float | None,
+    health_interval: float,
+) -> dict[str, object]:
+    """Run a subscriber until ``count`` messages, ``duration`` seconds or the end of session."""
+    import asyncio
+    import time
+
+    from lob.feed.net import Subscriber
+
+    sub = Subscriber(
+        where[0], where[1], interface=interface, retransmit=retransmit, on_message=on_message
+    )
+    await sub.start()
+    deadline = None if duration is None else time.monotonic() + duration
+    next_health = time.monotonic() + health_interval
+    try:
+        while True:
+            await asyncio.sleep(0.02)
+            health = sub.receiver.health
+            now = time.monotonic()
+            if on_health is not None and now >= next_health:
+                on_health(sub.health)
+                next_health = now + health_interval
+            if count is not None and health.messages >= count:
+                break
+            if health.ended and sub.receiver.gap is None:
+                break
+            if deadline is not None and now >= deadline:
+                break
+    finally:
+        await sub.close()
+    return sub.health
+
+
+@app.command("listen")
+def listen(
+    group: Annotated[str, typer.Option(help=_GROUP_HELP)] = "239.255.40.1:30001",
+    interface: Annotated[str, typer.Option(help=_IFACE_HELP)] = "127.0.0.1",
+    retransmit: Annotated[str, typer.Option(help=_RETRANSMIT_HELP)] = "127.0.0.1:30002",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON lines: messages, then health objects.")
+    ] = False,
+    count: Annotated[int | None, typer.Option(help="Stop after this many messages.")] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    health_interval: Annotated[float, typer.Option(help="Seconds between health lines.")] = 1.0,
+) -> None:
+    """Join the multicast feed; print each decoded message and the feed's health."""
+    import asyncio
+
+    where, back = _endpoints(group, retransmit, as_json)
+    write = sys.stdout.write
+    printed = 0
+
+    def on_message(seq: int, message: Any) -> None:
+        nonlocal printed
+        if count is not None and printed >= count:
+            return
+        printed += 1
+        if as_json:
+            row = message_to_dict(message)
+            row["seq"] = seq
+            write(json.dumps(row, separators=(",", ":")) + "\n")
+        else:
+            write(f"{seq:>10} {message_to_row(message)}\n")
+
+    def on_health(health: dict[str, object]) -> None:
+        if as_json:
+            write(json.dumps({"type": "health", **health}, separators=(",", ":")) + "\n")
+        else:
+            write("# " + " ".join(f"{k}={v}" for k, v in health.items()) + "\n")
+        sys.stdout.flush()
+
+    try:
+        health = asyncio.run(
+            _subscribe(
+                where, interface, back, on_message, on_health, count, duration, health_interval
+            )
+        )
+    except OSError as exc:
+        _error("feed_unavailable", f"cannot join {group} on {interface}: {exc}", as_json)
+    except KeyboardInterrupt:
+        return
+    on_health(health)
+
+
+@app.command("record")
+def record(
+    path: Annotated[str, typer.Argument(help="File to write (length-prefixed ITCH 5.0).")],
+    group: Annotated[str, typer.Option(help=_GROUP_HELP)] = "239.255.40.1:30001",
+    interface: Annotated[str, typer.Option(help=_IFACE_HELP)] = "127.0.0.1",
+    retransmit: Annotated[str, typer.Option(help=_RETRANSMIT_HELP)] = "127.0.0.1:30002",
+    count: Annotated[int | None, typer.Option(help="Stop after this many messages.")] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+) -> None:
+    """Write the messages received from the multicast feed to PATH, in sequence order."""
+    import asyncio
+
+    from lob.feed.itch_file import frame
+
+    where, back = _endpoints(group, retransmit, False)
+    written = 0
+    with open(path, "wb") as stream:
+
+        def on_message(seq: int, message: Any) -> None:
+            nonlocal written
+            if count is None or written < count:
+                stream.write(frame(message))
+                written += 1
+
+        try:
+            health = asyncio.run(
+                _subscribe(where, interface, back, on_message, None, count, duration, 1.0)
+            )
+        except OSError as exc:
+            _error("feed_unavailable", f"cannot join {group} on {interface}: {exc}", False)
+        except KeyboardInterrupt:
+            health = {}
+    print(json.dumps({"written": written, **health}), file=sys.stderr)
