@@ -28,6 +28,10 @@ def replay(
             "--itch-out", help="Also write the replay's ITCH 5.0 feed to this file (see lob feed)."
         ),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Also write the history to this DuckDB file (see lob history)."),
+    ] = None,
 ) -> None:
     """Run commands through a fresh engine and print every event as JSON lines."""
     from lob.engine.replay import replay_lines, session_open_ns
@@ -39,7 +43,13 @@ def replay(
     path = Path(file)
     if file != "-" and not path.is_file():
         raise typer.BadParameter(f"no such file: {file}", param_hint="FILE")
-    with _itch_recording(itch_out, date, open_ns) as on_events:
+    from lob.cli.history import chain, history_recording
+
+    with (
+        _itch_recording(itch_out, date, open_ns) as on_itch,
+        history_recording(db, "replay") as on_history,
+    ):
+        on_events = chain(on_itch, on_history)
         if file == "-":
             _write(replay_lines(sys.stdin, open_ns, final_book=final_book, on_events=on_events))
             return
