@@ -245,7 +245,12 @@ def _msgpack_fields(message: Message) -> list[Any]:
 
 def encode_msgpack(message: Message) -> bytes:
     """One message as a msgpack array (see the module table)."""
-    return msgpack.packb(_msgpack_fields(message))  # type: ignore[no-any-return]
+    try:
+        return msgpack.packb(_msgpack_fields(message))  # type: ignore[no-any-return]
+    except OverflowError as exc:
+        raise WireError(
+            RejectCode.INVALID_FIELD, f"value out of range for msgpack: {exc}"
+        ) from None
 
 
 def _levels_from_flat(flat: object) -> tuple[LevelView, ...]:
