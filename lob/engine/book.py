@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from lob.engine.prices import format_price
-from lob.engine.types import SelfMatchMode, Side, TimeInForce
+from lob.engine.luld import LuldMonitor
+from lob.engine.prices import format_price, round_lot
+from lob.engine.types import SelfMatchMode, Side, TimeInForce, TradingState
 
 __all__ = [
     "IntegrityError",
@@ -144,27 +145,54 @@ class OrderBook:
     __slots__ = (
         "ask_keys",
         "asks",
+        "auction",
         "bid_keys",
         "bids",
         "collar",
         "collar_high",
         "collar_low",
+        "last_price",
+        "luld",
+        "matching",
+        "ref_high",
+        "ref_low",
         "reference_price",
+        "state",
         "symbol",
     )
 
     def __init__(
-        self, symbol: str, reference_price: int | None = None, collar: float | None = None
+        self,
+        symbol: str,
+        reference_price: int | None = None,
+        collar: float | None = None,
+        state: TradingState = TradingState.CONTINUOUS,
     ) -> None:
         self.symbol = symbol
         self.reference_price = reference_price
         self.collar = collar
+        self.ref_low: int | None = None  # the collar around the reference price
+        self.ref_high: int | None = None
         self.collar_low: int | None = None  # lowest price a sell may take or rest at
         self.collar_high: int | None = None  # highest price a buy may take or rest at
         self.bids: dict[int, Level] = {}
         self.asks: dict[int, Level] = {}
         self.bid_keys: list[int] = []  # prices ascending: best bid last
         self.ask_keys: list[int] = []  # -prices ascending: best ask last
+        self.state = state
+        self.matching = state in (TradingState.CONTINUOUS, TradingState.CLOSING_AUCTION)
+        self.last_price: int | None = None
+        self.luld: LuldMonitor | None = None
+        self.auction: list[Any] = []  # auction orders waiting for a cross, oldest first
+
+    def refresh_limits(self) -> None:
+        """Effective price limits: the tighter of the reference collar and the LULD bands."""
+        low, high = self.ref_low, self.ref_high
+        if self.luld is not None:
+            bands = self.luld.bands
+            low = bands.lower if low is None else max(low, bands.lower)
+            high = bands.upper if high is None else min(high, bands.upper)
+        self.collar_low, self.collar_high = low, high
 
     # -- structure ---------------------------------------------------------
 
@@ -234,6 +262,24 @@ class OrderBook:
     @property
     def best_ask(self) -> int | None:
         return -self.ask_keys[-1] if self.ask_keys else None
+
+    def quote(self) -> tuple[LevelView | None, LevelView | None]:
+        """The published best bid and offer: the best levels holding a round lot.
+
+        Odd lots rest, trade and show in depth, but a level enters the quote
+        only when its total reaches a round lot at its price (100, 40, 10 or 1
+        shares by price tier), so odd lots stay out of the best bid and offer.
+        """
+        out: list[LevelView | None] = []
+        for levels, keys, sign in ((self.bids, self.bid_keys, 1), (self.asks, self.ask_keys, -1)):
+            found = None
+            for i in range(len(keys) - 1, -1, -1):
+                level = levels[sign * keys[i]]
+                if level.qty >= round_lot(level.price):
+                    found = LevelView(level.price, level.qty, level.count)
+                    break
+            out.append(found)
+        return out[0], out[1]
 
     def levels(self, side: Side, depth: int | None = None) -> list[LevelView]:
         """L2 levels of one side, best first, at most ``depth`` of them."""
@@ -320,6 +366,6 @@ class OrderBook:
                     )
                 total += count
         bid, ask = self.best_bid, self.best_ask
-        if bid is not None and ask is not None and bid >= ask:
+        if self.matching and bid is not None and ask is not None and bid >= ask:
             raise IntegrityError(f"{self.symbol}: crossed book {bid} >= {ask}")
         return total

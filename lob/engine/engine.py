@@ -28,18 +28,24 @@ import re
 from sys import intern
 
 from lob.engine.book import Level, OrderBook, OrderView, RestingOrder, unpack_flags
+from lob.engine.calendar import SessionCalendar
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
 from lob.engine.events import Accepted, Added, Cancelled, Event, Rejected, Replaced, Trade
 from lob.engine.prices import ONE_DOLLAR, format_price, is_on_tick, tick_size
+from lob.engine.session import ACCEPTS_ORDERS
 from lob.engine.snapshots import L2Snapshot, OrderSnapshot
+from lob.engine.trading_day import AuctionOrder, TradingDayMixin, cross_for
 from lob.engine.types import (
+    AUCTION_ORDER_TYPES,
     CancelReason,
+    CrossType,
     OrderType,
     Priority,
     RejectCode,
     SelfMatchMode,
     Side,
     TimeInForce,
+    TradingState,
 )
 
 __all__ = ["DEFAULT_COLLAR", "MAX_QTY", "MatchingEngine", "UnknownSymbolError"]
@@ -65,14 +71,19 @@ FOK = TimeInForce.FOK
 CANCEL_NEWEST = SelfMatchMode.CANCEL_NEWEST
 CANCEL_BOTH = SelfMatchMode.CANCEL_BOTH
 _SMP_MODES = tuple(SelfMatchMode)
+_ORDER_TYPES = tuple(OrderType)
+_UNPRICED = (OrderType.MARKET, OrderType.MOO, OrderType.MOC)
 
 
 class UnknownSymbolError(KeyError):
     """A snapshot or book was asked for a symbol the engine does not trade."""
 
 
-class MatchingEngine:
+class MatchingEngine(TradingDayMixin):
     """Every symbol's book, every account's live orders, one sequence.
+
+    Without a ``calendar`` every symbol trades continuously; with one, symbols
+    follow the trading day (``advance(ts)`` moves them; see trading_day.py).
 
     >>> engine = MatchingEngine()
     >>> _ = engine.new_order("A", "a1", "XYZ", Side.SELL, 100, 100_000, ts=1)
@@ -80,11 +91,19 @@ class MatchingEngine:
     ['accepted', 'trade']
     """
 
-    def __init__(self, *, auto_create_symbols: bool = True, collar: float = DEFAULT_COLLAR):
+    def __init__(
+        self,
+        *,
+        auto_create_symbols: bool = True,
+        collar: float = DEFAULT_COLLAR,
+        calendar: SessionCalendar | None = None,
+    ):
         self.auto_create_symbols = auto_create_symbols
         self.default_collar = collar
+        self.calendar = calendar
         self._books: dict[str, OrderBook] = {}
         self._live: dict[str, dict[str, RestingOrder]] = {}
+        self._auction_live: dict[str, dict[str, AuctionOrder]] = {}
         self._seq = 0
         self._next_oid = 1
         self._next_trade_id = 1
@@ -99,9 +118,14 @@ class MatchingEngine:
             raise ValueError(f"symbol must be 1-8 capital letters: {symbol!r}")
         book = self._books.get(symbol)
         if book is None:
-            book = self._books[symbol] = OrderBook(symbol)
+            book = self._books[symbol] = self._new_book(symbol)
         self.set_reference_price(symbol, reference_price, collar)
         return book
+
+    def _new_book(self, symbol: str) -> OrderBook:
+        # With a calendar a new symbol starts closed; advance() brings it into the day.
+        state = TradingState.CLOSED if self.calendar is not None else TradingState.CONTINUOUS
+        return OrderBook(symbol, state=state)
 
     def set_reference_price(
         self, symbol: str, reference_price: int | None, collar: float | None = None
@@ -112,13 +136,13 @@ class MatchingEngine:
         book.reference_price = reference_price
         book.collar = fraction if reference_price is not None else None
         if reference_price is None:
-            book.collar_low = book.collar_high = None
-            return
-        high = int(reference_price * (1 + fraction))
-        low = -int(-reference_price * (1 - fraction) // 1)
-        book.collar_high = high - high % tick_size(high)
-        tick = tick_size(low)
-        book.collar_low = low + (-low % tick)
+            book.ref_low = book.ref_high = None
+        else:
+            high = int(reference_price * (1 + fraction))
+            low = -int(-reference_price * (1 - fraction) // 1)
+            book.ref_high = high - high % tick_size(high)
+            book.ref_low = low + (-low % tick_size(low))
+        book.refresh_limits()
 
     @property
     def symbols(self) -> list[str]:
@@ -194,15 +218,18 @@ class MatchingEngine:
         if problem is None and book is None:
             if self.auto_create_symbols:
                 # A new symbol's book is kept only if the order is accepted.
-                book = created = OrderBook(symbol)
+                book = created = self._new_book(symbol)
             else:
                 problem = RejectCode.UNKNOWN_SYMBOL, f"{symbol} is not traded here"
         if problem is None:
             assert book is not None
             orders = self._live.get(account)
-            if orders is not None and id in orders:
+            waiting = self._auction_live.get(account)
+            if (orders is not None and id in orders) or (waiting is not None and id in waiting):
                 problem = RejectCode.DUPLICATE_ID, f"order id {id!r} is already live"
-            elif order_type == LIMIT:  # == : callers may pass "limit" as text
+            elif not book.matching or order_type in AUCTION_ORDER_TYPES:
+                problem = self._check_state(book, order_type, tif, ts)
+            if problem is None and price is not None:
                 problem = _check_limit_price(book, side, price, post_only)  # type: ignore[arg-type]
         if problem is not None:
             return self.reject("new", account, id, symbol, problem[0], problem[1], ts)
@@ -237,6 +264,22 @@ class MatchingEngine:
                 smp,
             )
         ]
+        if order_type in AUCTION_ORDER_TYPES:
+            self._add_auction_order(
+                book,
+                AuctionOrder(
+                    oid,
+                    intern(account),
+                    id,
+                    book,
+                    side,
+                    order_type,
+                    price,
+                    qty,
+                    cross_for(order_type, book.state),
+                ),
+            )
+            return events
         if order_type is MARKET:
             limit = book.collar_high if side is BUY else book.collar_low
         else:
@@ -244,13 +287,42 @@ class MatchingEngine:
         self._enter(
             book, account, id, oid, side, limit, qty, order_type, tif, smp, post_only, ts, events
         )
+        if book.luld is not None:
+            self._luld_after(book, events, ts)
         return events
+
+    def _check_state(
+        self, book: OrderBook, order_type: OrderType, tif: TimeInForce, ts: int
+    ) -> tuple[RejectCode, str] | None:
+        """Whether the symbol's trading state admits this order now."""
+        state = book.state
+        if state is TradingState.CLOSED:
+            return RejectCode.MARKET_CLOSED, f"{book.symbol} is closed"
+        if state is TradingState.HALTED:
+            return RejectCode.SYMBOL_HALTED, f"{book.symbol} is halted: only cancels are accepted"
+        if order_type in AUCTION_ORDER_TYPES:
+            cross = cross_for(order_type, state)
+            for_open = cross is CrossType.OPENING
+            if for_open and state not in (TradingState.PRE_OPEN, TradingState.OPENING_AUCTION):
+                return RejectCode.AUCTION_CLOSED, "the opening cross has already run"
+            if self.calendar is not None and not self.calendar.entry_open(order_type, ts):
+                return RejectCode.AUCTION_CLOSED, f"{order_type} entry has closed for today"
+            return None
+        if not book.matching and (order_type == MARKET or tif in (IOC, FOK)):
+            return RejectCode.NOT_CONTINUOUS, (
+                f"{book.symbol} is in {state}: market, IOC and FOK orders need continuous"
+                " trading (use an on-open or on-close order for the cross)"
+            )
+        return None
 
     def cancel(self, account: str, id: str, ts: int = 0) -> list[Event]:
         """Cancel a live order of ``account`` by its client id."""
         orders = self._live.get(account)
         order = orders.pop(id, None) if orders is not None and type(id) is str else None
         if order is None:
+            waiting = self._auction_live.get(account, {}).get(id) if type(id) is str else None
+            if waiting is not None:
+                return self._cancel_auction_order(waiting, ts)
             return self.reject(
                 "cancel",
                 account,
@@ -264,6 +336,26 @@ class MatchingEngine:
         book = level.book
         book.unlink(order)
         self._seq += 1
+        if book.luld is not None:
+            events: list[Event] = [
+                Cancelled(
+                    self._seq,
+                    ts,
+                    book.symbol,
+                    account,
+                    id,
+                    order.oid,
+                    level.side,
+                    level.price,
+                    order.qty,
+                    CancelReason.USER,
+                    True,
+                    level.qty,
+                    level.count,
+                )
+            ]
+            self._luld_after(book, events, ts)
+            return events
         return [
             Cancelled(
                 self._seq,
@@ -311,6 +403,8 @@ class MatchingEngine:
         problem = None
         if price is None and qty is None:
             problem = RejectCode.MISSING_FIELD, "a replace needs a price or a quantity"
+        elif book.state not in ACCEPTS_ORDERS:
+            problem = self._check_state(book, LIMIT, DAY, ts)
         elif qty is not None and (type(qty) is not int or not 0 < qty <= MAX_QTY):
             problem = RejectCode.INVALID_QUANTITY, f"quantity must be 1 to {MAX_QTY:,} shares"
         elif price is not None and not (
@@ -385,7 +479,7 @@ class MatchingEngine:
         else:
             keys = book.bid_keys
             marketable = keys and keys[-1] >= new_price
-        if not marketable:
+        if not marketable or not book.matching:
             # The common case: straight to the back of the new level.
             order.oid = oid
             order.qty = new_qty
@@ -407,6 +501,8 @@ class MatchingEngine:
                     level.count,
                 )
             )
+            if book.luld is not None:
+                self._luld_after(book, events, ts)
             return events
         tif, smp, post_only = unpack_flags(order.flags)
         self._enter(
@@ -425,6 +521,8 @@ class MatchingEngine:
             events,
             order,
         )
+        if book.luld is not None:
+            self._luld_after(book, events, ts)
         return events
 
     def expire(self, ts: int, tif: TimeInForce = DAY) -> list[Event]:
@@ -487,7 +585,7 @@ class MatchingEngine:
                 keys = book.bid_keys
                 marketable = keys and (limit is None or keys[-1] >= limit)
             stopped = False
-            if marketable:
+            if marketable and book.matching:
                 qty, stopped = self._match(
                     book, account, id, oid, side, limit, qty, smp, ts, events
                 )
@@ -589,6 +687,7 @@ class MatchingEngine:
                 qty -= fill
                 resting.qty = left
                 level.qty -= fill
+                book.last_price = price
                 if not left:
                     nxt = resting.next
                     level.head = nxt
@@ -799,8 +898,11 @@ def _check_new(
         return RejectCode.INVALID_SYMBOL, f"symbol must be 1-8 capital letters: {symbol!r}"
     if side not in (BUY, SELL):
         return RejectCode.INVALID_SIDE, f"side must be buy or sell: {side!r}"
-    if order_type not in (LIMIT, MARKET):
-        return RejectCode.INVALID_TYPE, f"type must be limit or market: {order_type!r}"
+    if order_type not in _ORDER_TYPES:
+        return (
+            RejectCode.INVALID_TYPE,
+            f"type must be one of {', '.join(_ORDER_TYPES)}: {order_type!r}",
+        )
     if tif not in (DAY, GTC, IOC, FOK):
         return RejectCode.INVALID_TIF, f"tif must be day, gtc, ioc or fok: {tif!r}"
     if smp not in _SMP_MODES:
@@ -812,13 +914,15 @@ def _check_new(
         return RejectCode.INVALID_QUANTITY, f"quantity must be 1 to {MAX_QTY:,} shares: {qty!r}"
     if type(post_only) is not bool:
         return RejectCode.INVALID_FIELD, "post_only must be true or false"
-    if order_type == MARKET:
+    if order_type in _UNPRICED:
         if price is not None:
-            return RejectCode.INVALID_FIELD, "a market order takes no price"
+            return RejectCode.INVALID_FIELD, f"a {order_type} order takes no price"
         if post_only:
-            return RejectCode.INVALID_FIELD, "a market order cannot be post-only"
+            return RejectCode.INVALID_FIELD, f"a {order_type} order cannot be post-only"
     elif price is None:
-        return RejectCode.INVALID_PRICE, "a limit order needs a price"
+        return RejectCode.INVALID_PRICE, f"a {order_type} order needs a price"
+    elif post_only and order_type != LIMIT:
+        return RejectCode.INVALID_FIELD, "only limit orders can be post-only"
     elif post_only and tif in (IOC, FOK):
         return RejectCode.INVALID_FIELD, "post-only orders rest: use day or gtc"
     return None

@@ -26,21 +26,28 @@ from typing import NamedTuple
 
 from lob.engine.types import (
     CancelReason,
+    CrossType,
     OrderType,
     Priority,
     RejectCode,
     SelfMatchMode,
     Side,
     TimeInForce,
+    TradingState,
 )
 
 __all__ = [
     "Accepted",
     "Added",
+    "BandsChanged",
     "Cancelled",
+    "Crossed",
     "Event",
+    "Executed",
+    "Imbalance",
     "Rejected",
     "Replaced",
+    "StateChanged",
     "Trade",
 ]
 
@@ -85,6 +92,10 @@ class Trade(NamedTuple):
 
     It prints at the resting order's price. ``resting_oid`` / ``resting_left``
     and the level fields describe the resting side after the fill.
+
+    In a cross there is no aggressor: ``aggressor`` is None, the resting and
+    level fields are zero, and each book order's execution comes as an
+    ``Executed`` event instead.
     """
 
     seq: int
@@ -93,7 +104,7 @@ class Trade(NamedTuple):
     trade_id: int
     price: int
     qty: int
-    aggressor: Side
+    aggressor: Side | None
     buy_account: str
     buy_id: str
     buy_oid: int
@@ -182,5 +193,107 @@ class Replaced(NamedTuple):
     TYPE = "replaced"
 
 
-Event = Accepted | Rejected | Trade | Added | Cancelled | Replaced
+class Executed(NamedTuple):
+    """An order executed in a cross (at ``cross_price``, whatever its own ``price``).
+
+    ``in_book`` tells whether it was a displayed book order (the level fields
+    then give its level after the execution) or an on-open, on-close or
+    imbalance-only order that was never displayed.
+    """
+
+    seq: int
+    ts: int
+    symbol: str
+    account: str
+    id: str
+    oid: int
+    side: Side
+    price: int | None
+    qty: int
+    left: int
+    trade_id: int
+    cross_price: int
+    in_book: bool
+    level_qty: int
+    level_orders: int
+
+    TYPE = "executed"
+
+
+class Crossed(NamedTuple):
+    """A cross ran: its price and the shares it paired (0 when nothing could trade)."""
+
+    seq: int
+    ts: int
+    symbol: str
+    cross_type: CrossType
+    price: int | None
+    qty: int
+    imbalance: int
+
+    TYPE = "crossed"
+
+
+class StateChanged(NamedTuple):
+    """A symbol's trading state changed (``reason``: schedule, halt, luld, ...)."""
+
+    seq: int
+    ts: int
+    symbol: str
+    state: TradingState
+    previous: TradingState
+    reason: str
+
+    TYPE = "state"
+
+
+class Imbalance(NamedTuple):
+    """Auction information before a cross (Nasdaq's Net Order Imbalance Indicator).
+
+    ``paired`` shares would execute at ``near`` price now; ``imbalance`` shares
+    on ``imbalance_side`` would not. ``far`` is the price at which auction-only
+    orders alone would cross; ``reference`` is the near price kept within the
+    current best bid and offer.
+    """
+
+    seq: int
+    ts: int
+    symbol: str
+    cross_type: CrossType
+    paired: int
+    imbalance: int
+    imbalance_side: Side | None
+    reference: int | None
+    near: int | None
+    far: int | None
+
+    TYPE = "imbalance"
+
+
+class BandsChanged(NamedTuple):
+    """New Limit Up-Limit Down bands around a new reference price."""
+
+    seq: int
+    ts: int
+    symbol: str
+    reference: int
+    lower: int
+    upper: int
+
+    TYPE = "bands"
+
+
+Event = (
+    Accepted
+    | Rejected
+    | Trade
+    | Added
+    | Cancelled
+    | Replaced
+    | Executed
+    | Crossed
+    | StateChanged
+    | Imbalance
+    | BandsChanged
+)
 """Every event the engine emits."""

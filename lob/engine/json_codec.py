@@ -36,7 +36,9 @@ _NEW_FIELDS = frozenset(
 )
 _CANCEL_FIELDS = frozenset({"op", "account", "id", "ts"})
 _REPLACE_FIELDS = frozenset({"op", "account", "id", "price", "qty", "ts"})
-_PRICE_FIELDS = frozenset({"price", "old_price"})
+_PRICE_FIELDS = frozenset(
+    {"price", "old_price", "cross_price", "reference", "near", "far", "lower", "upper"}
+)
 
 
 class CommandError(ValueError):

@@ -14,6 +14,7 @@ __all__ = [
     "format_price",
     "is_on_tick",
     "parse_price",
+    "round_lot",
     "tick_size",
 ]
 
@@ -35,6 +36,20 @@ class PriceError(ValueError):
 def tick_size(price: int) -> int:
     """The minimum price variation at ``price`` (Rule 612: $0.01 at or above $1.00)."""
     return _DOLLAR_TICK if price >= ONE_DOLLAR else _SUB_DOLLAR_TICK
+
+
+def round_lot(price: int) -> int:
+    """Shares in a round lot at ``price`` (the tiers of Reg NMS as amended in 2024).
+
+    $250.00 or less: 100; up to $1,000.00: 40; up to $10,000.00: 10; above: 1.
+    """
+    if price <= 250 * PRICE_SCALE:
+        return 100
+    if price <= 1_000 * PRICE_SCALE:
+        return 40
+    if price <= 10_000 * PRICE_SCALE:
+        return 10
+    return 1
 
 
 def is_on_tick(price: int) -> bool:

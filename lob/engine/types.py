@@ -9,13 +9,16 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "AUCTION_ORDER_TYPES",
     "CancelReason",
+    "CrossType",
     "OrderType",
     "Priority",
     "RejectCode",
     "SelfMatchMode",
     "Side",
     "TimeInForce",
+    "TradingState",
 ]
 
 
@@ -31,6 +34,43 @@ class Side(StrEnum):
 class OrderType(StrEnum):
     LIMIT = "limit"
     MARKET = "market"
+    MOO = "moo"
+    """Market-on-open: executes only in the opening cross, at its price."""
+    LOO = "loo"
+    """Limit-on-open: executes only in the opening cross, at its limit or better."""
+    MOC = "moc"
+    """Market-on-close: executes only in the closing cross."""
+    LOC = "loc"
+    """Limit-on-close: executes only in the closing cross, at its limit or better."""
+    IO = "io"
+    """Imbalance-only: a priced order that only offsets the imbalance of the next cross."""
+
+
+AUCTION_ORDER_TYPES = frozenset(
+    {OrderType.MOO, OrderType.LOO, OrderType.MOC, OrderType.LOC, OrderType.IO}
+)
+"""Order types that never rest in the continuous book: they wait for a cross."""
+
+
+class TradingState(StrEnum):
+    """Where a symbol is in its trading day (transitions: ``lob.engine.session``)."""
+
+    PRE_OPEN = "pre_open"
+    OPENING_AUCTION = "opening_auction"
+    CONTINUOUS = "continuous"
+    HALTED = "halted"
+    QUOTE_ONLY = "quote_only"
+    PAUSED = "paused"
+    CLOSING_AUCTION = "closing_auction"
+    CLOSED = "closed"
+
+
+class CrossType(StrEnum):
+    """Which cross printed a trade (the ITCH cross type codes in docs/protocol-itch.md)."""
+
+    OPENING = "opening"
+    CLOSING = "closing"
+    HALT = "halt"
 
 
 class TimeInForce(StrEnum):
@@ -58,6 +98,10 @@ class CancelReason(StrEnum):
     MARKET = "market"
     SELF_MATCH = "self_match"
     EXPIRED = "expired"
+    AUCTION = "auction"
+    """An on-open, on-close or imbalance-only order the cross did not fill."""
+    PRICE_BAND = "price_band"
+    """A market order stopped at the Limit Up-Limit Down band."""
 
 
 class Priority(StrEnum):
@@ -87,3 +131,9 @@ class RejectCode(StrEnum):
     POST_ONLY_WOULD_TAKE = "post_only_would_take"
     UNKNOWN_ORDER = "unknown_order"
     PRICE_OUT_OF_COLLAR = "price_out_of_collar"
+    OUTSIDE_PRICE_BAND = "outside_price_band"
+    MARKET_CLOSED = "market_closed"
+    SYMBOL_HALTED = "symbol_halted"
+    NOT_CONTINUOUS = "not_continuous"
+    AUCTION_CLOSED = "auction_closed"
+    ILLEGAL_TRANSITION = "illegal_transition"
