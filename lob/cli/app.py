@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from lob.cli import analytics, bench, feed, history, replay
+from lob.cli import analytics, bench, feed, history, replay, simulate
 
 app = typer.Typer(
     name="lob",
@@ -26,6 +26,7 @@ def _root() -> None:
 
 app.command("replay")(replay.replay)
 app.command("bench")(bench.bench)
+app.command("simulate")(simulate.simulate)
 app.add_typer(feed.app, name="feed")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(history.app, name="history")

@@ -1,0 +1,249 @@
+"""``lob simulate``: run the market simulator and say what happened (docs/simulator.md).
+
+Embedded mode (the default) runs agents against an in-process engine on a
+simulated clock, as fast as possible; the same ``--seed`` prints the same
+bytes with ``--json`` and writes the same ITCH file with ``--itch-out``.
+``--realtime`` paces the same simulation to the wall clock instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+
+def simulate(
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same run.")] = 1,
+    duration: Annotated[
+        float,
+        typer.Option("--duration", help="Simulated seconds to run (wall seconds with --realtime)."),
+    ] = 60.0,
+    rate: Annotated[
+        float,
+        typer.Option(
+            "--rate", help="Target messages (orders, cancels, replaces) per simulated second."
+        ),
+    ] = 3_000.0,
+    symbols: Annotated[
+        str,
+        typer.Option("--symbols", help="Comma-separated tickers of lob's universe, or a CSV file."),
+    ] = "AAPL,MSFT,NVDA",
+    itch_out: Annotated[
+        str | None,
+        typer.Option("--itch-out", help="Also write the run's ITCH 5.0 feed to this file."),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON summary line (with the report).")
+    ] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also print the realism report (stylized facts).")
+    ] = False,
+    realtime: Annotated[
+        bool, typer.Option("--realtime", help="Pace the simulation to the wall clock.")
+    ] = False,
+) -> None:
+    """Simulate order flow from noise traders, market makers, momentum and value traders."""
+    from lob.sim.simulator import MarketSimulator
+    from lob.sim.universe import UniverseError
+
+    if not duration >= 0 or duration == float("inf"):
+        _fail("invalid_field", "--duration must be a non-negative number of seconds", json_out)
+    if not rate > 0 or rate == float("inf"):
+        _fail("invalid_field", "--rate must be a positive number of messages per second", json_out)
+    try:
+        sim = MarketSimulator(seed=seed, symbols=symbols, rate=rate)
+    except UniverseError as exc:
+        _fail(exc.code, exc.message, json_out)
+
+    recorder = None
+    if itch_out is not None:
+        try:
+            recorder = _ItchRecorder(itch_out, sim)
+        except OSError as exc:
+            _fail("io_error", f"cannot write {itch_out}: {exc.strerror}", json_out)
+        sim.on_events = recorder.on_events
+    try:
+        if realtime:
+            _run_realtime(sim, duration, json_out)
+        elif json_out:
+            sim.run(duration)
+        else:
+            _run_with_progress(sim, duration)
+    finally:
+        if recorder is not None:
+            recorder.close(sim.now_ns)
+
+    summary = sim.summary()
+    facts = sim.report()
+    if json_out:
+        out = summary.to_dict()
+        out["report"] = facts
+        if recorder is not None:
+            out["itch_messages"] = recorder.messages
+        sys.stdout.write(json.dumps(out, separators=(",", ":")) + "\n")
+        return
+    _print_summary(summary, facts if report else None, recorder)
+
+
+class _ItchRecorder:
+    """Writes the run's feed in Nasdaq's length-prefixed file form."""
+
+    def __init__(self, path: str, sim: Any) -> None:
+        from lob.feed.itch_file import ItchFileWriter
+        from lob.feed.itch_mapper import ItchMapper
+
+        midnight = sim.start_ns - (9 * 3600 + 30 * 60) * 1_000_000_000
+        self.stream = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self.writer = ItchFileWriter(self.stream, ItchMapper(midnight, sim.symbols))
+        self.writer.begin(sim.start_ns - midnight)
+        self.midnight = midnight
+
+    @property
+    def messages(self) -> int:
+        return self.writer.count
+
+    def on_events(self, command: object, events: list) -> None:  # type: ignore[type-arg]
+        self.writer.write_events(events)
+
+    def close(self, end_ns: int) -> None:
+        self.writer.end(end_ns - self.midnight)
+        self.stream.close()
+
+
+def _run_with_progress(sim: Any, duration: float) -> None:
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    steps = 100
+    start = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]simulating[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[messages]:,} messages"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{duration:g}s", total=steps, messages=0)
+        t0 = sim.now
+        sent = 0
+        for i in range(1, steps + 1):
+            sent += sim.run_until(t0 + duration * i / steps)
+            progress.update(task, completed=i, messages=sent)
+    elapsed = time.perf_counter() - start
+    rate = sent / elapsed if elapsed > 0 else 0.0
+    console.print(
+        f"{sent:,} messages in {elapsed:.2f} s of wall time ({rate:,.0f} messages/s)",
+        style="dim",
+    )
+
+
+def _run_realtime(sim: Any, duration: float, quiet: bool) -> None:
+    import asyncio
+
+    from lob.sim.realtime import run_realtime
+
+    asyncio.run(run_realtime(sim, duration))
+
+
+def _print_summary(summary: Any, facts: dict[str, Any] | None, recorder: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from lob.engine.prices import format_price
+
+    console = Console()
+    table = Table(title=f"lob simulate: seed {summary.seed}, {summary.seconds:g} simulated s")
+    for column in ("symbol", "orders", "cancels", "replaces", "trades", "volume"):
+        table.add_column(column, justify="right" if column != "symbol" else "left")
+    for column in ("open", "high", "low", "last", "vwap"):
+        table.add_column(column, justify="right")
+    for row in summary.symbols.values():
+
+        def price(value: int) -> str:
+            return format_price(value) if value else "-"
+
+        table.add_row(
+            row.symbol,
+            f"{row.orders:,}",
+            f"{row.cancels:,}",
+            f"{row.replaces:,}",
+            f"{row.trades:,}",
+            f"{row.volume:,}",
+            price(row.open),
+            price(row.high),
+            price(row.low),
+            price(row.last),
+            price(row.vwap),
+        )
+    table.add_section()
+    table.add_row(
+        "all",
+        f"{summary.orders:,}",
+        f"{summary.cancels:,}",
+        f"{summary.replaces:,}",
+        f"{summary.trades:,}",
+        f"{summary.volume:,}",
+    )
+    console.print(table)
+    if summary.rejects:
+        console.print(f"[red]{summary.rejects} rejected: {summary.reject_codes}[/]")
+    if recorder is not None:
+        console.print(f"ITCH feed: {recorder.messages:,} messages written")
+    if facts is not None:
+        _print_report(console, facts)
+
+
+def _print_report(console: Any, facts: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="realism report (docs/simulator.md)")
+    table.add_column("fact")
+    table.add_column("measured", justify="right")
+    spread = facts["spread"]
+    returns = facts["returns"]
+    signs = facts["trade_signs"]
+    table.add_row(
+        "spread, ticks (median / mean / p95)",
+        f"{spread['median_ticks']:g} / {spread['mean_ticks']:.2f} / {spread['p95_ticks']:g}",
+    )
+    table.add_row("cancel-to-order ratio", f"{facts['cancel_to_order']:.3f}")
+    table.add_row("messages per trade", f"{facts['messages_per_trade']:.1f}")
+    horizon = returns["horizon_seconds"]
+    table.add_row(
+        f"excess kurtosis of {horizon}s returns (n={returns['count']})",
+        f"{returns['excess_kurtosis']:.2f}",
+    )
+    table.add_row(
+        f"autocorrelation of |{horizon}s returns|, lag 1",
+        f"{returns['abs_autocorrelation']['1']:.3f}",
+    )
+    table.add_row(
+        "trade-sign autocorrelation, lags 1 / 5 / 20",
+        " / ".join(f"{signs['autocorrelation'][k]:.3f}" for k in ("1", "5", "20")),
+    )
+    console.print(table)
+    depth = Table(title="mean depth by ticks from the best price (shares)")
+    depth.add_column("symbol")
+    depth.add_column("side")
+    for k in range(len(next(iter(facts["depth"].values()))["bid"])):
+        depth.add_column(str(k), justify="right")
+    for symbol, sides in facts["depth"].items():
+        for side in ("bid", "ask"):
+            depth.add_row(symbol, side, *(f"{q:,.0f}" for q in sides[side]))
+    console.print(depth)
+
+
+def _fail(code: str, message: str, json_out: bool) -> NoReturn:
+    error = {"error": {"code": code, "message": message}}
+    if json_out:
+        print(json.dumps(error))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(1)

@@ -1,0 +1,420 @@
+"""The agents: noise traders, market makers, momentum and value traders.
+
+Each agent acts on one symbol's ``Market`` (``lob.sim.market``), which owns the
+symbol's state and sends commands to the engine. Agents draw every random
+number from the simulator's ``random.Random``, so a seed fixes their choices.
+
+- ``NoiseTraders`` (zero intelligence): limit orders at a heavy-tailed distance
+  behind the touch (sometimes inside the spread), market orders, and the
+  cancellation of their resting orders, each of which dies at a constant rate
+  (a per-order Poisson process: a random live order is picked when the
+  symbol's total cancel clock rings).
+- ``MarketMaker``: two-sided quotes around its own fair-value estimate
+  (the latent value plus a persistent private error), shifted against its
+  inventory, wider in volatile spells; it requotes after each fill and on its
+  own clock, by cancel-replace. It never takes liquidity.
+- ``InformedTraders``: momentum traders buy when the mid has risen over their
+  moving average (and sell after falls); value traders buy when the latent fair
+  value is above the mid. Both work a decision as a parent order split into
+  child orders over time (market orders for momentum, limit IOC at the touch
+  for value), which is what makes the signs of trades persist.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from lob.engine.events import Added, Cancelled, Rejected, Replaced, Trade
+from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
+
+if TYPE_CHECKING:
+    from lob.sim.market import Market
+
+__all__ = ["InformedTraders", "MarketMaker", "NoiseTraders", "Parent"]
+
+BUY = Side.BUY
+SELL = Side.SELL
+LIMIT = OrderType.LIMIT
+MARKET = OrderType.MARKET
+DAY = TimeInForce.DAY
+IOC = TimeInForce.IOC
+CANCEL_OLDEST = SelfMatchMode.CANCEL_OLDEST
+CANCEL_NEWEST = SelfMatchMode.CANCEL_NEWEST
+
+MID_WEIGHT = 0.3
+"""How far a market maker's estimate leans from the latent value toward the mid."""
+
+MOMENTUM_ACCOUNT = "MOMENTUM"
+VALUE_ACCOUNT = "VALUE"
+
+
+class NoiseTraders:
+    """The zero-intelligence crowd of one symbol, trading from a pool of accounts."""
+
+    __slots__ = ("accounts", "inside_prob", "inv_tail", "mask", "max_distance", "unit")
+
+    def __init__(
+        self,
+        accounts: list[str],
+        unit: float,
+        tail: float,
+        max_distance_units: float,
+        inside_prob: float,
+    ) -> None:
+        if len(accounts) & (len(accounts) - 1):
+            raise ValueError("the number of noise accounts must be a power of two")
+        self.accounts = accounts
+        self.mask = len(accounts) - 1
+        self.unit = unit
+        self.inv_tail = -1.0 / tail
+        self.max_distance = max(1, int(max_distance_units * unit))
+        self.inside_prob = inside_prob
+
+    def distance(self, u: float) -> int:
+        """Ticks behind the touch for a uniform draw ``u`` (a discrete Pareto law)."""
+        d = int(self.unit * ((1.0 - u) ** self.inv_tail - 1.0))
+        return d if d < self.max_distance else self.max_distance
+
+    def place_limit(self, m: Market) -> None:
+        """One passive limit order: behind the touch, or inside the spread."""
+        rng = m.rng
+        side = BUY if rng.random() < 0.5 else SELL
+        book = m.book
+        bid = book.best_bid
+        ask = book.best_ask
+        tick = m.tick
+        if (
+            bid is not None
+            and ask is not None
+            and ask - bid > tick
+            and rng.random() < self.inside_prob
+        ):
+            inside = 1 + int(rng.random() * ((ask - bid) // tick - 1))  # type: ignore[operator]
+            price = bid + inside * tick if side is BUY else ask - inside * tick
+        else:
+            d = self.distance(rng.random()) * tick
+            if side is BUY:
+                touch = (
+                    bid if bid is not None else (ask - tick if ask is not None else m.fair_bid())
+                )
+                price = touch - d
+            else:
+                touch = (
+                    ask if ask is not None else (bid + tick if bid is not None else m.fair_ask())
+                )
+                price = touch + d
+        price = m.on_tick(price, side)
+        account = self.accounts[rng.getrandbits(16) & self.mask]
+        qty = m.sizes[rng.getrandbits(10)]
+        events = m.new_order(account, side, qty, price, LIMIT, DAY, CANCEL_OLDEST)
+        last = events[-1]
+        if type(last) is Added:
+            m.noise_live[last.id] = account
+            m.noise_ids.append(last.id)
+
+    def send_market(self, m: Market) -> None:
+        """One market order for a drawn size; what finds no liquidity is cancelled."""
+        rng = m.rng
+        side = BUY if rng.random() < 0.5 else SELL
+        account = self.accounts[rng.getrandbits(16) & self.mask]
+        m.market_orders += 1
+        m.new_order(account, side, m.sizes[rng.getrandbits(10)], None, MARKET, IOC, CANCEL_OLDEST)
+
+    def cancel_one(self, m: Market) -> None:
+        """Cancel a live noise order chosen uniformly (each dies at the same rate)."""
+        ids = m.noise_ids
+        live = m.noise_live
+        rng = m.rng
+        while ids:
+            i = int(rng.random() * len(ids))
+            id = ids[i]
+            last = ids.pop()
+            if i < len(ids):
+                ids[i] = last
+            account = live.pop(id, None)
+            if account is not None:
+                m.cancel(account, id)
+                return
+
+
+class MarketMaker:
+    """One market maker's two-sided quote in one symbol."""
+
+    __slots__ = (
+        "account",
+        "ask_id",
+        "ask_px",
+        "ask_qty",
+        "bias",
+        "bid_id",
+        "bid_px",
+        "bid_qty",
+        "dirty",
+        "half_spread",
+        "inventory",
+        "max_inventory",
+        "noise",
+        "size",
+        "skew",
+    )
+
+    def __init__(
+        self,
+        account: str,
+        half_spread: float,
+        size: int,
+        max_inventory: int,
+        skew: float,
+        noise: float,
+        bias: float = 0.0,
+    ) -> None:
+        self.account = account
+        self.half_spread = half_spread  # in units
+        self.size = size
+        self.max_inventory = max_inventory
+        self.skew = skew  # shares of inventory per unit of quote shift
+        self.noise = noise  # standard deviation of the private error, units
+        self.bias = bias
+        self.inventory = 0
+        self.bid_id = ""
+        self.bid_px = 0
+        self.bid_qty = 0  # 0: no live bid
+        self.ask_id = ""
+        self.ask_px = 0
+        self.ask_qty = 0
+        self.dirty = False
+
+    def estimate(self, m: Market) -> float:
+        """Fair value as this market maker sees it: the latent value pulled toward the mid."""
+        fair = m.fair.price
+        mid = m.mid()
+        if mid is not None:
+            fair += MID_WEIGHT * (mid - fair)
+        return fair + self.bias * m.unit_px
+
+    def targets(self, m: Market) -> tuple[int, int]:
+        """The bid and ask this market maker wants now (on tick, bid < ask)."""
+        unit_px = m.unit_px
+        center = self.estimate(m) - self.inventory / self.skew * unit_px
+        half = self.half_spread * unit_px * math.sqrt(m.fair.vol)
+        tick = m.tick
+        if half < tick:
+            half = tick
+        bid = m.on_tick(int(center - half), BUY)
+        ask = m.on_tick(int(center + half) + 1, SELL)
+        if ask <= bid:
+            ask = m.on_tick(bid + 1, SELL)
+        return bid, ask
+
+    def requote(self, m: Market) -> None:
+        """Move both quotes to the targets, in the order that never crosses its own."""
+        self.dirty = False
+        rng = m.rng
+        self.bias = 0.9 * self.bias + 0.436 * self.noise * rng.gauss(0.0, 1.0)
+        inventory = self.inventory
+        limit = self.max_inventory
+        if inventory >= limit or inventory <= -limit:
+            self._unwind(m)
+            inventory = self.inventory
+        bid, ask = self.targets(m)
+        want_bid = inventory < limit
+        want_ask = inventory > -limit
+        if self.bid_qty and bid > self.bid_px:  # moving up: the ask goes first
+            self._quote_ask(m, ask, want_ask)
+            self._quote_bid(m, bid, want_bid)
+        else:
+            self._quote_bid(m, bid, want_bid)
+            self._quote_ask(m, ask, want_ask)
+
+    def _unwind(self, m: Market) -> None:
+        """Past the inventory limit: take the touch (limit IOC) for half the excess and more."""
+        inventory = self.inventory
+        book = m.book
+        qty = abs(inventory) - self.max_inventory // 2
+        if inventory > 0:
+            if self.bid_qty:  # never trade with its own quote
+                m.cancel(self.account, self.bid_id)
+                self.bid_qty = 0
+            price = book.best_bid
+            side = SELL
+        else:
+            if self.ask_qty:
+                m.cancel(self.account, self.ask_id)
+                self.ask_qty = 0
+            price = book.best_ask
+            side = BUY
+        if price is None or qty <= 0:
+            return
+        m.unwinds += 1
+        for e in m.new_order(self.account, side, qty, price, LIMIT, IOC, CANCEL_NEWEST):
+            if type(e) is Trade:
+                self.inventory += e.qty if side is BUY else -e.qty
+
+    def _quote_bid(self, m: Market, price: int, want: bool) -> None:
+        if not want:
+            if self.bid_qty:
+                m.cancel(self.account, self.bid_id)
+                self.bid_qty = 0
+            return
+        ask = m.book.best_ask
+        if ask is not None and price >= ask:
+            price = m.on_tick(ask - 1, BUY)
+        if price < m.floor:
+            price = m.floor
+        if self.bid_qty:
+            if price == self.bid_px and self.bid_qty * 2 >= self.size:
+                return
+            events = m.replace(self.account, self.bid_id, price, self.size)
+        else:
+            self.bid_id = m.next_id()
+            events = m.new_order(
+                self.account, BUY, self.size, price, LIMIT, DAY, CANCEL_NEWEST, self.bid_id
+            )
+        self.bid_px, self.bid_qty = _resting(events)
+
+    def _quote_ask(self, m: Market, price: int, want: bool) -> None:
+        if not want:
+            if self.ask_qty:
+                m.cancel(self.account, self.ask_id)
+                self.ask_qty = 0
+            return
+        bid = m.book.best_bid
+        if bid is not None and price <= bid:
+            price = m.on_tick(bid + 1, SELL)
+        if price > m.ceiling:
+            price = m.ceiling
+        if self.ask_qty:
+            if price == self.ask_px and self.ask_qty * 2 >= self.size:
+                return
+            events = m.replace(self.account, self.ask_id, price, self.size)
+        else:
+            self.ask_id = m.next_id()
+            events = m.new_order(
+                self.account, SELL, self.size, price, LIMIT, DAY, CANCEL_NEWEST, self.ask_id
+            )
+        self.ask_px, self.ask_qty = _resting(events)
+
+    def on_fill(self, m: Market, side: Side, qty: int, left: int) -> None:
+        """A resting quote traded ``qty`` (``left`` remains): book it, requote soon."""
+        if side is BUY:
+            self.inventory += qty
+            self.bid_qty = left
+        else:
+            self.inventory -= qty
+            self.ask_qty = left
+        if not self.dirty:
+            self.dirty = True
+            m.dirty.append(self)
+
+
+def _resting(events: list) -> tuple[int, int]:  # type: ignore[type-arg]
+    """(price, open quantity) of the order the events leave resting, or (0, 0)."""
+    last = events[-1]
+    kind = type(last)
+    if kind is Added:
+        return last.price, last.qty
+    if kind is Replaced:  # kept its priority: no re-entry follows
+        return last.price, last.qty
+    if kind is Cancelled or kind is Rejected:
+        return 0, 0
+    return 0, 0  # the re-entry traded in full
+
+
+class Parent:
+    """A decision being worked: ``children`` more child orders on ``side``."""
+
+    __slots__ = ("children", "momentum", "side")
+
+    def __init__(self, side: Side, children: int, momentum: bool) -> None:
+        self.side = side
+        self.children = children
+        self.momentum = momentum
+
+
+class InformedTraders:
+    """Momentum and value traders of one symbol, working parent orders."""
+
+    __slots__ = (
+        "ema",
+        "ema_t",
+        "horizon",
+        "max_parents",
+        "mean_children",
+        "momentum_threshold",
+        "value_threshold",
+    )
+
+    def __init__(
+        self,
+        horizon: float,
+        momentum_threshold: float,
+        value_threshold: float,
+        mean_children: float,
+        max_parents: int,
+    ) -> None:
+        self.horizon = horizon
+        self.momentum_threshold = momentum_threshold
+        self.value_threshold = value_threshold
+        self.mean_children = mean_children
+        self.max_parents = max_parents
+        self.ema: float | None = None
+        self.ema_t = 0.0
+
+    def _children(self, m: Market) -> int:
+        return 1 + int(-math.log(1.0 - m.rng.random()) * (self.mean_children - 1.0))
+
+    def momentum_decision(self, m: Market) -> None:
+        """Compare the mid with its moving average; start a parent on a strong trend."""
+        mid = m.mid()
+        if mid is None:
+            return
+        ema = self.ema
+        if ema is None:
+            self.ema, self.ema_t = mid, m.now
+            return
+        weight = 1.0 - math.exp(-(m.now - self.ema_t) / self.horizon)
+        self.ema = ema = ema + weight * (mid - ema)
+        self.ema_t = m.now
+        trend = mid - ema
+        band = self.momentum_threshold * m.unit_px * math.sqrt(self.horizon) * 0.5
+        if abs(trend) > band and len(m.parents) < self.max_parents:
+            m.parents.append(Parent(BUY if trend > 0 else SELL, self._children(m), True))
+
+    def value_decision(self, m: Market) -> None:
+        """Compare the latent fair value with the mid; start a parent on a wide gap."""
+        mid = m.mid()
+        if mid is None:
+            return
+        gap = m.fair.price - mid
+        if abs(gap) > self.value_threshold * m.unit_px and len(m.parents) < self.max_parents:
+            m.parents.append(Parent(BUY if gap > 0 else SELL, self._children(m), False))
+
+    def child(self, m: Market) -> None:
+        """Send one child order of a parent chosen uniformly."""
+        parents = m.parents
+        i = int(m.rng.random() * len(parents))
+        parent = parents[i]
+        parent.children -= 1
+        if parent.children <= 0:
+            parents[i] = parents[-1]
+            parents.pop()
+        qty = m.sizes[m.rng.getrandbits(10)]
+        side = parent.side
+        if parent.momentum:
+            m.new_order(MOMENTUM_ACCOUNT, side, qty, None, MARKET, IOC, CANCEL_NEWEST)
+            return
+        book = m.book
+        price = book.best_ask if side is BUY else book.best_bid
+        mid = m.mid()
+        if price is None or mid is None:
+            return
+        gap = m.fair.price - mid
+        if (gap > 0) is not (side is BUY) or abs(gap) < 0.5 * self.value_threshold * m.unit_px:
+            parent.children = 0  # the edge is gone: stop working this parent
+            if parents and parents[-1] is parent:
+                parents.pop()
+            elif parent in parents:
+                parents.remove(parent)
+            return
+        m.new_order(VALUE_ACCOUNT, side, qty, price, LIMIT, IOC, CANCEL_NEWEST)
