@@ -124,16 +124,22 @@ def sender_socket(interface: str = DEFAULT_INTERFACE, ttl: int = 0) -> socket.so
 
 
 def receiver_socket(
-    group: str = DEFAULT_GROUP, port: int = DEFAULT_PORT, interface: str = DEFAULT_INTERFACE
+    group: str = DEFAULT_GROUP,
+    port: int = DEFAULT_PORT,
+    interface: str = DEFAULT_INTERFACE,
+    rcvbuf: int = 4 << 20,
 ) -> socket.socket:
-    """A non-blocking UDP socket joined to ``group`` on ``interface``, bound to the group."""
+    """A non-blocking UDP socket joined to ``group`` on ``interface``, bound to the group.
+
+    ``rcvbuf`` asks for a receive buffer (the kernel may cap it at ``rmem_max``).
+    """
     iface = _check_interface(interface)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if hasattr(socket, "SO_REUSEPORT"):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.bind((group, port))
         sock.setsockopt(
             socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(group) + iface
