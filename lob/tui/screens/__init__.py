@@ -1,0 +1,1 @@
+"""The workstation's screens, one per module; ``base.WorkScreen`` is their frame."""

@@ -1,0 +1,126 @@
+"""The intraday price chart: bar closes and the session VWAP in braille dots.
+
+Each character cell holds a 2 x 4 grid of braille dots, so a 60 x 12 widget
+plots 120 points at 48 levels. The price line is green when the last close is
+at or above the reference price, red below it; the VWAP line is yellow. The
+left axis gives the high, middle and low of the range; the bottom line gives
+the first and last bar times. Drawn by lob itself so it needs no plotting
+library and renders the same bytes in snapshot tests.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from lob.tui import fmt
+from lob.tui.source import DataSource
+from lob.tui.widgets.live import LADDER_HZ, follow
+
+__all__ = ["PriceChart", "braille_plot"]
+
+_DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+_AXIS = 10
+
+
+def _dot(cells: list[list[tuple[int, int]]], x: int, y: int, owner: int) -> None:
+    row, col = y // 4, x // 2
+    bits, _ = cells[row][col]
+    cells[row][col] = (bits | _DOTS[x % 2][y % 4], owner)
+
+
+def braille_plot(
+    series: list[list[int]], width: int, height: int, low: int, high: int
+) -> list[list[tuple[int, int]]]:
+    """Rasterise series into ``height`` rows of ``width`` cells.
+
+    Returns, per row, a list of (dot bits, series index or -1) per cell; a cell
+    shared by two series takes the colour of the first one drawn (lower index).
+    """
+    cells = [[(0, -1) for _ in range(width)] for _ in range(height)]
+    levels = height * 4
+    span = max(1, high - low)
+
+    def y_of(value: int) -> int:
+        return min(levels - 1, max(0, (high - value) * (levels - 1) // span))
+
+    columns = width * 2
+    for index in reversed(range(len(series))):
+        points = series[index][-columns:]
+        if not points:
+            continue
+        # Stretch the points over the full width and join neighbours with straight lines.
+        scale = (columns - 1) / (len(points) - 1) if len(points) > 1 else 0.0
+        previous: tuple[int, int] | None = None
+        for i, value in enumerate(points):
+            x, y = round(i * scale), y_of(value)
+            if previous is None:
+                _dot(cells, x, y, index)
+            else:
+                px, py = previous
+                for step in range(1, x - px + 1):
+                    yy = py + (y - py) * step // (x - px)
+                    lo, hi = sorted((py + (y - py) * (step - 1) // (x - px), yy))
+                    for y2 in range(lo, hi + 1):
+                        _dot(cells, px + step, y2, index)
+                if x == px:
+                    for y2 in range(min(y, py), max(y, py) + 1):
+                        _dot(cells, x, y2, index)
+            previous = (x, y)
+    return cells
+
+
+class PriceChart(Widget):
+    """Closes of the session's bars and the running VWAP (see the module docstring)."""
+
+    symbol: reactive[str] = reactive("")
+
+    def __init__(self, source: DataSource, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.source = source
+
+    def on_mount(self) -> None:
+        follow(self, self.source.state, self.refresh, LADDER_HZ)
+
+    def render(self) -> Text:
+        sym = self.source.state.symbols.get(self.symbol)
+        width = max(1, self.size.width - _AXIS)
+        height = max(1, self.size.height - 1)
+        out = Text(no_wrap=True, overflow="crop")
+        if sym is None or not sym.bars:
+            out.append("no trades yet", style="dim")
+            return out
+        bars = sym.bars[-width * 2 :]
+        closes = [bar.close for bar in bars]
+        vwaps: list[int] = []
+        volume = notional = 0
+        for bar in sym.bars[: len(sym.bars) - len(bars)]:
+            volume += bar.volume
+            notional += bar.notional
+        for bar in bars:
+            volume += bar.volume
+            notional += bar.notional
+            vwaps.append(notional // volume if volume else bar.close)
+        low = min(min(bar.low for bar in bars), min(vwaps))
+        high = max(max(bar.high for bar in bars), max(vwaps))
+        closes_hi = [bar.close for bar in bars]
+        cells = braille_plot([closes_hi, vwaps], width, height, low, high)
+        up = closes[-1] >= sym.reference if sym.reference else True
+        colours = ("green" if up else "red", "yellow")
+        labels = {
+            0: fmt.price(high),
+            height // 2: fmt.price((high + low) // 2),
+            height - 1: fmt.price(low),
+        }
+        for r, row in enumerate(cells):
+            out.append(f"{labels.get(r, ''):>{_AXIS - 1}} ", style="dim")
+            for bits, owner in row:
+                out.append(chr(0x2800 + bits), style=colours[owner] if owner >= 0 else "")
+            out.append("\n")
+        first, last = fmt.clock(bars[0].start), fmt.clock(bars[-1].start)
+        gap = max(1, width - len(first) - len(last))
+        out.append(" " * _AXIS + first + " " * gap + last, style="dim")
+        out.append("   close ", style=colours[0])
+        out.append("VWAP", style="yellow")
+        return out
