@@ -71,7 +71,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("trade_id", "BIGINT NOT NULL"),
         ("price", "BIGINT NOT NULL"),
         ("qty", "BIGINT NOT NULL"),
-        ("aggressor", "VARCHAR NOT NULL"),
+        ("aggressor", "VARCHAR"),
         ("buy_account", "VARCHAR NOT NULL"),
         ("buy_id", "VARCHAR NOT NULL"),
         ("buy_oid", "BIGINT NOT NULL"),
@@ -349,6 +349,8 @@ class HistoryWriter:
                 (seq, ts, symbol, trade_id, price, qty, aggressor, ba, bi, boid, sa, si, soid) = (
                     event[:13]
                 )
+                if aggressor is None:
+                    continue  # a cross: an ``executed`` event follows for each side
                 resting_oid, resting_left, level_qty = event[13], event[14], event[15]
                 for oid, account, id, side in ((boid, ba, bi, "buy"), (soid, sa, si, "sell")):
                     state = live.get(oid)
@@ -413,8 +415,27 @@ class HistoryWriter:
                     change = (symbol, side, old_price, old_lq)
                 else:
                     change = (symbol, side, price, lq)
+            elif event.TYPE == "executed":
+                (seq, ts, symbol, account, id, oid, side, price, qty, left, trade_id, cross_price,
+                 in_book, level_qty, _) = event  # fmt: skip
+                state = live.get(oid)
+                if state is None:
+                    root = oid
+                else:
+                    root = state[0]
+                    if left:
+                        state[1] = left
+                    else:
+                        del live[oid]
+                add_event(
+                    (seq, ts, root, oid, symbol, account, id, side.value, "fill", cross_price, qty,
+                     left, "cross", trade_id, None, None)
+                )  # fmt: skip
+                if not in_book:
+                    continue
+                change = (symbol, side, price, level_qty)
             else:
-                continue  # Rejected: it changed nothing
+                continue  # rejected, or a state, imbalance or band change: no order moved
             symbol, side, price, level_qty = change
             book = books.get(symbol)
             if book is None:
@@ -437,10 +458,10 @@ class HistoryWriter:
         session = self.session
         if self._trades:
             columns = list(zip(*self._trades, strict=True))[:13]
-            batches.append(("trades", _table("trades", session, columns, enum_columns=(6,))))
+            batches.append(("trades", _table("trades", session, columns)))
         if self._orders:
             columns = list(zip(*self._orders, strict=True))
-            batches.append(("orders", _table("orders", session, columns, (6, 7, 10, 12))))
+            batches.append(("orders", _table("orders", session, columns)))
         if self._events:
             batches.append(("order_events", _table("order_events", session, _cols(self._events))))
         if self._quotes:
@@ -512,17 +533,11 @@ def _cols(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True))
 
 
-def _table(
-    name: str,
-    session: int,
-    columns: Sequence[Sequence[Any]],
-    enum_columns: Sequence[int] = (),
-) -> pa.Table:
+def _table(name: str, session: int, columns: Sequence[Sequence[Any]]) -> pa.Table:
+    # Enum members (Side, TimeInForce, ...) are str subclasses: Arrow stores their text.
     schema = _SCHEMAS[name]
     arrays = [pa.array([session] * len(columns[0]), pa.int32())]
-    for i, (values, field) in enumerate(zip(columns, list(schema)[1:], strict=True)):
-        if i in enum_columns:
-            values = [v.value for v in values]
+    for values, field in zip(columns, list(schema)[1:], strict=True):
         arrays.append(pa.array(values, field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
