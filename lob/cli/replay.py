@@ -32,6 +32,14 @@ def replay(
         str | None,
         typer.Option("--db", help="Also write the history to this DuckDB file (see lob history)."),
     ] = None,
+    calendar: Annotated[
+        bool,
+        typer.Option(
+            "--calendar",
+            help="Follow the trading day: the clock starts at 04:00 pre-open, crosses at 09:30"
+            " and 16:00.",
+        ),
+    ] = False,
 ) -> None:
     """Run commands through a fresh engine and print every event as JSON lines."""
     from lob.engine.replay import replay_lines, session_open_ns
@@ -51,10 +59,26 @@ def replay(
     ):
         on_events = chain(on_itch, on_history)
         if file == "-":
-            _write(replay_lines(sys.stdin, open_ns, final_book=final_book, on_events=on_events))
+            _write(
+                replay_lines(
+                    sys.stdin,
+                    open_ns,
+                    final_book=final_book,
+                    on_events=on_events,
+                    calendar=calendar,
+                )
+            )
             return
         with path.open(encoding="utf-8") as lines:
-            _write(replay_lines(lines, open_ns, final_book=final_book, on_events=on_events))
+            _write(
+                replay_lines(
+                    lines,
+                    open_ns,
+                    final_book=final_book,
+                    on_events=on_events,
+                    calendar=calendar,
+                )
+            )
 
 
 def _itch_recording(path: str | None, date: str, open_ns: int) -> Any:

@@ -122,9 +122,15 @@ class MatchingEngine(TradingDayMixin):
         self.set_reference_price(symbol, reference_price, collar)
         return book
 
-    def _new_book(self, symbol: str) -> OrderBook:
-        # With a calendar a new symbol starts closed; advance() brings it into the day.
-        state = TradingState.CLOSED if self.calendar is not None else TradingState.CONTINUOUS
+    def _new_book(self, symbol: str, ts: int | None = None) -> OrderBook:
+        # With a calendar a symbol listed ahead starts closed and advance() brings it into
+        # the day; one created by its first order joins the day where it is at ``ts``.
+        if self.calendar is None:
+            state = TradingState.CONTINUOUS
+        elif ts is None:
+            state = TradingState.CLOSED
+        else:
+            state = self.calendar.scheduled_state(ts)
         return OrderBook(symbol, state=state)
 
     def set_reference_price(
@@ -218,7 +224,7 @@ class MatchingEngine(TradingDayMixin):
         if problem is None and book is None:
             if self.auto_create_symbols:
                 # A new symbol's book is kept only if the order is accepted.
-                book = created = self._new_book(symbol)
+                book = created = self._new_book(symbol, ts)
             else:
                 problem = RejectCode.UNKNOWN_SYMBOL, f"{symbol} is not traded here"
         if problem is None:
