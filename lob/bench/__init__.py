@@ -34,6 +34,7 @@ BenchFn = Callable[[bool, Progress], BenchReport]
 BENCHMARKS: dict[str, str] = {
     "book": "lob.bench.book:run",
     "multicast": "lob.bench.multicast:run",
+    "deltas": "lob.bench.deltas:run",
 }
 """Benchmark name -> ``"module:function"``, in the order ``lob bench all`` runs them."""
 

@@ -172,6 +172,10 @@ def _symbol(value: object) -> str:
 
 _K_LEVEL, _K_TRADE, _K_SNAPSHOT, _K_BATCH, _K_TOP = range(5)
 
+# One packer for the module: packing lists of ints, strings and None runs entirely
+# in C while holding the GIL, and reusing it saves building a Packer per message.
+_pack = msgpack.Packer().pack
+
 
 def _msgpack_fields(message: Message) -> list[Any]:
     kind = type(message)
@@ -246,7 +250,7 @@ def _msgpack_fields(message: Message) -> list[Any]:
 def encode_msgpack(message: Message) -> bytes:
     """One message as a msgpack array (see the module table)."""
     try:
-        return msgpack.packb(_msgpack_fields(message))  # type: ignore[no-any-return]
+        return _pack(_msgpack_fields(message))  # type: ignore[no-any-return]
     except OverflowError as exc:
         raise WireError(
             RejectCode.INVALID_FIELD, f"value out of range for msgpack: {exc}"
@@ -266,6 +270,17 @@ def _from_msgpack_fields(a: object) -> Message:
     kind = a[0]
     n = len(a)
     if kind == _K_LEVEL and n == 9:
+        _, symbol, seq, engine_seq, ts, side, price, qty, orders = a
+        if (
+            type(seq) is type(engine_seq) is type(ts) is type(price) is type(qty) is int
+            and type(orders) is int
+            and min(seq, engine_seq, ts, price, qty, orders) >= 0
+            and type(symbol) is str
+            and 0 < len(symbol) <= 8
+            and (side == 0 or side == 1)
+            and type(side) is int
+        ):
+            return LevelDelta(symbol, seq, engine_seq, ts, _SIDES[side], price, qty, orders)
         _ints(a[2:5], "level")
         _ints(a[6:], "level")
         return LevelDelta(_symbol(a[1]), a[2], a[3], a[4], _side(a[5]), a[6], a[7], a[8])
@@ -422,9 +437,12 @@ def _level_view_dict(lv: LevelView) -> dict[str, Any]:
     return {"price": format_price(lv.price), "qty": lv.qty, "orders": lv.orders}
 
 
+_json_encode = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def encode_json(message: Message) -> str:
     """One message as compact JSON text."""
-    return json.dumps(message_to_dict(message), separators=(",", ":"))
+    return _json_encode(message_to_dict(message))
 
 
 class _Fields:
@@ -695,7 +713,7 @@ class BinaryCodec:
     def _level(self, d: LevelDelta) -> bytes:
         return _LEVEL.pack(
             _SIDE_BYTE[d.side],
-            self.locate(d.symbol),
+            self._locates.get(d.symbol) or self.locate(d.symbol),
             d.seq,
             d.engine_seq,
             d.ts,
@@ -721,6 +739,12 @@ class BinaryCodec:
 
     def decode(self, data: bytes) -> Message | SymbolLocate:
         """Exactly one record."""
+        if len(data) == _LEVEL.size and data[:1] in _BYTE_SIDE:  # the most common record
+            kind, code, seq, engine_seq, ts, price, qty, orders = _LEVEL.unpack(data)
+            symbol = self._symbols.get(code)
+            if symbol is not None:
+                side = _BYTE_SIDE[kind]
+                return LevelDelta(symbol, seq, engine_seq, ts, side, price, qty, orders)
         message, end = self._decode_at(data, 0)
         if end != len(data):
             raise _malformed(f"{len(data) - end} bytes after the record")
