@@ -98,19 +98,40 @@ class FeedSnapshot(NamedTuple):
         }
 
     @classmethod
-    def from_dict(cls, obj: dict[str, object]) -> FeedSnapshot:
-        """Parse the JSON form; raises ``ValueError`` when it is not one."""
-        try:
-            seq = obj["seq"]
-            symbols = [(int(loc), str(sym)) for loc, sym in obj["symbols"]]  # type: ignore[attr-defined]
-            orders = [
-                BookOrder(*map(int, o[:2]), str(o[2]), *map(int, o[3:])) for o in obj["orders"]
-            ]  # type: ignore[attr-defined]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not a feed snapshot: {exc}") from None
-        if type(seq) is not int or any(len(o) != 5 for o in orders):
-            raise ValueError("not a feed snapshot: bad seq or order rows")
-        return cls(seq, symbols, orders)
+    def from_dict(cls, obj: object) -> FeedSnapshot:
+        """Parse the JSON form; raises ``ValueError`` when it is not exactly that shape."""
+        if not isinstance(obj, dict):
+            raise ValueError("not a feed snapshot: not an object")
+        seq = obj.get("seq")
+        symbols = obj.get("symbols")
+        rows = obj.get("orders")
+        if not _is_int(seq) or not isinstance(symbols, list) or not isinstance(rows, list):
+            raise ValueError("not a feed snapshot: needs seq, symbols and orders")
+        pairs: list[tuple[int, str]] = []
+        for item in symbols:
+            if not (
+                isinstance(item, list)
+                and len(item) == 2
+                and _is_int(item[0])
+                and isinstance(item[1], str)
+            ):
+                raise ValueError(f"not a feed snapshot: bad symbol {item!r}")
+            pairs.append((item[0], item[1]))
+        orders: list[BookOrder] = []
+        for row in rows:
+            if not (
+                isinstance(row, list)
+                and len(row) == 5
+                and all(_is_int(row[i]) for i in (0, 1, 3, 4))
+                and row[2] in ("B", "S")
+            ):
+                raise ValueError(f"not a feed snapshot: bad order {row!r}")
+            orders.append(BookOrder(row[0], row[1], row[2], row[3], row[4]))
+        return cls(seq, pairs, orders)  # type: ignore[arg-type]
+
+
+def _is_int(value: object) -> bool:
+    return type(value) is int and value >= 0
 
 
 class _Order:
@@ -228,12 +249,16 @@ class ItchBookBuilder:
         self.books.clear()
 
     def load_snapshot(self, snapshot: FeedSnapshot) -> None:
-        """Replace every book with ``snapshot``'s (queue order as listed)."""
-        self.reset()
+        """Replace every book with ``snapshot``'s (queue order as listed).
+
+        A snapshot that contradicts itself raises ``BookBuildError`` and changes nothing.
+        """
+        fresh = ItchBookBuilder()
         for locate, symbol in snapshot.symbols:
-            self.books[locate] = _Book(symbol)
+            fresh.books[locate] = _Book(symbol)
         for o in snapshot.orders:
-            self._add(o.stock_locate, o.order_ref, o.side, o.price, o.shares)
+            fresh._add(o.stock_locate, o.order_ref, o.side, o.price, o.shares)
+        self.orders, self.books = fresh.orders, fresh.books
 
     def snapshot(self, seq: int) -> FeedSnapshot:
         """Every book, stamped with ``seq`` (the last feed message it includes)."""

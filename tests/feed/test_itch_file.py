@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lob.cli.app import app
@@ -105,3 +107,12 @@ def test_feed_dump_of_corrupt_file_prints_error_object_and_fails(tmp_path: Path)
     result = CliRunner().invoke(app, ["feed", "dump", str(bad), "--json"])
     assert result.exit_code == 1
     assert json.loads(result.output.splitlines()[-1])["error"]["code"] == "itch_unknown_type"
+
+
+@given(st.binary(max_size=120))
+def test_read_messages_any_bytes_decodes_or_raises_decode_error(data: bytes):
+    try:
+        messages = list(read_messages(io.BytesIO(data)))
+    except ItchDecodeError:
+        return
+    assert b"".join(frame(m) for m in messages) == data

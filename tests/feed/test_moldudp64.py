@@ -299,3 +299,26 @@ def test_clean_link_needs_no_recovery():
     sub = run_lossy_session(0, history=10, drop=0.0, dup=0.0, reorder=0.0, cut=0.0)
     health = sub.rx.health
     assert (health.gaps, health.requests, health.snapshots, health.duplicates) == (0, 0, 0, 0)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(max_size=60),
+            st.builds(
+                lambda seq, msgs: encode_packet(SESSION, seq, msgs),
+                st.integers(1, 40),
+                st.lists(st.binary(min_size=1, max_size=8), max_size=5),
+            ),
+        ),
+        max_size=30,
+    )
+)
+def test_receiver_any_datagrams_never_raise_and_deliver_in_order(datagrams: list[bytes]):
+    rx = Receiver(SESSION)
+    delivered: list[int] = []
+    for i, data in enumerate(datagrams):
+        delivered.extend(seq for seq, _ in rx.on_packet(data, float(i)))
+        rx.poll(float(i))
+    assert delivered == list(range(1, len(delivered) + 1))
+    assert rx.health.seq == len(delivered)
