@@ -133,6 +133,9 @@ def metrics_record(result: TradeMetrics) -> dict[str, Any]:
             "end": result.end,
         }
     )
+    if result.trades:
+        exact = round_ratio(result.notional, result.trades)
+        record["average_trade_notional"] = decimal_text(exact)
     record["largest_trade"] = largest
     return record
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from lob.analytics.errors import INVALID_INTERVAL, INVALID_TIME, AnalyticsError
@@ -65,21 +66,25 @@ def new_york_midnight(ts: int) -> int:
     return int(midnight.timestamp()) * NS
 
 
-def parse_time(text: str, day_of: int | None = None) -> int:
+def parse_time(text: str, day_of: int | Callable[[], int | None] | None = None) -> int:
     """A time from the command line -> ns since the epoch.
 
     Accepts integer nanoseconds since the epoch, an ISO 8601 date-time (New
     York time unless it carries an offset), or a clock time ``HH:MM[:SS[.f]]``
     in New York time on the day that contains ``day_of`` (the history's first
-    trade, for the CLI).
+    trade, for the CLI; a callable is asked only when a clock time needs it).
     """
     text = text.strip()
     if text.isdigit():
         return int(text)
     clock = _CLOCK.fullmatch(text)
     if clock is not None:
+        if callable(day_of):
+            day_of = day_of()
         if day_of is None:
-            raise AnalyticsError(INVALID_TIME, f"a clock time needs a day; give a date: {text!r}")
+            raise AnalyticsError(
+                INVALID_TIME, f"no trade to take the day of {text!r} from; give a date"
+            )
         hours, minutes = int(clock[1]), int(clock[2])
         seconds = int(clock[3] or 0)
         if hours > 23 or minutes > 59 or seconds > 59:
