@@ -21,7 +21,8 @@ For every byte string ``b`` that decodes, ``encode(decode(b)) == b``.
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 __all__ = [
     "MESSAGE_SIZES",
@@ -452,13 +453,13 @@ def _encode_generic(m: Message) -> bytes:
             args.append(value >> 32)
             args.append(value & 0xFFFFFFFF)
         elif kind == "c":
-            args.append(_char(value))  # type: ignore[arg-type]
+            args.append(_char(value))
         else:
-            args.append(pad_alpha(value, int(kind[1:])))  # type: ignore[arg-type]
+            args.append(pad_alpha(value, int(kind[1:])))
     return codec.struct.pack(*args)
 
 
-_FAST = {
+_FAST: dict[type, Callable[[Any], bytes]] = {
     AddOrder: _encode_add,
     OrderExecuted: _encode_executed,
     OrderCancel: _encode_cancel,
@@ -476,7 +477,7 @@ def encode(message: Message) -> bytes:
                 raise ItchEncodeError(
                     "itch_bad_field", f"timestamp out of range: {message.timestamp!r}"
                 )
-            return fast(message)  # type: ignore[arg-type]
+            return fast(message)
         if type(message) not in _BY_CLASS:
             raise ItchEncodeError("itch_unknown_message", f"not an ITCH message: {message!r}")
         return _encode_generic(message)

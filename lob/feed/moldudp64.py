@@ -93,7 +93,7 @@ class Request(NamedTuple):
 
     session: bytes
     seq: int
-    count: int
+    count: int  # type: ignore[assignment]  # the spec's name; shadows tuple.count
 
 
 def session_bytes(session: str | bytes) -> bytes:
@@ -128,7 +128,7 @@ def decode_packet(data: bytes | bytearray | memoryview) -> Packet:
             raise MoldDecodeError("mold_trailing", "bytes after an end-of-session header")
         return Packet(session, seq, [], True)
     view = memoryview(data)
-    messages = []
+    messages: list[bytes] = []
     pos = HEADER_SIZE
     for _ in range(count):
         if pos + 2 > size:

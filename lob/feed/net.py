@@ -472,8 +472,8 @@ class Subscriber:
             assert self.snapshot_source is not None
             result = self.snapshot_source()
             snap = await result if inspect.isawaitable(result) else result
-            self.builder.load_snapshot(snap)  # type: ignore[arg-type]
-            self._deliver(self.receiver.on_snapshot(snap.seq))  # type: ignore[union-attr]
+            self.builder.load_snapshot(snap)
+            self._deliver(self.receiver.on_snapshot(snap.seq))
         except (OSError, ValueError):
             self.snapshot_errors += 1  # the next tick asks again
         finally:
