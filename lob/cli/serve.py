@@ -1,0 +1,89 @@
+"""``lob serve``: run the whole exchange in one process (docs/rest.md, docs/protocol-websocket.md).
+
+Imports here are the standard library and Typer only; the server, uvloop,
+websockets and DuckDB load when the command runs, so ``lob --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+_SYMBOLS_HELP = (
+    "Symbols to trade: a comma-separated list picked from the shipped universe, or a CSV"
+    " file (symbol,reference_price). Default: the whole shipped universe."
+)
+_KEY_HELP = (
+    "ACCOUNT:KEY pair that may trade (repeat for more). Also read from LOB_API_KEYS. Without"
+    " any, keys stored in the data directory are used, or demo keys are created there."
+)
+_MCAST_HELP = "ITCH/MoldUDP64 multicast GROUP:PORT on the loopback interface (TTL 0)."
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on. Anything but loopback is warned about.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port for REST and WebSocket (/ws).")] = 8000,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Journal, API keys and history live here.")
+    ] = Path("lob-data"),
+    symbols: Annotated[str | None, typer.Option(help=_SYMBOLS_HELP)] = None,
+    api_key: Annotated[
+        list[str] | None, typer.Option("--api-key", help=_KEY_HELP, show_default=False)
+    ] = None,
+    multicast: Annotated[str, typer.Option(help=_MCAST_HELP)] = "239.255.40.1:30001",
+    no_multicast: Annotated[
+        bool, typer.Option("--no-multicast", help="Do not publish the ITCH multicast feed.")
+    ] = False,
+    fsync: Annotated[
+        str,
+        typer.Option(
+            help="batch: one fsync per group of inputs (default); always: one per input;"
+            " off: leave it to the OS (survives a crash of lob, not of the machine)."
+        ),
+    ] = "batch",
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Do not write the DuckDB history.")
+    ] = False,
+) -> None:
+    """Run the exchange: matching, REST + WebSocket on one port, ITCH multicast, journal."""
+    from lob.server.auth import AuthError, load_keys
+    from lob.server.config import ServerConfig
+    from lob.sim.universe import UniverseError, load_symbols, load_universe
+
+    if fsync not in ("batch", "always", "off"):
+        raise typer.BadParameter("use batch, always or off", param_hint="--fsync")
+    group: tuple[str, int] | None = None
+    if not no_multicast:
+        from lob.feed.net import parse_address
+
+        try:
+            group = parse_address(multicast, 30001)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--multicast") from None
+    try:
+        securities = load_symbols(symbols) if symbols else load_universe()
+    except UniverseError as exc:
+        raise typer.BadParameter(f"{exc.code}: {exc.message}", param_hint="--symbols") from None
+    try:
+        keys, created = load_keys(api_key or [], os.environ.get("LOB_API_KEYS"), data_dir)
+    except AuthError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--api-key") from None
+    config = ServerConfig(
+        data_dir=data_dir,
+        securities=tuple(securities),
+        host=host,
+        port=port,
+        multicast=group,
+        fsync=fsync,
+        history=not no_history,
+    )
+    from lob.server.run import run_server
+
+    code = run_server(config, keys, created)
+    if code:
+        raise typer.Exit(code)

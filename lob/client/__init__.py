@@ -1,0 +1,10 @@
+"""An asyncio client for ``lob serve``: REST (``RestClient``) and WebSocket (``WsClient``).
+
+Used by the TUI, the CLI's scripting commands and the simulator's remote mode.
+Market data subscriptions keep a local L2 book per symbol that handles gaps and
+resyncs by itself (``lob.feed.l2_builder.L2BookBuilder``).
+"""
+
+from lob.client.rest import LobApiError, RestClient
+
+__all__ = ["LobApiError", "RestClient"]

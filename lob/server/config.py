@@ -1,0 +1,67 @@
+"""What a running exchange is told: addresses, data, keys, feed and limits.
+
+One frozen dataclass, filled by ``lob serve`` (or a test) and read everywhere
+else, so that every limit the server enforces is named in one place and
+documented with its default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lob.sim.universe import Security
+
+__all__ = ["Limits", "ServerConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Hard limits per request, connection and account."""
+
+    max_body: int = 64 * 1024
+    """Largest HTTP request body, bytes (413 ``payload_too_large`` beyond)."""
+    max_frame: int = 64 * 1024
+    """Largest WebSocket message, bytes (the connection is closed with 1009 beyond)."""
+    max_open_orders: int = 10_000
+    """Open orders per account (``too_many_orders`` beyond)."""
+    ws_rate: float = 2_000.0
+    """Messages per second a WebSocket connection may send, sustained."""
+    ws_burst: int = 4_000
+    """Messages a WebSocket connection may send in one burst."""
+    ws_queue: int = 512
+    """Messages queued to one WebSocket client before its market data is conflated."""
+    ws_queue_hard: int = 20_000
+    """Messages queued to one client (acks and executions) before it is disconnected."""
+    ws_conflate_levels: int = 5_000
+    """Price levels a lagging subscription may accumulate before it is resynced instead."""
+    ws_slow_seconds: float = 10.0
+    """How long a client may stay behind before it is disconnected as too slow."""
+    ws_ping_interval: float = 20.0
+    """Seconds between server pings; a client that does not answer in as long is closed."""
+    idle_timeout: float = 60.0
+    """Seconds an idle HTTP keep-alive connection stays open."""
+    max_subscriptions: int = 1_000
+    """Subscriptions per WebSocket connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Everything ``lob serve`` needs to run one exchange."""
+
+    data_dir: Path
+    securities: tuple[Security, ...]
+    api_keys: tuple[tuple[str, str], ...] = ()
+    """(account, key) pairs; empty means keys from the data directory (or new demo keys)."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    multicast: tuple[str, int] | None = ("239.192.0.1", 30001)
+    """ITCH/MoldUDP64 group and port on the loopback interface; None turns the feed off."""
+    retransmit_port: int | None = None
+    """UDP port of the retransmission server (None: the multicast port + 1; 0: any)."""
+    fsync: str = "batch"
+    history: bool = True
+    """Write events to the DuckDB history in the data directory."""
+    limits: Limits = field(default_factory=Limits)
+    ring_capacity: int = 4096
+    """L2 deltas kept per symbol for catch-up and resume."""

@@ -1,0 +1,210 @@
+"""The exchange without sockets: engine, journal, sequencer and every view of them.
+
+Why separate from the network: start-up (recover the journal, rebuild the
+books, bring the views up to date) and the fan-out of each command's events
+are the same whoever talks to the exchange, and tests can check a restart by
+building two of these on one data directory.
+
+Start-up order matters: the symbols the journal was written with are added
+first (``symbols.json`` in the data directory keeps their reference prices,
+since collars decide which orders were accepted), then the journal is replayed
+through the engine and every view, and only then are symbols that are new in
+this run added and the listeners that talk to the outside attached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lob.engine.engine import MatchingEngine
+from lob.engine.events import Event
+from lob.engine.replay import NEW_YORK
+from lob.engine.types import TimeInForce
+from lob.server.accounts import Accounts, Tape
+from lob.server.config import ServerConfig
+from lob.server.marketdata import MarketData
+from lob.server.sequencer import Sequencer
+from lob.sim.universe import Security
+from lob.store.journal import ExpireOrders, Journal
+
+__all__ = ["SYMBOLS_FILE", "Exchange", "session_date"]
+
+log = logging.getLogger("lob.server")
+
+SYMBOLS_FILE = "symbols.json"
+
+
+def session_date(ts_ns: int) -> dt.date:
+    """The New York trading date of an epoch-ns time."""
+    return dt.datetime.fromtimestamp(ts_ns / 1e9, tz=NEW_YORK).date()
+
+
+class Exchange:
+    """One exchange's state; ``start`` (on the event loop) begins taking input."""
+
+    def __init__(self, config: ServerConfig, clock: Callable[[], int] = time.time_ns) -> None:
+        self.config = config
+        self.clock = clock
+        self.started_ns = clock()
+        self.engine = MatchingEngine(auto_create_symbols=False)
+        self.securities: dict[str, Security] = {}
+        self.reference: dict[str, int | None] = {}
+        self.journal = Journal.open(config.data_dir)
+        self.sequencer = Sequencer(self.engine, self.journal, config.fsync, clock)
+        self.accounts = Accounts()
+        self.tape = Tape()
+        self.market = MarketData(self.engine, config.ring_capacity)
+        self.private: dict[str, list[Callable[[list[Event]], None]]] = {}
+        """Per-account listeners (WebSocket execution streams)."""
+        self.counters: dict[str, int] = {"commands": 0, "rejected": 0, "trades": 0}
+
+        self.replayed = 0
+        self.torn_bytes = self.journal.torn_bytes
+        self.feed_state: Callable[[], dict[str, Any]] | None = None
+        """The order-level feed snapshot, when the ITCH feed runs."""
+        self.feed_info: Callable[[], dict[str, Any]] | None = None
+        """Where the ITCH feed is published, when it runs."""
+        for security in config.securities:
+            self.securities[security.symbol] = security
+        for symbol, price in self._stored_symbols().items():
+            self.engine.add_symbol(symbol, price)
+            self.reference[symbol] = price
+        self._views: list[Callable[[list[Event]], None]] = [
+            self.accounts.apply,
+            self.tape.apply,
+            self.market.on_events,
+            self._count,
+        ]
+
+    def recover(self, listeners: Sequence[Callable[[list[Event]], None]] = ()) -> int:
+        """Replay the journal through the engine, the views and ``listeners``; add new symbols.
+
+        Returns the number of inputs replayed. ``listeners`` (e.g. the history
+        writer) also stay attached for the live events that follow.
+        """
+        self.replayed = self.sequencer.replay([*self._views, *listeners])
+        for security in self.config.securities:
+            if security.symbol not in self.reference:
+                self.engine.add_symbol(security.symbol, security.reference_price)
+                self.reference[security.symbol] = security.reference_price
+        self._save_symbols()
+        self.sequencer.listeners = [*self._views, *listeners, self._private]
+        return self.replayed
+
+    # -- symbols -------------------------------------------------------------
+
+    def _stored_symbols(self) -> dict[str, int | None]:
+        path = self.config.data_dir / SYMBOLS_FILE
+        if not path.exists():
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {row["symbol"]: row["reference_price"] for row in data["symbols"]}
+
+    def _save_symbols(self) -> None:
+        path = self.config.data_dir / SYMBOLS_FILE
+        rows = [{"symbol": s, "reference_price": p} for s, p in sorted(self.reference.items())]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"symbols": rows}, indent=1) + "\n", encoding="utf-8")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    @property
+    def symbols(self) -> frozenset[str]:
+        return frozenset(self.reference)
+
+    def symbol_info(self, symbol: str) -> dict[str, Any]:
+        from lob.engine.prices import format_price
+
+        book = self.engine.book(symbol)
+        security = self.securities.get(symbol)
+        last = self.tape.last(symbol)
+        ref = self.reference.get(symbol)
+
+        def price(value: int | None) -> str | None:
+            return None if value is None else format_price(value)
+
+        return {
+            "symbol": symbol,
+            "name": security.name if security else symbol,
+            "reference_price": price(ref),
+            "collar_low": price(book.collar_low),
+            "collar_high": price(book.collar_high),
+            "best_bid": price(book.best_bid),
+            "best_ask": price(-book.ask_keys[-1] if book.ask_keys else None),
+            "last": price(last.price) if last else None,
+            "seq": self.market.seq(symbol),
+        }
+
+    # -- running -------------------------------------------------------------
+
+    def start(self, listeners: Sequence[Callable[[list[Event]], None]] = ()) -> None:
+        """Begin taking input (after ``recover``); expire DAY orders of an earlier session.
+
+        ``listeners`` see live events only (e.g. the multicast feed, which
+        starts from the recovered book).
+        """
+        self.sequencer.listeners.extend(listeners)
+        self.sequencer.start()
+        last = self.sequencer.last_ts
+        if last and session_date(last) < session_date(self.clock()):
+            self.sequencer.enqueue(ExpireOrders(TimeInForce.DAY))
+
+    async def close(self) -> None:
+        await self.sequencer.close()
+
+    def _count(self, events: list[Event]) -> None:
+        counters = self.counters
+        counters["commands"] += 1
+        for event in events:
+            kind = event.TYPE
+            if kind == "trade":
+                counters["trades"] += 1
+            elif kind == "rejected":
+                counters["rejected"] += 1
+
+    def _private(self, events: list[Event]) -> None:
+        private = self.private
+        if not private:
+            return
+        seen: set[str] = set()
+        for event in events:
+            if event.TYPE == "trade":
+                seen.add(event.buy_account)  # type: ignore[union-attr]
+                seen.add(event.sell_account)  # type: ignore[union-attr]
+            elif event.TYPE != "rejected":
+                seen.add(event.account)  # type: ignore[union-attr]
+        for account in seen:
+            for listener in private.get(account, ()):
+                listener(events)
+
+    def add_private(self, account: str, listener: Callable[[list[Event]], None]) -> None:
+        self.private.setdefault(account, []).append(listener)
+
+    def remove_private(self, account: str, listener: Callable[[list[Event]], None]) -> None:
+        listeners = self.private.get(account)
+        if listeners and listener in listeners:
+            listeners.remove(listener)
+            if not listeners:
+                del self.private[account]
+
+
+def data_dir_lock(data_dir: Path) -> int:
+    """Hold an exclusive lock on the data directory so two servers never share a journal."""
+    import fcntl
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise RuntimeError(f"another lob serve is using {data_dir}") from None
+    return fd

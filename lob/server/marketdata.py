@@ -1,0 +1,245 @@
+"""Market data fan-out: engine events -> per-symbol L2 messages -> subscribers.
+
+Why this shape: the sequencer calls ``on_events`` synchronously after every
+command, so the engine's book, the per-symbol sequence (``lob.feed.l2.L2Feed``)
+and every view here always describe the same instant; a snapshot taken between
+two commands lines up exactly with the deltas that follow it.
+
+Messages are the L2 messages of ``lob.feed`` in the encodings of
+``lob.feed.wire`` (``LevelDelta``, ``TradeDelta``, ``BookSnapshot``,
+``ConflatedBatch``, ``TopOfBook``), so a client rebuilds a book with
+``lob.feed.l2_builder.L2BookBuilder``. What each channel carries:
+
+``book`` (full depth)
+    A full ``BookSnapshot``, then every delta of the symbol, levels and
+    trades, contiguous in the per-symbol ``seq``. A client that falls behind
+    gets ``ConflatedBatch``es or a fresh snapshot (``lob.server.ws``).
+``book`` with ``depth`` N
+    ``BookSnapshot``s of the top N levels, one after each command that changed
+    them (each replaces the last; a slow client gets only the newest).
+``trades``
+    The symbol's ``TradeDelta``s (a client following the full book already
+    gets them there).
+``top``
+    ``TopOfBook`` when the best bid or ask (price or size) changes.
+
+Each update is encoded once per encoding (``Update.frame``) and the same bytes
+go to every subscriber that keeps up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from lob.engine.engine import MatchingEngine
+from lob.engine.events import Event
+from lob.engine.types import Side
+from lob.feed.deltas import BookSnapshot, Delta, TopOfBook, TradeDelta
+from lob.feed.l2 import L2Feed
+from lob.feed.ring import CatchUp
+from lob.feed.wire import Message, encode_msgpack, message_to_dict
+
+__all__ = ["MarketData", "Update", "encode_messages"]
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def encode_messages(messages: list[Message] | tuple[Message, ...], encoding: str) -> bytes:
+    """One WebSocket frame of L2 messages: concatenated msgpack arrays, or JSON lines."""
+    if encoding == "json":
+        return "\n".join(_dumps(message_to_dict(m)) for m in messages).encode()
+    if len(messages) == 1:
+        return encode_msgpack(messages[0])
+    return b"".join(encode_msgpack(m) for m in messages)
+
+
+class Update:
+    """The messages of one command for one channel of one symbol, encoded lazily."""
+
+    __slots__ = ("_json", "_msgpack", "messages", "seq")
+
+    def __init__(self, messages: list[Message], seq: int) -> None:
+        self.messages = messages
+        self.seq = seq
+        self._json: bytes | None = None
+        self._msgpack: bytes | None = None
+
+    def frame(self, encoding: str) -> bytes:
+        if encoding == "json":
+            if self._json is None:
+                self._json = encode_messages(self.messages, "json")
+            return self._json
+        if self._msgpack is None:
+            self._msgpack = encode_messages(self.messages, "msgpack")
+        return self._msgpack
+
+
+class Subscriber:
+    """What the fan-out needs from a subscription (the gateway's ``Subscription``)."""
+
+    symbol: str
+    channel: str
+    depth: int | None
+
+    def offer(self, update: Update) -> None:
+        raise NotImplementedError
+
+
+_Top = tuple[int | None, int, int | None, int]
+
+
+class _SymbolSubs:
+    __slots__ = ("book", "depth_state", "depths", "top", "top_state", "trades")
+
+    def __init__(self) -> None:
+        self.book: list[Subscriber] = []
+        self.trades: list[Subscriber] = []
+        self.top: list[Subscriber] = []
+        self.depths: dict[int, list[Subscriber]] = {}
+        self.depth_state: dict[int, BookSnapshot] = {}
+        self.top_state: _Top | None = None
+
+    def empty(self) -> bool:
+        return not (self.book or self.trades or self.top or self.depths)
+
+
+class MarketData:
+    """L2 deltas, rings and subscriber lists of one engine; fed by the sequencer."""
+
+    def __init__(self, engine: MatchingEngine, ring_capacity: int = 4096) -> None:
+        self.engine = engine
+        self.feed = L2Feed(ring_capacity, track_top=False)
+        self._subs: dict[str, _SymbolSubs] = {}
+        self.deltas = 0
+        self.on_deltas: list[Callable[[list[Delta]], None]] = []
+
+    # -- input ---------------------------------------------------------------
+
+    def on_events(self, events: list[Event]) -> None:
+        deltas = self.feed.on_events(events).deltas
+        if not deltas:
+            return
+        self.deltas += len(deltas)
+        subs = self._subs
+        if subs:
+            start, n = 0, len(deltas)
+            while start < n:
+                symbol = deltas[start].symbol
+                end = start + 1
+                while end < n and deltas[end].symbol == symbol:
+                    end += 1
+                group = subs.get(symbol)
+                if group is not None:
+                    self._publish(symbol, group, deltas[start:end])
+                start = end
+        for hook in self.on_deltas:
+            hook(deltas)
+
+    def _publish(self, symbol: str, group: _SymbolSubs, deltas: list[Delta]) -> None:
+        last = deltas[-1]
+        if group.book:
+            update = Update(deltas, last.seq)  # type: ignore[arg-type]
+            for sub in group.book:
+                sub.offer(update)
+        if group.trades:
+            trades = [d for d in deltas if type(d) is TradeDelta]
+            if trades:
+                update = Update(trades, last.seq)  # type: ignore[arg-type]
+                for sub in group.trades:
+                    sub.offer(update)
+        for depth, subscribers in group.depths.items():
+            snap = self.snapshot(symbol, depth)
+            old = group.depth_state.get(depth)
+            if old is None or old.bids != snap.bids or old.asks != snap.asks:
+                group.depth_state[depth] = snap
+                update = Update([snap], snap.seq)
+                for sub in subscribers:
+                    sub.offer(update)
+        if group.top:
+            top = self._top(symbol)
+            if top != group.top_state:
+                group.top_state = top
+                message = TopOfBook(symbol, last.seq, last.engine_seq, last.ts, *top)
+                update = Update([message], last.seq)
+                for sub in group.top:
+                    sub.offer(update)
+
+    def _top(self, symbol: str) -> _Top:
+        book = self.engine.book(symbol)
+        bid = book.levels(Side.BUY, 1)
+        ask = book.levels(Side.SELL, 1)
+        return (
+            bid[0].price if bid else None,
+            bid[0].qty if bid else 0,
+            ask[0].price if ask else None,
+            ask[0].qty if ask else 0,
+        )
+
+    # -- subscribers ---------------------------------------------------------
+
+    def subscribe(self, sub: Subscriber) -> Message | None:
+        """Add ``sub``; return its first message (a snapshot or the current top), if any."""
+        symbol = sub.symbol
+        self.engine.book(symbol)  # UnknownSymbolError for a symbol not traded
+        group = self._subs.get(symbol)
+        if group is None:
+            group = self._subs[symbol] = _SymbolSubs()
+        if sub.channel == "book":
+            if sub.depth is None:
+                group.book.append(sub)
+                return self.snapshot(symbol)
+            snap = self.snapshot(symbol, sub.depth)
+            if sub.depth not in group.depths:
+                group.depths[sub.depth] = []
+                group.depth_state[sub.depth] = snap
+            group.depths[sub.depth].append(sub)
+            return snap
+        if sub.channel == "trades":
+            group.trades.append(sub)
+            return None
+        if sub.channel == "top":
+            if not group.top:
+                group.top_state = self._top(symbol)
+            group.top.append(sub)
+            return self.top(symbol)
+        raise ValueError(f"unknown channel {sub.channel!r}")
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        group = self._subs.get(sub.symbol)
+        if group is None:
+            return
+        if sub.channel == "book" and sub.depth is not None:
+            subscribers = group.depths.get(sub.depth)
+            if subscribers is not None and sub in subscribers:
+                subscribers.remove(sub)
+                if not subscribers:
+                    del group.depths[sub.depth]
+                    group.depth_state.pop(sub.depth, None)
+        else:
+            members = {"book": group.book, "trades": group.trades, "top": group.top}.get(
+                sub.channel, []
+            )
+            if sub in members:
+                members.remove(sub)
+        if group.empty():
+            del self._subs[sub.symbol]
+
+    # -- reading -------------------------------------------------------------
+
+    def snapshot(self, symbol: str, depth: int | None = None) -> BookSnapshot:
+        """The book of ``symbol`` stamped with its per-symbol seq (full depth if None)."""
+        return self.feed.snapshot(self.engine, symbol, depth)
+
+    def top(self, symbol: str) -> TopOfBook:
+        seq = self.feed.seq(symbol)
+        ring = self.feed.ring(symbol)
+        last = ring.since(seq - 1) if seq else None
+        engine_seq, ts = (last[-1].engine_seq, last[-1].ts) if last else (0, 0)
+        return TopOfBook(symbol, seq, engine_seq, ts, *self._top(symbol))
+
+    def catch_up(self, symbol: str, since: int | None) -> CatchUp:
+        return self.feed.catch_up(self.engine, symbol, since)
+
+    def seq(self, symbol: str) -> int:
+        return self.feed.seq(symbol)

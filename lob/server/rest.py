@@ -1,0 +1,316 @@
+"""The REST API: routes, authentication and the JSON of every answer.
+
+Why a table of routes and no framework: there are fifteen endpoints, every one
+is listed in ``ROUTES`` (which the OpenAPI document is checked against), and
+each handler is a small function of the exchange's state. Order endpoints need
+``Authorization: Bearer KEY``; market data is public. The account is always the
+key's, so an account can only ever see and touch its own orders.
+
+docs/rest.md describes every endpoint; ``GET /openapi.json`` is the complete
+machine-readable form and ``GET /docs`` renders it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote
+
+from lob.engine.prices import format_price
+from lob.feed.wire import message_to_dict
+from lob.server.auth import KeyStore
+from lob.server.errors import (
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    ApiError,
+)
+from lob.server.exchange import Exchange
+from lob.server.http import HttpRequest, HttpResponse, json_response
+from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace
+from lob.server.sequencer import SequencerClosed
+
+__all__ = ["ROUTES", "RestApi"]
+
+MAX_DEPTH = 1_000
+MAX_LIMIT = 1_000
+
+ROUTES: list[tuple[str, str, str]] = [
+    ("GET", "/health", "health"),
+    ("GET", "/metrics", "metrics"),
+    ("GET", "/symbols", "symbols"),
+    ("GET", "/book/{symbol}", "book"),
+    ("GET", "/book/{symbol}/deltas", "book_deltas"),
+    ("GET", "/book/{symbol}/orders", "book_orders"),
+    ("GET", "/trades/{symbol}", "trades"),
+    ("GET", "/feed", "feed"),
+    ("GET", "/feed/snapshot", "feed_snapshot"),
+    ("POST", "/orders", "place_order"),
+    ("GET", "/orders", "open_orders"),
+    ("GET", "/orders/{id}", "get_order"),
+    ("DELETE", "/orders/{id}", "cancel_order"),
+    ("PATCH", "/orders/{id}", "replace_order"),
+    ("GET", "/fills", "fills"),
+    ("GET", "/openapi.json", "openapi"),
+    ("GET", "/docs", "docs"),
+]
+"""(method, path template, handler name): every endpoint the server answers."""
+
+
+def _int_param(query: dict[str, str], name: str, default: int | None, low: int, high: int) -> Any:
+    text = query.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ApiError("invalid_field", f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def _levels(levels: Any) -> list[dict[str, Any]]:
+    return [{"price": format_price(lv.price), "qty": lv.qty, "orders": lv.orders} for lv in levels]
+
+
+def _json_body(request: HttpRequest) -> Any:
+    if not request.body.strip():
+        raise ApiError("malformed", "the body must be a JSON object")
+    try:
+        return json.loads(request.body, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError("malformed", f"the body is not valid JSON: {exc}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+class RestApi:
+    """Answers one parsed HTTP request against one exchange."""
+
+    def __init__(
+        self, exchange: Exchange, keys: KeyStore, stats: Callable[[], dict[str, int]] | None = None
+    ) -> None:
+        self.exchange = exchange
+        self.keys = keys
+        self.stats = stats or (lambda: {})
+        self._openapi: bytes | None = None
+        self._docs: bytes | None = None
+        self._routes: dict[tuple[str, ...], dict[str, Callable[..., Awaitable[HttpResponse]]]] = {}
+        for method, template, name in ROUTES:
+            parts = tuple(template.strip("/").split("/"))
+            self._routes.setdefault(parts, {})[method] = getattr(self, name)
+
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        self.exchange.counters["http_requests"] = self.exchange.counters.get("http_requests", 0) + 1
+        segments = [unquote(s) for s in request.path.strip("/").split("/")]
+        method = "GET" if request.method == "HEAD" else request.method
+        for template, methods in self._routes.items():
+            if len(template) != len(segments):
+                continue
+            params: dict[str, str] = {}
+            for t, s in zip(template, segments, strict=True):
+                if t.startswith("{"):
+                    if not s:
+                        break
+                    params[t[1:-1]] = s
+                elif t != s:
+                    break
+            else:
+                handler = methods.get(method)
+                if handler is None:
+                    raise ApiError(
+                        METHOD_NOT_ALLOWED,
+                        f"{request.method} is not allowed here; use {', '.join(sorted(methods))}",
+                    )
+                return await handler(request, **params)
+        raise ApiError(NOT_FOUND, f"no endpoint {request.path}")
+
+    # -- helpers -------------------------------------------------------------
+
+    def _account(self, request: HttpRequest) -> str:
+        account = self.keys.account_for_header(request.headers.get("authorization"))
+        if account is None:
+            raise ApiError(UNAUTHORIZED, "send Authorization: Bearer KEY with a valid API key")
+        return account
+
+    def _symbol(self, symbol: str) -> str:
+        if symbol not in self.exchange.symbols:
+            raise ApiError("unknown_symbol", f"{symbol} is not traded here")
+        return symbol
+
+    async def _submit(self, command: Any) -> Any:
+        try:
+            return await self.exchange.sequencer.submit(command)
+        except SequencerClosed as exc:
+            raise ApiError(UNAVAILABLE, str(exc)) from None
+
+    # -- market data ---------------------------------------------------------
+
+    async def health(self, request: HttpRequest) -> HttpResponse:
+        ex = self.exchange
+        ok = ex.sequencer.accepting
+        return json_response(
+            {
+                "status": "ok" if ok else "unavailable",
+                "seq": ex.engine.seq,
+                "symbols": len(ex.symbols),
+                "journal_records": ex.journal.records,
+                "uptime_s": round((ex.clock() - ex.started_ns) / 1e9, 3),
+            },
+            200 if ok else 503,
+        )
+
+    async def metrics(self, request: HttpRequest) -> HttpResponse:
+        ex = self.exchange
+        values: dict[str, tuple[str, int | float]] = {
+            "lob_engine_seq": ("gauge", ex.engine.seq),
+            "lob_commands_total": ("counter", ex.counters.get("commands", 0)),
+            "lob_rejected_total": ("counter", ex.counters.get("rejected", 0)),
+            "lob_trades_total": ("counter", ex.counters.get("trades", 0)),
+            "lob_journal_records": ("gauge", ex.journal.records),
+            "lob_journal_bytes": ("gauge", ex.journal.size),
+            "lob_journal_syncs_total": ("counter", ex.sequencer.syncs),
+            "lob_marketdata_deltas_total": ("counter", ex.market.deltas),
+            "lob_http_requests_total": ("counter", ex.counters.get("http_requests", 0)),
+        }
+        for name, value in sorted(self.stats().items()):
+            values[f"lob_{name}"] = ("counter" if name.endswith("_total") else "gauge", value)
+        lines = []
+        for name, (kind, value) in values.items():
+            lines.append(f"# TYPE {name} {kind}")
+            lines.append(f"{name} {value}")
+        body = ("\n".join(lines) + "\n").encode()
+        return HttpResponse(200, body, "text/plain; version=0.0.4")
+
+    async def symbols(self, request: HttpRequest) -> HttpResponse:
+        ex = self.exchange
+        return json_response({"symbols": [ex.symbol_info(s) for s in sorted(ex.symbols)]})
+
+    async def book(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        self._symbol(symbol)
+        depth = _int_param(request.query, "depth", None, 1, MAX_DEPTH)
+        snap = self.exchange.market.snapshot(symbol, depth)
+        return json_response(
+            {
+                "symbol": symbol,
+                "seq": snap.seq,
+                "engine_seq": snap.engine_seq,
+                "bids": _levels(snap.bids),
+                "asks": _levels(snap.asks),
+            }
+        )
+
+    async def book_deltas(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        self._symbol(symbol)
+        since = _int_param(request.query, "since", None, 0, 2**62)
+        answer = self.exchange.market.catch_up(symbol, since)
+        return json_response(
+            {
+                "symbol": symbol,
+                "since": since,
+                "seq": answer.last_seq,
+                "reason": answer.reason,
+                "snapshot": None if answer.snapshot is None else message_to_dict(answer.snapshot),
+                "deltas": [message_to_dict(d) for d in answer.deltas],
+            }
+        )
+
+    async def book_orders(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        """Every resting order (engine ids, no owners): the order-level snapshot."""
+        self._symbol(symbol)
+        ex = self.exchange
+        snap = ex.engine.order_snapshot(symbol)
+
+        def rows(orders: Any) -> list[dict[str, Any]]:
+            return [{"oid": o.oid, "price": format_price(o.price), "qty": o.qty} for o in orders]
+
+        body: dict[str, Any] = {
+            "symbol": symbol,
+            "engine_seq": snap.seq,
+            "bids": rows(snap.bids),
+            "asks": rows(snap.asks),
+        }
+        return json_response(body)
+
+    async def feed(self, request: HttpRequest) -> HttpResponse:
+        """Where the ITCH/MoldUDP64 feed is published, and its counters."""
+        info = self.exchange.feed_info
+        if info is None:
+            raise ApiError(NOT_FOUND, "the multicast feed is off (lob serve --no-multicast)")
+        return json_response(info())
+
+    async def feed_snapshot(self, request: HttpRequest) -> HttpResponse:
+        """Every resting order of every symbol, stamped with the feed sequence it includes."""
+        state = self.exchange.feed_state
+        if state is None:
+            raise ApiError(NOT_FOUND, "the multicast feed is off (lob serve --no-multicast)")
+        return json_response(state())
+
+    async def trades(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        self._symbol(symbol)
+        limit = _int_param(request.query, "limit", 50, 1, MAX_LIMIT)
+        return json_response({"symbol": symbol, "trades": self.exchange.tape.recent(symbol, limit)})
+
+    # -- orders --------------------------------------------------------------
+
+    async def place_order(self, request: HttpRequest) -> HttpResponse:
+        account = self._account(request)
+        ex = self.exchange
+        command = parse_new(
+            account,
+            _json_body(request),
+            ex.symbols,
+            ex.accounts,
+            ex.config.limits.max_open_orders,
+        )
+        events = await self._submit(command)
+        return json_response(ack_for("new", account, command.id, events, ex.accounts), 201)
+
+    async def open_orders(self, request: HttpRequest) -> HttpResponse:
+        account = self._account(request)
+        orders = self.exchange.accounts.open_orders(account)
+        symbol = request.query.get("symbol")
+        return json_response(
+            {"orders": [o.to_dict() for o in orders if symbol is None or o.symbol == symbol]}
+        )
+
+    async def get_order(self, request: HttpRequest, id: str) -> HttpResponse:
+        account = self._account(request)
+        status = self.exchange.accounts.order(account, id)
+        if status is None:
+            raise ApiError("unknown_order", f"no order {id!r} for this account")
+        return json_response(status.to_dict())
+
+    async def cancel_order(self, request: HttpRequest, id: str) -> HttpResponse:
+        account = self._account(request)
+        command = parse_cancel(account, id)
+        events = await self._submit(command)
+        return json_response(ack_for("cancel", account, id, events, self.exchange.accounts))
+
+    async def replace_order(self, request: HttpRequest, id: str) -> HttpResponse:
+        account = self._account(request)
+        command = parse_replace(account, id, _json_body(request))
+        events = await self._submit(command)
+        return json_response(ack_for("replace", account, id, events, self.exchange.accounts))
+
+    async def fills(self, request: HttpRequest) -> HttpResponse:
+        account = self._account(request)
+        limit = _int_param(request.query, "limit", 100, 1, 10_000)
+        return json_response({"fills": self.exchange.accounts.fills(account, limit)})
+
+    # -- documentation -------------------------------------------------------
+
+    async def openapi(self, request: HttpRequest) -> HttpResponse:
+        if self._openapi is None:
+            from lob.server.openapi import openapi_document
+
+            self._openapi = json.dumps(openapi_document(), indent=1).encode()
+        return HttpResponse(200, self._openapi, "application/json")
+
+    async def docs(self, request: HttpRequest) -> HttpResponse:
+        if self._docs is None:
+            from lob.server.openapi import docs_html, openapi_document
+
+            self._docs = docs_html(openapi_document()).encode()
+        return HttpResponse(200, self._docs, "text/html; charset=utf-8")

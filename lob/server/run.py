@@ -1,0 +1,109 @@
+"""Running ``lob serve`` in the foreground: event loop, signals, what the user is told.
+
+uvloop drives the event loop when it is installed (it is a dependency on every
+platform but Windows). SIGINT and SIGTERM start a graceful shutdown: intake
+stops, every accepted input commits and is answered, sessions close, the
+history and the journal are flushed. A second signal exits at once; the
+journal makes that safe for everything acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import signal
+import sys
+
+from lob.server.auth import KEYS_FILE, KeyStore
+from lob.server.config import ServerConfig
+from lob.server.server import ExchangeServer
+
+__all__ = ["is_loopback", "run_server"]
+
+log = logging.getLogger("lob.server")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, str]] | None) -> int:
+    server = ExchangeServer(config, keys)
+    try:
+        await server.start()
+    except (OSError, RuntimeError) as exc:
+        _say(f"lob serve: cannot start: {exc}")
+        return 1
+    ex = server.exchange
+    assert ex is not None
+    url = server.url
+    _say(f"lob exchange: {len(ex.symbols)} symbols, data in {config.data_dir}")
+    if ex.replayed:
+        _say(f"  recovered {ex.replayed} journal records (engine seq {ex.engine.seq})")
+    if ex.torn_bytes:
+        _say(f"  cut a torn journal tail of {ex.torn_bytes} bytes (never acknowledged)")
+    _say(f"  REST       {url}   (docs: {url}/docs)")
+    ws = url.replace("http://", "ws://", 1)
+    _say(f"  WebSocket  {ws}/ws")
+    if server.feed is not None:
+        info = server.feed.info()
+        _say(
+            f"  ITCH feed  udp://{info['group']}:{info['port']} on {info['interface']}"
+            f" (retransmit {info['retransmit']}, session {info['session']})"
+        )
+    _say(f"  journal    fsync={config.fsync}")
+    if not is_loopback(config.host):
+        _say(f"  WARNING: listening on {config.host}, not loopback: others can reach it")
+    if created:
+        account, key = created[0]
+        _say(f"  created an API key for account {account!r} in {config.data_dir / KEYS_FILE}:")
+        _say(f"    export LOB_KEY={key}")
+        _say(
+            f'    curl -s -H "Authorization: Bearer $LOB_KEY" -d \'{{"symbol":"AAPL",'
+            f'"side":"buy","qty":100,"price":"190.00"}}\' {url}/orders'
+        )
+    else:
+        _say(f"  accounts   {', '.join(keys.accounts)}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            _say("lob serve: second signal, exiting now")
+            raise SystemExit(130)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal)
+    await stop.wait()
+    _say("lob serve: shutting down")
+    await server.stop()
+    _say("lob serve: stopped")
+    return 0
+
+
+def run_server(
+    config: ServerConfig, keys: KeyStore, created: list[tuple[str, str]] | None = None
+) -> int:
+    """Serve until SIGINT/SIGTERM; return the process exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        return asyncio.run(_main(config, keys, created))
+    return uvloop.run(_main(config, keys, created))

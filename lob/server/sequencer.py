@@ -1,0 +1,223 @@
+"""The sequencer: the one place where inputs become engine events, journal first.
+
+Why it looks like this: an acknowledged order must survive a crash, and every
+view of the exchange (acks, market data, history) must agree with what a
+replay of the journal would rebuild. So an input is stamped with its time,
+framed and written to the journal, and only after the write (and the fsync, in
+``batch``/``always`` mode) is it applied to the engine; its events then go to
+every listener in order and to whoever submitted it. Nothing outside sees an
+input's effect before it is durable: a crash loses only inputs nobody heard
+back about.
+
+Group commit (``batch``, the default): inputs that arrive while an fsync is
+running wait for the next one, so one fsync covers every input of a burst and
+the engine never waits on the disk (the fsync runs on a worker thread).
+``always`` syncs every input on its own; ``off`` writes to the OS and applies
+at once (fast, survives a process crash but not a power cut).
+
+Everything here runs on the event loop thread; the engine is never touched
+from anywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from lob.engine.engine import MatchingEngine
+from lob.engine.events import Event
+from lob.store.journal import ExpireOrders, Journal, JournalInput, encode_record
+
+__all__ = ["FSYNC_MODES", "Listener", "Sequencer", "SequencerClosed"]
+
+FSYNC_MODES = ("batch", "always", "off")
+
+log = logging.getLogger("lob.server")
+
+Listener = Callable[[list[Event]], None]
+Done = Callable[[list[Event]], None]
+Failed = Callable[[Exception], None]
+
+
+class SequencerClosed(RuntimeError):
+    """The exchange no longer takes input (shutting down, or the journal failed)."""
+
+
+class Sequencer:
+    """Journal, then engine, then listeners: in order, one input at a time."""
+
+    def __init__(
+        self,
+        engine: MatchingEngine,
+        journal: Journal,
+        fsync: str = "batch",
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        if fsync not in FSYNC_MODES:
+            raise ValueError(f"fsync must be one of {', '.join(FSYNC_MODES)}: {fsync!r}")
+        self.engine = engine
+        self.journal = journal
+        self.fsync = fsync
+        self.clock = clock
+        self.listeners: list[Listener] = []
+        self.last_ts = 0
+        self.batches = 0
+        self.syncs = 0
+        self.failure: Exception | None = None
+        self._accepting = True
+        self._frames: list[bytes] = []
+        self._pending: list[tuple[JournalInput, int, Done | None, Failed | None]] = []
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    # -- start-up ------------------------------------------------------------
+
+    def replay(self, listeners: list[Listener] | None = None) -> int:
+        """Apply the journal's recovered records; return how many there were."""
+        for record in self.journal.recovered:
+            events = self._apply(record.command, record.ts)
+            self.last_ts = max(self.last_ts, record.ts)
+            for listener in listeners if listeners is not None else self.listeners:
+                listener(events)
+        count = len(self.journal.recovered)
+        self.journal.recovered = []
+        return count
+
+    def start(self) -> None:
+        """Begin group commit (needs a running event loop)."""
+        if self.fsync != "off" and self._task is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="lob-fsync")
+            self._task = asyncio.get_running_loop().create_task(self._flusher())
+
+    # -- intake --------------------------------------------------------------
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting and self.failure is None
+
+    def enqueue(
+        self, command: JournalInput, done: Done | None = None, failed: Failed | None = None
+    ) -> None:
+        """Sequence ``command``; ``done(events)`` runs once it is durable and applied.
+
+        With ``fsync="off"`` that happens before this returns.
+        """
+        if not self.accepting:
+            raise SequencerClosed("the exchange is not taking input")
+        ts = self.clock()
+        if ts <= self.last_ts:
+            ts = self.last_ts + 1
+        self.last_ts = ts
+        frame = encode_record(command, ts)
+        if self.fsync == "off":
+            self.journal.write(frame)
+            events = self._apply(command, ts)
+            self._notify(events)
+            if done is not None:
+                done(events)
+            return
+        self._frames.append(frame)
+        self._pending.append((command, ts, done, failed))
+        self._idle.clear()
+        self._wakeup.set()
+
+    async def submit(self, command: JournalInput) -> list[Event]:
+        """Sequence ``command`` and wait for its events."""
+        if self.fsync == "off":
+            out: list[list[Event]] = []
+            self.enqueue(command, out.append)
+            return out[0]
+        future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
+
+        def failed(exc: Exception) -> None:
+            if not future.done():
+                future.set_exception(exc)
+
+        def done(events: list[Event]) -> None:
+            if not future.done():
+                future.set_result(events)
+
+        self.enqueue(command, done, failed)
+        return await future
+
+    # -- group commit --------------------------------------------------------
+
+    async def _flusher(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                if self.fsync == "always":
+                    batch = self._pending[:1]
+                    frames = self._frames[:1]
+                    del self._pending[:1], self._frames[:1]
+                else:
+                    batch, frames = self._pending, self._frames
+                    self._pending, self._frames = [], []
+                try:
+                    self.journal.write(b"".join(frames), len(frames))
+                    await loop.run_in_executor(self._executor, self.journal.sync)
+                except Exception as exc:  # disk full, I/O error: stop taking input
+                    self.failure = exc
+                    self._fail_all(batch + self._pending, exc)
+                    self._pending, self._frames = [], []
+                    self._idle.set()
+                    return
+                self.batches += 1
+                self.syncs += 1
+                for command, ts, done, _ in batch:
+                    events = self._apply(command, ts)
+                    self._notify(events)
+                    if done is not None:
+                        try:
+                            done(events)
+                        except Exception:
+                            log.exception("acknowledgement callback failed")
+            self._idle.set()
+
+    @staticmethod
+    def _fail_all(
+        batch: list[tuple[JournalInput, int, Done | None, Failed | None]], exc: Exception
+    ) -> None:
+        error = SequencerClosed(f"the journal failed: {exc}")
+        for _, _, _, failed in batch:
+            if failed is not None:
+                failed(error)
+
+    def _apply(self, command: JournalInput, ts: int) -> list[Event]:
+        if type(command) is ExpireOrders:
+            return self.engine.expire(ts, command.tif)
+        return self.engine.submit(command, ts)  # type: ignore[arg-type]
+
+    def _notify(self, events: list[Event]) -> None:
+        # A broken view must never stop matching: it is logged and the others go on.
+        for listener in self.listeners:
+            try:
+                listener(events)
+            except Exception:
+                log.exception("event listener %r failed", listener)
+
+    # -- shutdown ------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Stop intake, let every queued input commit, then close the journal."""
+        self._accepting = False
+        if self._task is not None:
+            if self.failure is None:
+                await self._idle.wait()
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        self.journal.close()

@@ -1,0 +1,166 @@
+"""Attaching the history writer and the ITCH multicast feed to a running exchange.
+
+History (``history.duckdb`` in the data directory) is derived from the
+journal: at start-up every row an earlier ``lob serve`` wrote is replaced by
+one session rebuilt from the whole journal as it is replayed, so after a
+crash (when the last batches never reached DuckDB) the history catches up and
+never holds a row twice. Live events then go to the same session through a
+background thread, in batches, off the event loop.
+
+The feed is a new MoldUDP64 session per run (named after the start time).
+It opens with the stock directory and one Add Order per resting order, so a
+subscriber that follows it from message 1 has the recovered book, and it
+publishes each command's ITCH messages as the command is applied. The
+retransmission server answers from the publisher's history; ``GET
+/feed/snapshot`` serves the order-level snapshot a subscriber falls back on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lob.engine.events import Event
+from lob.engine.replay import NEW_YORK
+from lob.engine.types import Side
+from lob.server.config import ServerConfig
+from lob.server.exchange import Exchange
+
+__all__ = ["FeedRunner", "HistoryRunner", "open_history", "start_feed"]
+
+HISTORY_FILE = "history.duckdb"
+HISTORY_SOURCE = "lob serve"
+
+
+class HistoryRunner:
+    """The server's history writer and the listener that feeds it."""
+
+    def __init__(self, background: Any, session: int) -> None:
+        self.background = background
+        self.session = session
+
+    def listener(self) -> Callable[[list[Event]], None]:
+        submit = self.background.submit
+
+        def on_events(events: list[Event]) -> None:
+            submit(events)
+
+        return on_events
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.background.close)
+
+
+def open_history(config: ServerConfig) -> HistoryRunner:
+    """Open the history, dropping what earlier runs wrote (the replay writes it again)."""
+    from lob.store.history import TABLES, BackgroundHistoryWriter, HistoryWriter
+
+    writer = HistoryWriter(config.data_dir / HISTORY_FILE, source=HISTORY_SOURCE)
+    con = writer.reader()
+    old = [
+        row[0]
+        for row in con.execute(
+            "SELECT session FROM sessions WHERE source = ? AND session < ?",
+            [HISTORY_SOURCE, writer.session],
+        ).fetchall()
+    ]
+    if old:
+        marks = ", ".join("?" for _ in old)
+        for table in TABLES:
+            con.execute(f"DELETE FROM {table} WHERE session IN ({marks})", old)
+        con.execute(f"DELETE FROM sessions WHERE session IN ({marks})", old)
+    con.close()
+    return HistoryRunner(BackgroundHistoryWriter(writer), writer.session)
+
+
+def midnight_ns(now_ns: int) -> int:
+    """Midnight New York time of the day ``now_ns`` falls on, in ns since the epoch."""
+    day = dt.datetime.fromtimestamp(now_ns / 1e9, tz=NEW_YORK).date()
+    midnight = dt.datetime(day.year, day.month, day.day, tzinfo=NEW_YORK)
+    return int(midnight.timestamp()) * 1_000_000_000
+
+
+class FeedRunner:
+    """Publisher, retransmission server and mapper of one run's ITCH feed."""
+
+    def __init__(self, publisher: Any, retransmit: Any, mapper: Any) -> None:
+        self.publisher = publisher
+        self.retransmit = retransmit
+        self.mapper = mapper
+
+    def listener(self) -> Callable[[list[Event]], None]:
+        publish = self.publisher.publish_messages
+        mapper = self.mapper
+
+        def on_events(events: list[Event]) -> None:
+            messages = mapper.map(events)
+            if messages:
+                publish(messages)
+
+        return on_events
+
+    def info(self) -> dict[str, Any]:
+        pub = self.publisher
+        host, port = self.retransmit.address
+        return {
+            "group": pub.address[0],
+            "port": pub.address[1],
+            "interface": pub.interface,
+            "retransmit": f"{host}:{port}",
+            "session": pub.session.decode("ascii").strip(),
+            **pub.stats(),
+        }
+
+    async def close(self) -> None:
+        await self.retransmit.close()
+        await self.publisher.close()
+
+
+async def start_feed(exchange: Exchange, config: ServerConfig) -> FeedRunner:
+    """Start the multicast feed from the recovered book (call after ``recover``)."""
+    from lob.feed import itch
+    from lob.feed.itch_mapper import ItchMapper, feed_snapshot
+    from lob.feed.net import Publisher, RetransmitServer
+
+    assert config.multicast is not None
+    group, port = config.multicast
+    now = time.time_ns()
+    session = dt.datetime.fromtimestamp(now / 1e9, tz=NEW_YORK).strftime("%m%d%H%M%S")
+    publisher = Publisher(group, port, interface="127.0.0.1", session=session)
+    await publisher.start()
+    retransmit_port = port + 1 if config.retransmit_port is None else config.retransmit_port
+    retransmit = RetransmitServer(publisher, host="127.0.0.1", port=retransmit_port)
+    try:
+        await retransmit.start()
+    except BaseException:
+        await publisher.close(end_of_session=False)
+        raise
+    midnight = midnight_ns(now)
+    engine = exchange.engine
+    mapper = ItchMapper(midnight, engine.symbols)
+    stamp = now - midnight
+    opening: list[Any] = mapper.directory(stamp)
+    for symbol in engine.symbols:
+        locate = mapper.locates[symbol]
+        snap = engine.order_snapshot(symbol)
+        for order in (*snap.bids, *snap.asks):
+            opening.append(
+                itch.AddOrder(
+                    locate,
+                    0,
+                    stamp,
+                    order.oid,
+                    "B" if order.side is Side.BUY else "S",
+                    order.qty,
+                    symbol,
+                    order.price,
+                )
+            )
+    publisher.publish_messages(opening)
+    runner = FeedRunner(publisher, retransmit, mapper)
+    exchange.feed_state = lambda: feed_snapshot(engine, mapper, publisher.last_seq).to_dict()
+    exchange.feed_info = runner.info
+    return runner

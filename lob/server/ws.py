@@ -1,0 +1,688 @@
+"""The WebSocket gateway: order entry, executions and market data on ``/ws``.
+
+Why the websockets sans-I/O protocol and our own driver: the HTTP server
+already owns the socket when an ``Upgrade: websocket`` request arrives on the
+REST port, and the gateway needs its own send queue per client to decide, per
+subscription, whether to send a delta, conflate it or resync. websockets'
+``ServerProtocol`` does the handshake and the framing (masking, fragmentation,
+close handshake, size limit, answering pings); this module moves bytes and
+implements lob's protocol (docs/protocol-websocket.md).
+
+Backpressure, per client:
+
+1. Every message waits in the client's bounded queue; a writer task sends it
+   as fast as the socket drains. Matching never waits for a client: the
+   sequencer's listener only appends to queues.
+2. When the queue holds ``ws_queue`` messages, market data for that client is
+   no longer queued: each subscription keeps the current state of the levels
+   that changed (``conflation``) and, when the queue has drained, sends one
+   update from the client's last seq to the current one, marked
+   ``"conflated": true``. The book it gives is exactly the book at that seq.
+3. If a subscription's conflated levels exceed ``ws_conflate_levels``, it is
+   dropped and the client gets a fresh snapshot instead (``"reason": "resync"``).
+4. A client behind for more than ``ws_slow_seconds``, or whose queue of
+   messages that are never conflated (acks, executions) reaches
+   ``ws_queue_hard``, is disconnected (close code 1008, reason ``too slow``).
+
+No update is ever skipped: every book message a client gets carries ``prev``
+(the seq it applies on) and ``seq``, and ``prev`` is always the ``seq`` of the
+client's previous book message for that subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+
+import msgpack
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidState
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from lob.engine.events import Event
+from lob.feed.conflation import ConflatedBatch, Conflator
+from lob.feed.deltas import TradeDelta
+from lob.server.auth import KeyStore
+from lob.server.config import Limits
+from lob.server.errors import RATE_LIMITED, UNAVAILABLE, ApiError, error_body
+from lob.server.exchange import Exchange
+from lob.server.http import HttpRequest
+from lob.server.marketdata import Update, encode_messages
+from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace, private_event
+from lob.server.sequencer import SequencerClosed
+
+__all__ = ["CHANNELS", "Gateway", "Session"]
+
+log = logging.getLogger("lob.server")
+
+CHANNELS = ("book", "trades", "top", "executions")
+ENCODINGS = ("msgpack", "json")
+MAX_DEPTH = 1_000
+MAX_PENDING_TRADES = 1_000
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class Subscription:
+    """One (symbol, channel) a session follows, and its conflation state."""
+
+    __slots__ = (
+        "behind",
+        "channel",
+        "conflator",
+        "depth",
+        "dropped",
+        "last_seq",
+        "latest",
+        "resync",
+        "session",
+        "symbol",
+        "trades",
+    )
+
+    def __init__(self, session: Session, symbol: str, channel: str, depth: int | None) -> None:
+        self.session = session
+        self.symbol = symbol
+        self.channel = channel
+        self.depth = depth
+        self.last_seq = 0
+        """The per-symbol seq of the last message queued for this subscription."""
+        self.behind = False
+        self.resync = False
+        self.conflator: Conflator | None = None
+        self.trades: list[TradeDelta] = []
+        self.dropped = 0
+        self.latest: Update | None = None
+
+    def offer(self, update: Update) -> None:
+        self.session.offer(self, update)
+
+
+class _Bucket:
+    """Token bucket: ``rate`` messages a second, ``burst`` at once."""
+
+    __slots__ = ("burst", "last", "rate", "tokens")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.last = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class Gateway:
+    """Accepts upgraded connections and keeps the sessions and their statistics."""
+
+    def __init__(self, exchange: Exchange, keys: KeyStore, limits: Limits) -> None:
+        self.exchange = exchange
+        self.keys = keys
+        self.limits = limits
+        self.sessions: set[Session] = set()
+        self.counters = {
+            "ws_connections_total": 0,
+            "ws_messages_in_total": 0,
+            "ws_messages_out_total": 0,
+            "ws_conflated_total": 0,
+            "ws_resyncs_total": 0,
+            "ws_slow_disconnects_total": 0,
+            "ws_rate_limited_total": 0,
+        }
+
+    def stats(self) -> dict[str, int]:
+        return {**self.counters, "ws_connections": len(self.sessions)}
+
+    async def upgrade(
+        self,
+        request: HttpRequest,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        trailing: bytes,
+    ) -> None:
+        """Complete the handshake of an ``Upgrade: websocket`` request and run the session."""
+        protocol = ServerProtocol(max_size=self.limits.max_frame)
+        headers = Headers(
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
+        )
+        target = request.path + (
+            "?" + "&".join(f"{k}={v}" for k, v in request.query.items()) if request.query else ""
+        )
+        response = protocol.accept(Request(target, headers))
+        if request.path.rstrip("/") != "/ws" and response.status_code == 101:
+            response = protocol.reject(404, "no WebSocket endpoint here; use /ws\n")
+        protocol.send_response(response)
+        for chunk in protocol.data_to_send():
+            if chunk:
+                writer.write(chunk)
+        if protocol.state is not State.OPEN:
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            return
+        encoding = request.query.get("encoding", "msgpack")
+        if encoding not in ENCODINGS:
+            encoding = "msgpack"
+        session = Session(self, protocol, reader, writer, encoding)
+        account = self.keys.account_for_header(request.headers.get("authorization"))
+        if account is not None:
+            session.account = account
+        self.sessions.add(session)
+        self.counters["ws_connections_total"] += 1
+        try:
+            await session.run(trailing)
+        finally:
+            self.sessions.discard(session)
+
+    async def close_all(self, reason: str = "server shutting down") -> None:
+        sessions = list(self.sessions)
+        for session in sessions:
+            session.close(CloseCode.GOING_AWAY, reason)
+        if sessions:
+            await asyncio.wait(
+                [asyncio.ensure_future(s.finished.wait()) for s in sessions], timeout=3
+            )
+        for session in list(self.sessions):
+            session.abort()
+
+
+class Session:
+    """One WebSocket client."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        protocol: ServerProtocol,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        encoding: str,
+    ) -> None:
+        self.gateway = gateway
+        self.exchange = gateway.exchange
+        self.limits = gateway.limits
+        self.counters = gateway.counters
+        self.protocol = protocol
+        self.reader = reader
+        self.writer = writer
+        self.encoding = encoding
+        self.account: str | None = None
+        self.subs: dict[tuple[str, str], Subscription] = {}
+        self.queue: deque[bytes] = deque()
+        self.lagging: set[Subscription] = set()
+        self.behind_since: float | None = None
+        self.wakeup = asyncio.Event()
+        self.finished = asyncio.Event()
+        self.closing = False
+        self.bucket = _Bucket(self.limits.ws_rate, self.limits.ws_burst)
+        self.violations = 0
+        self.last_heard = time.monotonic()
+        self._executions = False
+        transport = writer.transport
+        transport.set_write_buffer_limits(high=64 * 1024)
+
+    # -- running -------------------------------------------------------------
+
+    async def run(self, trailing: bytes) -> None:
+        writer_task = asyncio.create_task(self._writer())
+        timer_task = asyncio.create_task(self._timer())
+        try:
+            if trailing:
+                self._receive(trailing)
+            while not self.closing and self.protocol.state is not State.CLOSED:
+                try:
+                    data = await self.reader.read(65536)
+                except (ConnectionError, OSError):
+                    break
+                if not data:
+                    self.protocol.receive_eof()
+                    self._transmit()
+                    break
+                self._receive(data)
+        finally:
+            self._teardown()
+            writer_task.cancel()
+            timer_task.cancel()
+            for task in (writer_task, timer_task):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if self.protocol.state is not State.CLOSED and not self.writer.is_closing():
+                # Give the close frame a moment to leave, then drop the socket.
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(1.0):
+                        await self.writer.drain()
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await self.writer.wait_closed()
+            self.finished.set()
+
+    def _teardown(self) -> None:
+        market = self.exchange.market
+        for sub in self.subs.values():
+            if sub.channel != "executions":
+                market.unsubscribe(sub)
+        self.subs.clear()
+        self.lagging.clear()
+        if self._executions and self.account is not None:
+            self.exchange.remove_private(self.account, self._on_private)
+            self._executions = False
+
+    def _transmit(self) -> None:
+        writer = self.writer
+        for chunk in self.protocol.data_to_send():
+            if chunk:
+                writer.write(chunk)
+            elif writer.can_write_eof() and not writer.is_closing():
+                with contextlib.suppress(OSError):
+                    writer.write_eof()
+
+    def close(self, code: int, reason: str) -> None:
+        """Start the closing handshake (idempotent)."""
+        if self.closing:
+            return
+        self.closing = True
+        with contextlib.suppress(InvalidState, Exception):
+            self.protocol.send_close(code, reason)
+            self._transmit()
+        self.wakeup.set()
+        self.reader.feed_eof()  # wake the read loop so the session winds down
+
+    def abort(self) -> None:
+        self.closing = True
+        self.writer.transport.abort()
+
+    # -- receiving -----------------------------------------------------------
+
+    def _receive(self, data: bytes) -> None:
+        self.protocol.receive_data(data)
+        self.last_heard = time.monotonic()
+        for frame in self.protocol.events_received():
+            if self.closing:
+                break
+            if frame.opcode is Opcode.TEXT or frame.opcode is Opcode.BINARY:
+                self._message(frame)
+        self._transmit()
+        if self.protocol.close_expected() and not self.closing:
+            self.closing = True
+
+    def _message(self, frame: Frame) -> None:
+        self.counters["ws_messages_in_total"] += 1
+        if not self.bucket.take():
+            self.counters["ws_rate_limited_total"] += 1
+            self.violations += 1
+            if self.violations > self.limits.ws_burst:
+                self.close(CloseCode.POLICY_VIOLATION, "rate limit exceeded")
+                return
+            self.send({"type": "error", **error_body(RATE_LIMITED, "too many messages")})
+            return
+        req = None
+        try:
+            if frame.opcode is Opcode.TEXT:
+                msg = json.loads(frame.data, parse_constant=_no_constant)
+            else:
+                msg = msgpack.unpackb(frame.data, raw=False, strict_map_key=True)
+            if not isinstance(msg, dict):
+                raise ApiError("malformed", "a message must be an object")
+            req = msg.pop("req", None)
+            if req is not None and not isinstance(req, int | str):
+                req = None
+            self._dispatch(msg, req)
+        except ApiError as exc:
+            self._error(exc, req, None)
+        except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
+            self._error(ApiError("malformed", f"not a valid message: {exc}"), req, None)
+
+    def _error(self, exc: ApiError, req: Any, op: str | None) -> None:
+        body: dict[str, Any] = {"type": "error", "op": op, **exc.body()}
+        if req is not None:
+            body["req"] = req
+        self.send(body)
+
+    def _dispatch(self, msg: dict[str, Any], req: Any) -> None:
+        op = msg.pop("op", None)
+        try:
+            if op in ("new", "cancel", "replace"):
+                self._order(op, msg, req)
+            elif op == "subscribe":
+                self._subscribe(msg, req)
+            elif op == "unsubscribe":
+                self._unsubscribe(msg, req)
+            elif op == "auth":
+                self._auth(msg, req)
+            elif op == "ping":
+                self._reply({"type": "pong", "ts": time.time_ns()}, req)
+            elif op == "hello":
+                encoding = msg.get("encoding")
+                if encoding not in ENCODINGS:
+                    raise ApiError("invalid_field", "encoding must be msgpack or json")
+                self.encoding = encoding
+                self._reply({"type": "hello", "encoding": encoding}, req)
+            else:
+                raise ApiError(
+                    "invalid_op",
+                    "op must be one of new, cancel, replace, subscribe, unsubscribe, auth,"
+                    f" ping, hello: {op!r}",
+                )
+        except ApiError as exc:
+            self._error(exc, req, op if isinstance(op, str) else None)
+
+    def _reply(self, body: dict[str, Any], req: Any) -> None:
+        if req is not None:
+            body["req"] = req
+        self.send(body)
+
+    def _auth(self, msg: dict[str, Any], req: Any) -> None:
+        key = msg.get("key")
+        account = self.gateway.keys.account_for(key if isinstance(key, str) else None)
+        if account is None:
+            raise ApiError("unauthorized", "not a valid API key")
+        if self.account is not None and account != self.account:
+            raise ApiError("unauthorized", "this connection is already bound to another account")
+        self.account = account
+        self._reply({"type": "authenticated", "account": account}, req)
+
+    # -- order entry ---------------------------------------------------------
+
+    def _order(self, op: str, msg: dict[str, Any], req: Any) -> None:
+        account = self.account
+        if account is None:
+            raise ApiError("unauthorized", "authenticate first: send {op: auth, key: KEY}")
+        ex = self.exchange
+        if op == "new":
+            command: Any = parse_new(
+                account, msg, ex.symbols, ex.accounts, self.limits.max_open_orders
+            )
+        elif op == "cancel":
+            extra = sorted(set(msg) - {"id"})
+            if extra:
+                raise ApiError("invalid_field", f"unknown field(s) for cancel: {', '.join(extra)}")
+            command = parse_cancel(account, msg.get("id"))
+        else:
+            id = msg.pop("id", None)
+            command = parse_replace(account, id, msg)
+        id = command.id
+
+        def done(events: list[Event]) -> None:
+            try:
+                ack = ack_for(op, account, id, events, ex.accounts)
+            except ApiError as exc:
+                self._error(exc, req, op)
+                body = None
+            else:
+                body = ack
+            if body is not None:
+                self._reply(body, req)
+
+        def failed(exc: Exception) -> None:
+            self._error(ApiError(UNAVAILABLE, str(exc)), req, op)
+
+        try:
+            ex.sequencer.enqueue(command, done, failed)
+        except SequencerClosed as exc:
+            raise ApiError(UNAVAILABLE, str(exc)) from None
+
+    def _on_private(self, events: list[Event]) -> None:
+        account = self.account
+        assert account is not None
+        mine = []
+        for e in events:
+            if e.TYPE == "trade":
+                if e.buy_account == account or e.sell_account == account:  # type: ignore[union-attr]
+                    mine.append(private_event(e, account))
+            elif e.TYPE != "rejected" and e.account == account:  # type: ignore[union-attr]
+                mine.append(private_event(e, account))
+        if mine:
+            self.send({"type": "executions", "channel": "executions", "events": mine})
+
+    # -- subscriptions -------------------------------------------------------
+
+    def _subscribe(self, msg: dict[str, Any], req: Any) -> None:
+        allowed = {"symbol", "channel", "depth", "resume_from"}
+        extra = sorted(str(k) for k in msg if k not in allowed)
+        if extra:
+            raise ApiError("invalid_field", f"unknown field(s) for subscribe: {', '.join(extra)}")
+        channel = msg.get("channel", "book")
+        if channel not in CHANNELS:
+            raise ApiError("invalid_field", f"channel must be one of {', '.join(CHANNELS)}")
+        if channel == "executions":
+            if self.account is None:
+                raise ApiError("unauthorized", "authenticate first: send {op: auth, key: KEY}")
+            if not self._executions:
+                self.exchange.add_private(self.account, self._on_private)
+                self._executions = True
+            self._reply({"type": "subscribed", "channel": "executions"}, req)
+            return
+        symbol = msg.get("symbol")
+        if not isinstance(symbol, str) or symbol not in self.exchange.symbols:
+            raise ApiError("unknown_symbol", f"{symbol!r} is not traded here")
+        depth = msg.get("depth")
+        if depth is not None and (type(depth) is not int or not 1 <= depth <= MAX_DEPTH):
+            raise ApiError("invalid_field", f"depth must be a whole number from 1 to {MAX_DEPTH}")
+        if channel != "book":
+            depth = None
+        resume = msg.get("resume_from")
+        if resume is not None and (type(resume) is not int or resume < 0):
+            raise ApiError("invalid_field", "resume_from must be a sequence number (integer >= 0)")
+        key = (symbol, channel)
+        if key not in self.subs and len(self.subs) >= self.limits.max_subscriptions:
+            raise ApiError(
+                "invalid_field", f"at most {self.limits.max_subscriptions} subscriptions"
+            )
+        old = self.subs.pop(key, None)
+        market = self.exchange.market
+        if old is not None:
+            market.unsubscribe(old)
+            self.lagging.discard(old)
+        sub = Subscription(self, symbol, channel, depth)
+        first = market.subscribe(sub)
+        self.subs[key] = sub
+        seq = market.seq(symbol)
+        self._reply(
+            {
+                "type": "subscribed",
+                "symbol": symbol,
+                "channel": channel,
+                "depth": depth,
+                "seq": seq,
+            },
+            req,
+        )
+        messages: list[Any] = []
+        if channel == "book" and depth is None and resume is not None:
+            answer = market.catch_up(symbol, resume)
+            messages = [answer.snapshot] if answer.snapshot is not None else list(answer.deltas)
+        elif first is not None:
+            messages = [first]
+        sub.last_seq = seq
+        if messages:
+            self.send_frame(encode_messages(messages, self.encoding))
+
+    def _unsubscribe(self, msg: dict[str, Any], req: Any) -> None:
+        channel = msg.get("channel", "book")
+        if channel == "executions":
+            if self._executions and self.account is not None:
+                self.exchange.remove_private(self.account, self._on_private)
+                self._executions = False
+            self._reply({"type": "unsubscribed", "channel": channel}, req)
+            return
+        symbol = msg.get("symbol")
+        sub = self.subs.pop((symbol, channel), None)  # type: ignore[arg-type]
+        if sub is not None:
+            self.exchange.market.unsubscribe(sub)
+            self.lagging.discard(sub)
+        self._reply({"type": "unsubscribed", "symbol": symbol, "channel": channel}, req)
+
+    # -- sending -------------------------------------------------------------
+
+    def _encode(self, body: dict[str, Any]) -> bytes:
+        if self.encoding == "json":
+            return _dumps(body).encode()
+        return msgpack.packb(body, use_bin_type=True)
+
+    def send(self, body: dict[str, Any]) -> None:
+        """Queue a message that is never conflated (acks, errors, executions)."""
+        self.send_frame(self._encode(body))
+
+    def send_frame(self, frame: bytes) -> None:
+        if self.closing:
+            return
+        self.queue.append(frame)
+        if len(self.queue) >= self.limits.ws_queue_hard:
+            self.counters["ws_slow_disconnects_total"] += 1
+            self.queue.clear()
+            self.close(CloseCode.POLICY_VIOLATION, "too slow: send queue full")
+            return
+        self.wakeup.set()
+
+    def offer(self, sub: Subscription, update: Update) -> None:
+        """Market data for ``sub``: queued while the client keeps up, else conflated."""
+        if self.closing:
+            return
+        if sub.channel == "trades":
+            book = self.subs.get((sub.symbol, "book"))
+            if book is not None and book.depth is None:
+                return  # the full book stream already carries every trade
+        if not sub.behind and len(self.queue) < self.limits.ws_queue:
+            self.queue.append(update.frame(self.encoding))
+            sub.last_seq = update.seq
+            self.wakeup.set()
+            return
+        if not sub.behind:
+            sub.behind = True
+            self.lagging.add(sub)
+            self.counters["ws_conflated_total"] += 1
+            if self.behind_since is None:
+                self.behind_since = time.monotonic()
+        if sub.channel == "book" and sub.depth is None:
+            if sub.resync:
+                return
+            if sub.conflator is None:
+                sub.conflator = Conflator(sub.symbol, MAX_PENDING_TRADES)
+            sub.conflator.extend(update.messages)  # type: ignore[arg-type]
+            if len(sub.conflator) > self.limits.ws_conflate_levels:
+                sub.conflator = None
+                sub.resync = True
+        elif sub.channel == "trades":
+            trades = sub.trades
+            trades.extend(update.messages)  # type: ignore[arg-type]
+            if len(trades) > MAX_PENDING_TRADES:
+                cut = len(trades) - MAX_PENDING_TRADES
+                del trades[:cut]
+                sub.dropped += cut
+        else:
+            sub.latest = update
+
+    def _flush_lagging(self) -> None:
+        """Send each lagging subscription's conflated update (or its resync snapshot)."""
+        market = self.exchange.market
+        encoding = self.encoding
+        for sub in list(self.lagging):
+            if self.subs.get((sub.symbol, sub.channel)) is not sub:
+                continue
+            frame: bytes | None = None
+            seq = sub.last_seq
+            if sub.channel == "book" and sub.depth is None:
+                if sub.resync:
+                    snap = market.snapshot(sub.symbol)
+                    frame, seq = encode_messages([snap], encoding), snap.seq
+                    self.counters["ws_resyncs_total"] += 1
+                elif sub.conflator is not None:
+                    batch = sub.conflator.flush()
+                    if batch is not None:
+                        frame, seq = encode_messages([batch], encoding), batch.last_seq
+            elif sub.channel == "trades":
+                if sub.trades:
+                    trades = sub.trades
+                    batch = ConflatedBatch(
+                        sub.symbol,
+                        trades[0].seq,
+                        trades[-1].seq,
+                        (),
+                        tuple(trades),
+                        sub.dropped,
+                    )
+                    frame, seq = encode_messages([batch], encoding), batch.last_seq
+            elif sub.latest is not None:
+                frame, seq = sub.latest.frame(encoding), sub.latest.seq
+            if frame is not None:
+                self.queue.append(frame)
+                sub.last_seq = seq
+            sub.behind = sub.resync = False
+            sub.conflator = None
+            sub.trades = []
+            sub.dropped = 0
+            sub.latest = None
+        self.lagging.clear()
+        self.wakeup.set()
+
+    async def _writer(self) -> None:
+        protocol = self.protocol
+        writer = self.writer
+        queue = self.queue
+        low = max(1, self.limits.ws_queue // 4)
+        counters = self.counters
+        binary = protocol.send_binary
+        text = protocol.send_text
+        try:
+            while True:
+                await self.wakeup.wait()
+                self.wakeup.clear()
+                while queue and not self.closing:
+                    send = text if self.encoding == "json" else binary
+                    n = 0
+                    while queue and n < 64:
+                        send(queue.popleft())
+                        n += 1
+                    counters["ws_messages_out_total"] += n
+                    self._transmit()
+                    await writer.drain()
+                    if self.lagging and len(queue) < low:
+                        self._flush_lagging()
+                if self.closing:
+                    return
+                if self.lagging:
+                    self._flush_lagging()
+                elif not queue:
+                    self.behind_since = None
+        except (ConnectionError, OSError, InvalidState):
+            self.closing = True
+            self.writer.transport.abort()
+
+    async def _timer(self) -> None:
+        interval = self.limits.ws_ping_interval
+        slow = self.limits.ws_slow_seconds
+        last_ping = time.monotonic()
+        while not self.closing:
+            await asyncio.sleep(min(1.0, interval, slow / 4))
+            now = time.monotonic()
+            if self.behind_since is not None and now - self.behind_since > slow:
+                self.counters["ws_slow_disconnects_total"] += 1
+                self.close(CloseCode.POLICY_VIOLATION, f"too slow: behind for over {slow:g} s")
+                await asyncio.sleep(1.0)
+                self.abort()
+                return
+            if now - last_ping >= interval:
+                if now - self.last_heard > 2 * interval:
+                    self.close(CloseCode.INTERNAL_ERROR, "no answer to pings")
+                    return
+                last_ping = now
+                with contextlib.suppress(InvalidState):
+                    self.protocol.send_ping(b"lob")
+                    self._transmit()
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
