@@ -25,6 +25,7 @@ Three measurements, in one process plus helpers (docs/benchmarks.md shows figure
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing as mp
 import random
 import time
@@ -194,14 +195,18 @@ class _Holders:
             self.conns.append(ours)
             left -= n
         for conn in self.conns:
-            status, joined, error = conn.recv()
+            try:
+                status, joined, error = conn.recv()
+            except EOFError:
+                status, joined, error = "error", 0, "a helper process died before joining"
             self.joined += joined
             if status != "ready":
                 self.errors.append(error)
 
     def close(self) -> None:
         for conn in self.conns:
-            conn.send("stop")
+            with contextlib.suppress(OSError):
+                conn.send("stop")
         for proc in self.procs:
             proc.join(timeout=30)
             if proc.is_alive():
