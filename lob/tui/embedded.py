@@ -66,6 +66,8 @@ class EmbeddedSource:
                 self.engine.add_symbol(info.symbol, info.reference_price)
             self.state.add_symbol(info.symbol, info.name, info.reference_price)
         self._listeners: list[Callable[[], None]] = []
+        self.observers: list[Callable[[list[Event]], None]] = []
+        """Told of the events of the user's own commands (e.g. the simulator's agents)."""
         self._ids = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
 
@@ -131,14 +133,19 @@ class EmbeddedSource:
             request.tif,
             request.post_only,
         )
-        return self._result(id, self.apply(events))
+        return self._result(id, self._own(events))
 
     async def cancel(self, id: str) -> OrderResult:
-        return self._result(id, self.apply(self.engine.cancel(self.account, id, self.clock())))
+        return self._result(id, self._own(self.engine.cancel(self.account, id, self.clock())))
 
     async def replace(self, id: str, price: int | None, qty: int | None) -> OrderResult:
         events = self.engine.replace(self.account, id, self.clock(), price, qty)
-        return self._result(id, self.apply(events))
+        return self._result(id, self._own(events))
+
+    def _own(self, events: list[Event]) -> list[Event]:
+        for observer in self.observers:
+            observer(events)
+        return self.apply(events)
 
     @staticmethod
     def _result(id: str, events: list[Event]) -> OrderResult:
