@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from lob.cli import analytics, bench, feed, history, replay, simulate
+from lob.cli import analytics, bench, feed, history, replay, serve, simulate, tui
 
 app = typer.Typer(
     name="lob",
@@ -27,6 +27,8 @@ def _root() -> None:
 app.command("replay")(replay.replay)
 app.command("bench")(bench.bench)
 app.command("simulate")(simulate.simulate)
+app.command("serve")(serve.serve)
+app.command("tui")(tui.tui)
 app.add_typer(feed.app, name="feed")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(history.app, name="history")
