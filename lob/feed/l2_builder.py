@@ -140,9 +140,10 @@ class L2BookBuilder:
                 seq,
                 f"{self.symbol}: expected seq {seq + 1}, got {delta.seq}; resume from {seq}",
             )
-        self._check_symbol(delta.symbol)
+        if delta.symbol != self.symbol:
+            self._check_symbol(delta.symbol)
         if type(delta) is LevelDelta:
-            self._set(delta.side, delta.price, delta.qty, delta.orders, strict=True)
+            self._set(delta.side, delta.price, delta.qty, delta.orders, True)
         else:
             self.last_trade = delta  # type: ignore[assignment]
         self.seq = delta.seq
@@ -218,6 +219,21 @@ class L2BookBuilder:
         price = -self._ask_keys[-1]
         qty, orders = self._asks[price]
         return LevelView(price, qty, orders)
+
+    def top(self) -> tuple[int | None, int, int | None, int]:
+        """``(bid price, bid qty, ask price, ask qty)``; an empty side is ``(None, 0)``."""
+        bid_keys, ask_keys = self._bid_keys, self._ask_keys
+        if bid_keys:
+            bid: int | None = bid_keys[-1]
+            bid_qty = self._bids[bid][0]  # type: ignore[index]
+        else:
+            bid, bid_qty = None, 0
+        if ask_keys:
+            ask: int | None = -ask_keys[-1]
+            ask_qty = self._asks[ask][0]  # type: ignore[index]
+        else:
+            ask, ask_qty = None, 0
+        return bid, bid_qty, ask, ask_qty
 
     def levels(self, side: Side, depth: int | None = None) -> list[LevelView]:
         """Levels of one side, best first, at most ``depth`` of them."""

@@ -19,6 +19,7 @@ from lob.feed.l2_builder import L2BookBuilder
 __all__ = ["TopOfBookTracker"]
 
 _Top = tuple[int | None, int, int | None, int]
+_EMPTY: _Top = (None, 0, None, 0)
 
 
 class TopOfBookTracker:
@@ -35,7 +36,7 @@ class TopOfBookTracker:
         """Start a symbol from a full snapshot (for a stream already under way)."""
         book = self._books[snapshot.symbol] = L2BookBuilder(snapshot.symbol)
         book.apply_snapshot(snapshot)
-        top = self._tops[snapshot.symbol] = _top_of(book)
+        top = self._tops[snapshot.symbol] = book.top()
         self._published[snapshot.symbol] = TopOfBook(
             snapshot.symbol, snapshot.seq, snapshot.engine_seq, 0, *top
         )
@@ -56,8 +57,8 @@ class TopOfBookTracker:
             touched[delta.symbol] = delta
         out = []
         for symbol, last in touched.items():
-            top = _top_of(books[symbol])
-            if top != self._tops.get(symbol, (None, 0, None, 0)):
+            top = books[symbol].top()
+            if top != self._tops.get(symbol, _EMPTY):
                 self._tops[symbol] = top
                 message = TopOfBook(symbol, last.seq, last.engine_seq, last.ts, *top)
                 self._published[symbol] = message
@@ -67,14 +68,3 @@ class TopOfBookTracker:
     def top(self, symbol: str) -> TopOfBook | None:
         """The current top of ``symbol``, stamped when it last changed (None if never set)."""
         return self._published.get(symbol)
-
-
-def _top_of(book: L2BookBuilder) -> _Top:
-    bid = book.best_bid()
-    ask = book.best_ask()
-    return (
-        bid.price if bid else None,
-        bid.qty if bid else 0,
-        ask.price if ask else None,
-        ask.qty if ask else 0,
-    )
