@@ -129,9 +129,8 @@ def _encode_rate(messages: list[Any], runs: int) -> Any:
 
         def trial() -> int:
             add = packer.add
-            packets = 0
             for message in messages:
-                packets += len(add(encode(message)))
+                add(encode(message))
             packer.flush()
             return len(messages)
 

@@ -59,6 +59,7 @@ DEFAULT_PAYLOAD = 1_400
 """Bytes per UDP payload, header included: fits a 1,500-byte Ethernet MTU with room to spare."""
 
 _LEN = struct.Struct(">H")
+_PREFIX = [_LEN.pack(n) for n in range(DEFAULT_PAYLOAD * 2)]  # the common length prefixes
 
 
 class MoldDecodeError(ValueError):
@@ -161,9 +162,10 @@ def decode_request(data: bytes | bytearray | memoryview) -> Request:
 class Packer:
     """Numbers messages and packs them into packets of at most ``max_payload`` bytes.
 
-    ``add`` returns the packets it completed (a message that does not fit closes
-    the current packet); ``flush`` closes the packet in progress. ``next_seq``
-    is the sequence number the next message will get.
+    ``add`` returns the packet a message completed, if any (a message that does
+    not fit closes the packet in progress and starts the next one); ``flush``
+    closes the packet in progress. ``next_seq`` is the sequence number the next
+    message will get.
     """
 
     def __init__(
@@ -175,41 +177,50 @@ class Packer:
         self.max_payload = max_payload
         self.next_seq = next_seq
         self._first = next_seq
-        self._blocks: list[bytes] = []
+        self._parts: list[bytes] = []  # length prefix, message, length prefix, message, ...
         self._size = HEADER_SIZE
 
     @property
     def pending(self) -> int:
         """Messages waiting in the packet in progress."""
-        return len(self._blocks)
+        return self.next_seq - self._first
 
-    def add(self, message: bytes) -> list[bytes]:
-        """Queue one message; return packets completed by it."""
-        block = _LEN.pack(len(message)) + message
-        out: list[bytes] = []
-        if self._size + len(block) > self.max_payload and self._blocks:
-            out.append(self._close())
-        if len(block) + HEADER_SIZE > self.max_payload:
-            raise ValueError(f"a {len(message)}-byte message does not fit in one packet")
-        self._blocks.append(block)
-        self._size += len(block)
+    def add(self, message: bytes) -> bytes | None:
+        """Queue one message; return the packet it completed, or None."""
+        length = len(message)
+        size = self._size + 2 + length
+        packet = None
+        if size > self.max_payload:
+            if length + 2 + HEADER_SIZE > self.max_payload:
+                raise ValueError(f"a {length}-byte message does not fit in one packet")
+            packet = self._close()
+            size = HEADER_SIZE + 2 + length
+        parts = self._parts
+        parts.append(_PREFIX[length] if length < len(_PREFIX) else _LEN.pack(length))
+        parts.append(message)
+        self._size = size
         self.next_seq += 1
-        return out
+        return packet
 
     def add_all(self, messages: Iterable[bytes]) -> list[bytes]:
+        """Queue many messages; return the packets they completed."""
         out: list[bytes] = []
+        add = self.add
         for message in messages:
-            out.extend(self.add(message))
+            packet = add(message)
+            if packet is not None:
+                out.append(packet)
         return out
 
     def flush(self) -> bytes | None:
         """The packet in progress, or None when nothing is pending."""
-        return self._close() if self._blocks else None
+        return self._close() if self._parts else None
 
     def _close(self) -> bytes:
-        packet = HEADER.pack(self.session, self._first, len(self._blocks)) + b"".join(self._blocks)
-        self._first += len(self._blocks)
-        self._blocks = []
+        count = self.next_seq - self._first
+        packet = HEADER.pack(self.session, self._first, count) + b"".join(self._parts)
+        self._first = self.next_seq
+        self._parts = []
         self._size = HEADER_SIZE
         return packet
 

@@ -215,7 +215,8 @@ class Publisher:
         count = 0
         for message in messages:
             history.append(message)
-            for packet in add(message):
+            packet = add(message)
+            if packet is not None:
                 send(packet)
             count += 1
         self.messages_sent += count

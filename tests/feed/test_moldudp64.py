@@ -43,7 +43,7 @@ def test_packet_with_two_messages_matches_specification_bytes():
 
 def test_heartbeat_and_end_of_session_carry_next_sequence():
     packer = Packer("LOB", next_seq=1)
-    packer.add(b"x")
+    assert packer.add(b"x") is None
     packer.flush()
     hb = packer.heartbeat()
     assert hb == b"LOB       " + b"\x00" * 7 + b"\x02" + b"\x00\x00"
