@@ -294,7 +294,9 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         notes.append(
             f"{workload.name}: {workload.share()}; {workload.live_after_prefill:,} live orders"
             f" after the untimed prefill; lob {len(workload.stream):,} commands per run,"
-            f" seed {len(seed_stream):,}"
+            f" seed {len(seed_stream):,}; latency offered/achieved: lob"
+            f" {lob_lat.offered_rate:,.0f}/{lob_lat.achieved_rate:,.0f} per s,"
+            f" seed {seed_lat.offered_rate:,.0f}/{seed_lat.achieved_rate:,.0f} per s"
         )
 
     say("market sweeps: lob")
