@@ -322,3 +322,12 @@ def test_receiver_any_datagrams_never_raise_and_deliver_in_order(datagrams: list
         rx.poll(float(i))
     assert delivered == list(range(1, len(delivered) + 1))
     assert rx.health.seq == len(delivered)
+
+
+def test_packer_oversize_message_raises_and_keeps_packet_in_progress():
+    packer = Packer("S", max_payload=200)
+    packer.add(b"a" * 36)
+    with pytest.raises(ValueError):
+        packer.add(b"b" * 179)  # 20 + 2 + 179 > 200
+    assert packer.pending == 1 and packer.next_seq == 2
+    assert decode_packet(packer.flush()).messages == [b"a" * 36]  # type: ignore[arg-type]
