@@ -22,9 +22,8 @@ This module holds structure only; the matching rules live in ``matching.py``.
 
 from __future__ import annotations
 
-import hashlib
 from bisect import bisect_left
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from lob.engine.luld import LuldMonitor
 from lob.engine.prices import format_price, round_lot
@@ -39,6 +38,12 @@ __all__ = [
     "RestingOrder",
     "unpack_flags",
 ]
+
+
+class Hasher(Protocol):
+    """Anything that digests bytes (``hashlib`` objects)."""
+
+    def update(self, data: bytes, /) -> None: ...
 
 
 class IntegrityError(AssertionError):
@@ -321,7 +326,7 @@ class OrderBook:
             lv.count for lv in self.asks.values()
         )
 
-    def digest(self, hasher: hashlib._Hash, include_owners: bool = False) -> None:
+    def digest(self, hasher: Hasher, include_owners: bool = False) -> None:
         """Feed this book's visible state (and, optionally, who owns each order) to ``hasher``."""
         hasher.update(self.symbol.encode() + b"\x00")
         for side in (Side.BUY, Side.SELL):

@@ -236,7 +236,7 @@ class MatchingEngine(TradingDayMixin):
             elif not book.matching or order_type in AUCTION_ORDER_TYPES:
                 problem = self._check_state(book, order_type, tif, ts)
             if problem is None and price is not None:
-                problem = _check_limit_price(book, side, price, post_only)  # type: ignore[arg-type]
+                problem = _check_limit_price(book, side, price, post_only)
         if problem is not None:
             return self.reject("new", account, id, symbol, problem[0], problem[1], ts)
         assert book is not None
@@ -881,6 +881,17 @@ class MatchingEngine(TradingDayMixin):
                     raise IntegrityError(f"order {account}/{id} is not in a live level")
         if indexed != in_books:
             raise IntegrityError(f"{indexed} orders indexed but {in_books} in the books")
+        waiting = sum(len(book.auction) for book in self._books.values())
+        waiting_indexed = 0
+        for account, auction_orders in self._auction_live.items():
+            for id, auction_order in auction_orders.items():
+                waiting_indexed += 1
+                if auction_order.account != account or auction_order.id != id:
+                    raise IntegrityError(f"auction order {account}/{id} is mislabelled")
+                if auction_order not in auction_order.book.auction or auction_order.qty <= 0:
+                    raise IntegrityError(f"auction order {account}/{id} is not waiting")
+        if waiting != waiting_indexed:
+            raise IntegrityError(f"{waiting_indexed} auction orders indexed, {waiting} waiting")
 
 
 def _check_new(

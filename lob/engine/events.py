@@ -1,7 +1,8 @@
 """Events: the engine's only output, and the truth every other view derives from.
 
-Each event is an immutable named tuple carrying the engine-wide sequence number
-``seq`` and the timestamp ``ts`` the caller passed in (integer nanoseconds).
+Each event is an immutable named tuple (its kind in ``.TYPE``, e.g. ``"trade"``)
+carrying the engine-wide sequence number ``seq`` and the timestamp ``ts`` the
+caller passed in (integer nanoseconds).
 Book-changing events also carry the state of the price level they touched after
 the change (``level_qty``, ``level_orders``), so L2 market data needs no second
 look at the book, and the engine order ids (``oid``) that order-level (ITCH)
@@ -69,7 +70,9 @@ class Accepted(NamedTuple):
     post_only: bool
     smp: SelfMatchMode
 
-    TYPE = "accepted"
+    @property
+    def TYPE(self) -> str:
+        return "accepted"
 
 
 class Rejected(NamedTuple):
@@ -84,7 +87,9 @@ class Rejected(NamedTuple):
     code: RejectCode
     message: str
 
-    TYPE = "rejected"
+    @property
+    def TYPE(self) -> str:
+        return "rejected"
 
 
 class Trade(NamedTuple):
@@ -116,7 +121,9 @@ class Trade(NamedTuple):
     level_qty: int
     level_orders: int
 
-    TYPE = "trade"
+    @property
+    def TYPE(self) -> str:
+        return "trade"
 
 
 class Added(NamedTuple):
@@ -134,7 +141,9 @@ class Added(NamedTuple):
     level_qty: int
     level_orders: int
 
-    TYPE = "added"
+    @property
+    def TYPE(self) -> str:
+        return "added"
 
 
 class Cancelled(NamedTuple):
@@ -159,7 +168,9 @@ class Cancelled(NamedTuple):
     level_qty: int
     level_orders: int
 
-    TYPE = "cancelled"
+    @property
+    def TYPE(self) -> str:
+        return "cancelled"
 
 
 class Replaced(NamedTuple):
@@ -190,7 +201,9 @@ class Replaced(NamedTuple):
     level_qty: int
     level_orders: int
 
-    TYPE = "replaced"
+    @property
+    def TYPE(self) -> str:
+        return "replaced"
 
 
 class Executed(NamedTuple):
@@ -217,7 +230,9 @@ class Executed(NamedTuple):
     level_qty: int
     level_orders: int
 
-    TYPE = "executed"
+    @property
+    def TYPE(self) -> str:
+        return "executed"
 
 
 class Crossed(NamedTuple):
@@ -231,7 +246,9 @@ class Crossed(NamedTuple):
     qty: int
     imbalance: int
 
-    TYPE = "crossed"
+    @property
+    def TYPE(self) -> str:
+        return "crossed"
 
 
 class StateChanged(NamedTuple):
@@ -244,7 +261,9 @@ class StateChanged(NamedTuple):
     previous: TradingState
     reason: str
 
-    TYPE = "state"
+    @property
+    def TYPE(self) -> str:
+        return "state"
 
 
 class Imbalance(NamedTuple):
@@ -267,7 +286,9 @@ class Imbalance(NamedTuple):
     near: int | None
     far: int | None
 
-    TYPE = "imbalance"
+    @property
+    def TYPE(self) -> str:
+        return "imbalance"
 
 
 class BandsChanged(NamedTuple):
@@ -280,7 +301,9 @@ class BandsChanged(NamedTuple):
     lower: int
     upper: int
 
-    TYPE = "bands"
+    @property
+    def TYPE(self) -> str:
+        return "bands"
 
 
 Event = (
@@ -297,3 +320,22 @@ Event = (
     | BandsChanged
 )
 """Every event the engine emits."""
+
+# ``TYPE`` is spelled as a property above so type checkers see a constant rather
+# than a tuple field; at run time it becomes a plain class attribute, readable
+# from the class (``Trade.TYPE``) as well as from an event.
+for _event in (
+    Accepted,
+    Rejected,
+    Trade,
+    Added,
+    Cancelled,
+    Replaced,
+    Executed,
+    Crossed,
+    StateChanged,
+    Imbalance,
+    BandsChanged,
+):
+    setattr(_event, "TYPE", _event.TYPE.fget(None))  # type: ignore[union-attr]  # noqa: B010
+del _event

@@ -152,7 +152,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     """One event as a JSON-ready dict: ``type`` first, prices as decimal strings."""
     out: dict[str, Any] = {"type": event.TYPE}
     for name, value in zip(event._fields, event, strict=True):
-        if name in _PRICE_FIELDS and value is not None:
+        if name in _PRICE_FIELDS and isinstance(value, int):
             value = format_price(value)
         out[name] = value
     return out

@@ -86,7 +86,7 @@ def _session_command(engine: MatchingEngine, obj: dict[str, Any], clock: int) ->
             return reject(RejectCode.INVALID_SYMBOL, str(exc))
     if op == "state":
         try:
-            return engine.set_state(symbol, TradingState(obj.get("state")), clock)
+            return engine.set_state(symbol, TradingState(str(obj.get("state"))), clock)
         except ValueError as exc:  # an unknown state name or an illegal transition
             code = (
                 RejectCode.ILLEGAL_TRANSITION
@@ -172,10 +172,12 @@ def _apply_line(
     return events + engine.submit(command, clock), clock
 
 
-def book_to_dict(symbol: str, seq: int, bids: list[LevelView], asks: list[LevelView]) -> dict:
+def book_to_dict(
+    symbol: str, seq: int, bids: list[LevelView], asks: list[LevelView]
+) -> dict[str, Any]:
     """An L2 book in the public JSON shape (best level first, prices as decimal text)."""
 
-    def rows(levels: list[LevelView]) -> list[dict]:
+    def rows(levels: list[LevelView]) -> list[dict[str, Any]]:
         return [
             {"price": format_price(lv.price), "qty": lv.qty, "orders": lv.orders} for lv in levels
         ]

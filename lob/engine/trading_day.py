@@ -44,13 +44,11 @@ from lob.engine.types import (
     CancelReason,
     CrossType,
     OrderType,
+    RejectCode,
     Side,
     TimeInForce,
     TradingState,
 )
-
-if TYPE_CHECKING:
-    from lob.engine.engine import MatchingEngine
 
 __all__ = ["AuctionOrder", "TradingDayMixin"]
 
@@ -111,15 +109,44 @@ def cross_for(order_type: OrderType, state: TradingState) -> CrossType:
     return CrossType.OPENING if state in (S.PRE_OPEN, S.OPENING_AUCTION) else CrossType.CLOSING
 
 
+Party = RestingOrder | AuctionOrder
+"""Whoever takes part in a cross: a book order or a waiting auction order."""
+
+
 class TradingDayMixin:
     """States, crosses and LULD for ``MatchingEngine`` (see the module docstring)."""
 
+    # Provided by MatchingEngine:
     calendar: SessionCalendar | None
+    _books: dict[str, OrderBook]
+    _live: dict[str, dict[str, RestingOrder]]
+    _auction_live: dict[str, dict[str, AuctionOrder]]
+    _seq: int
+    _next_trade_id: int
+
+    if TYPE_CHECKING:
+
+        def book(self, symbol: str) -> OrderBook: ...
+
+        def reject(
+            self,
+            op: str,
+            account: str | None,
+            id: str | None,
+            symbol: str | None,
+            code: RejectCode,
+            message: str,
+            ts: int,
+        ) -> list[Event]: ...
+
+        def _cancel_resting(
+            self, order: RestingOrder, reason: CancelReason, ts: int, events: list[Event]
+        ) -> None: ...
 
     # -- state machine -------------------------------------------------------
 
     def set_state(
-        self: MatchingEngine,
+        self,
         symbol: str,
         state: TradingState | str,
         ts: int,
@@ -134,7 +161,7 @@ class TradingDayMixin:
         return events
 
     def _change_state(
-        self: MatchingEngine,
+        self,
         book: OrderBook,
         target: TradingState,
         cross: CrossType | None,
@@ -159,7 +186,7 @@ class TradingDayMixin:
                 monitor.reset_reference(result.price, self._doubled(book, ts, result.price))
                 self._publish_bands(book, ts, events)
 
-    def advance(self: MatchingEngine, ts: int) -> list[Event]:
+    def advance(self, ts: int) -> list[Event]:
         """Let time pass up to ``ts``: scheduled transitions, LULD timers and bands."""
         events: list[Event] = []
         calendar = self.calendar
@@ -173,7 +200,7 @@ class TradingDayMixin:
         return events
 
     def _follow_schedule(
-        self: MatchingEngine,
+        self,
         book: OrderBook,
         target: TradingState,
         ts: int,
@@ -191,7 +218,7 @@ class TradingDayMixin:
                 book, step, check_transition(book.state, step), ts, "schedule", events
             )
 
-    def _close_out(self: MatchingEngine, book: OrderBook, ts: int, events: list[Event]) -> None:
+    def _close_out(self, book: OrderBook, ts: int, events: list[Event]) -> None:
         """At the close: day orders expire and waiting auction orders are cancelled."""
         for order in list(book.auction):
             self._drop_auction_order(order, CancelReason.AUCTION, ts, events)
@@ -208,15 +235,32 @@ class TradingDayMixin:
     # -- auction orders ------------------------------------------------------
 
     def _add_auction_order(
-        self: MatchingEngine,
+        self,
         book: OrderBook,
         order: AuctionOrder,
     ) -> None:
         book.auction.append(order)
         self._auction_live.setdefault(order.account, {})[order.id] = order
 
+    def _cancel_auction_order(self, order: AuctionOrder, ts: int) -> list[Event]:
+        """A user's cancel of a waiting auction order (refused after its cut-off)."""
+        calendar = self.calendar
+        if calendar is not None and not calendar.cancel_open(order.cross is CrossType.OPENING, ts):
+            return self.reject(
+                "cancel",
+                order.account,
+                order.id,
+                order.book.symbol,
+                RejectCode.AUCTION_CLOSED,
+                f"{order.order_type} orders can no longer be cancelled today",
+                ts,
+            )
+        events: list[Event] = []
+        self._drop_auction_order(order, CancelReason.USER, ts, events)
+        return events
+
     def _drop_auction_order(
-        self: MatchingEngine,
+        self,
         order: AuctionOrder,
         reason: CancelReason,
         ts: int,
@@ -246,11 +290,11 @@ class TradingDayMixin:
     # -- crosses -------------------------------------------------------------
 
     def _interest(
-        self: MatchingEngine, book: OrderBook, cross: CrossType, auction_only: bool = False
-    ) -> tuple[list[Interest[object]], list[Interest[object]], list[AuctionOrder]]:
+        self, book: OrderBook, cross: CrossType, auction_only: bool = False
+    ) -> tuple[list[Interest[Party]], list[Interest[Party]], list[AuctionOrder]]:
         """Buy and sell interest for ``cross``, plus the imbalance-only orders aside."""
-        buys: list[Interest[object]] = []
-        sells: list[Interest[object]] = []
+        buys: list[Interest[Party]] = []
+        sells: list[Interest[Party]] = []
         if not auction_only:
             for levels, out in ((book.bids, buys), (book.asks, sells)):
                 for level in levels.values():
@@ -275,22 +319,24 @@ class TradingDayMixin:
         return book.reference_price
 
     def _uncross(
-        self: MatchingEngine, book: OrderBook, cross: CrossType
-    ) -> tuple[CrossResult, list[Interest[object]], list[Interest[object]]]:
+        self, book: OrderBook, cross: CrossType
+    ) -> tuple[CrossResult, list[Interest[Party]], list[Interest[Party]]]:
         buys, sells, imbalance_only = self._interest(book, cross)
         reference = self._cross_reference(book)
         result = clearing_price(buys, sells, reference)
         if imbalance_only and result.imbalance:
             # Imbalance-only orders offset the imbalance: only the other side's count.
             offset = Side.SELL if result.imbalance > 0 else Side.BUY
-            extra = [Interest(o.price, o.qty, o.oid, o) for o in imbalance_only if o.side is offset]
+            extra: list[Interest[Party]] = [
+                Interest(o.price, o.qty, o.oid, o) for o in imbalance_only if o.side is offset
+            ]
             if extra:
                 (sells if offset is Side.SELL else buys).extend(extra)
                 result = clearing_price(buys, sells, reference)
         return result, buys, sells
 
     def _run_cross(
-        self: MatchingEngine, book: OrderBook, cross: CrossType, ts: int, events: list[Event]
+        self, book: OrderBook, cross: CrossType, ts: int, events: list[Event]
     ) -> CrossResult:
         result, buys, sells = self._uncross(book, cross)
         price = result.price
@@ -315,10 +361,10 @@ class TradingDayMixin:
                         None,
                         buyer.account,
                         buyer.id,
-                        buyer.oid,  # type: ignore[attr-defined]
+                        buyer.oid,
                         seller.account,
                         seller.id,
-                        seller.oid,  # type: ignore[attr-defined]
+                        seller.oid,
                         0,
                         0,
                         0,
@@ -326,7 +372,7 @@ class TradingDayMixin:
                     )
                 )
                 for order in (buyer, seller):
-                    self._execute_in_cross(order, qty, price, trade_id, ts, events)  # type: ignore[arg-type]
+                    self._execute_in_cross(order, qty, price, trade_id, ts, events)
             book.last_price = price
             if book.luld is not None:
                 book.luld.record_trade(ts, price)
@@ -339,7 +385,7 @@ class TradingDayMixin:
         return result
 
     def _execute_in_cross(
-        self: MatchingEngine,
+        self,
         order: RestingOrder | AuctionOrder,
         qty: int,
         cross_price: int,
@@ -402,7 +448,7 @@ class TradingDayMixin:
 
     # -- imbalance information ---------------------------------------------
 
-    def imbalances(self: MatchingEngine, ts: int) -> list[Event]:
+    def imbalances(self, ts: int) -> list[Event]:
         """Imbalance information for every symbol waiting for a cross."""
         events: list[Event] = []
         for symbol in sorted(self._books):
@@ -442,7 +488,7 @@ class TradingDayMixin:
     # -- Limit Up-Limit Down -------------------------------------------------
 
     def enable_luld(
-        self: MatchingEngine, symbol: str, tier: int = 1, reference: int | None = None, ts: int = 0
+        self, symbol: str, tier: int = 1, reference: int | None = None, ts: int = 0
     ) -> list[Event]:
         """Switch LULD bands on for ``symbol`` around ``reference`` (or its last price)."""
         book = self.book(symbol)
@@ -460,7 +506,7 @@ class TradingDayMixin:
             return False
         return self.calendar.luld_doubled(ts, book.luld.tier, reference)
 
-    def _publish_bands(self: MatchingEngine, book: OrderBook, ts: int, events: list[Event]) -> None:
+    def _publish_bands(self, book: OrderBook, ts: int, events: list[Event]) -> None:
         assert book.luld is not None
         bands = book.luld.bands
         book.refresh_limits()
@@ -469,7 +515,7 @@ class TradingDayMixin:
             BandsChanged(self._seq, ts, book.symbol, bands.reference, bands.lower, bands.upper)
         )
 
-    def _luld_after(self: MatchingEngine, book: OrderBook, events: list[Event], ts: int) -> None:
+    def _luld_after(self, book: OrderBook, events: list[Event], ts: int) -> None:
         """After a command on a LULD symbol: record its trades, then check bands and timers."""
         monitor = book.luld
         assert monitor is not None
@@ -478,7 +524,7 @@ class TradingDayMixin:
                 monitor.record_trade(ts, event.price)
         self._luld_check(book, ts, events)
 
-    def _luld_check(self: MatchingEngine, book: OrderBook, ts: int, events: list[Event]) -> None:
+    def _luld_check(self, book: OrderBook, ts: int, events: list[Event]) -> None:
         monitor = book.luld
         assert monitor is not None
         if book.state is S.PAUSED:

@@ -248,3 +248,17 @@ def test_odd_lots_stay_out_of_the_published_quote() -> None:
     assert (bid.price, bid.qty) == (px("10.00"), 100)
     assert (ask.price, ask.qty) == (px("10.10"), 110)
     assert engine.book("XYZ").best_bid == px("10.05")  # still in the book and in depth
+
+
+def test_auction_order_can_be_cancelled_until_its_cut_off() -> None:
+    engine = MatchingEngine(calendar=SessionCalendar(MIDNIGHT))
+    engine.add_symbol("XYZ")
+    engine.advance(at("09:00"))
+    engine.new_order("A", "a1", "XYZ", Side.BUY, 100, None, ts=at("09:01"), order_type="moo")
+    engine.new_order("A", "a2", "XYZ", Side.BUY, 100, None, ts=at("09:01"), order_type="moo")
+    cancelled = engine.cancel("A", "a1", ts=at("09:27"))
+    assert [(e.TYPE, e.reason, e.resting) for e in cancelled] == [("cancelled", "user", False)]
+    late = engine.cancel("A", "a2", ts=at("09:28:30"))
+    assert late[0].code == "auction_closed"
+    assert engine.cancel("A", "a1", ts=at("09:28:31"))[0].code == "unknown_order"
+    engine.check_integrity()
