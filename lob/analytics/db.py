@@ -119,17 +119,17 @@ def time_filter(
 def check_symbol(con: duckdb.DuckDBPyConnection, symbol: str | None) -> None:
     """Called when a query found nothing: say why, if the reason is an error.
 
-    Raises ``empty_history`` when the history holds no trades and no orders,
+    Raises ``empty_history`` when the history holds no trades, orders or quotes,
     ``unknown_symbol`` when it never saw ``symbol``; returns when the symbol
     exists and the answer is simply empty (e.g. no trade in the time range).
     """
     row = fetch_one(
         con,
-        "SELECT (SELECT count(*) FROM (SELECT 1 FROM trades LIMIT 1))"
-        " + (SELECT count(*) FROM (SELECT 1 FROM orders LIMIT 1))",
+        "SELECT EXISTS (SELECT 1 FROM trades) OR EXISTS (SELECT 1 FROM orders)"
+        " OR EXISTS (SELECT 1 FROM quotes)",
     )
     if not row[0]:
-        raise AnalyticsError(EMPTY_HISTORY, "the history holds no trades and no orders")
+        raise AnalyticsError(EMPTY_HISTORY, "the history holds no trades, orders or quotes")
     if symbol is None:
         return
     found = fetch_one(

@@ -23,7 +23,7 @@ __all__ = [
 UNKNOWN_SYMBOL = "unknown_symbol"
 """The history has no trade, order or quote of this symbol."""
 EMPTY_HISTORY = "empty_history"
-"""The history holds no trades and no orders at all."""
+"""The history holds no trades, orders or quotes at all."""
 HISTORY_NOT_FOUND = "history_not_found"
 """No file at the given path."""
 NOT_A_HISTORY = "not_a_history"

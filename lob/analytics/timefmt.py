@@ -108,10 +108,10 @@ def parse_time(text: str, day_of: int | Callable[[], int | None] | None = None) 
 
 
 def format_time(ts: int, with_date: bool = False) -> str:
-    """ns since the epoch -> New York time text, ``HH:MM:SS.mmm`` (and the date)."""
+    """ns since the epoch -> New York time text, ``HH:MM:SS[.mmm]`` (and the date)."""
     when = dt.datetime.fromtimestamp(ts // NS, NEW_YORK)
     millis = (ts % NS) // 1_000_000
-    text = f"{when:%H:%M:%S}.{millis:03d}"
+    text = f"{when:%H:%M:%S}.{millis:03d}" if millis else f"{when:%H:%M:%S}"
     return f"{when:%Y-%m-%d} {text}" if with_date else text
 
 
