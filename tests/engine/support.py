@@ -12,11 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from lob.engine import (
+    Added,
+    Cancelled,
     Event,
     MatchingEngine,
     OrderType,
     RejectCode,
     Rejected,
+    Replaced,
     SelfMatchMode,
     Side,
     TimeInForce,
@@ -150,3 +153,43 @@ class Venue:
         snap = self.engine.order_snapshot(symbol)
         orders = snap.bids if side is Side.BUY else snap.asks
         return [(format_price(o.price), f"{o.account}/{o.id}", o.qty) for o in orders]
+
+
+class L2FromEvents:
+    """An L2 book rebuilt from events' level fields alone, as a market-data consumer would.
+
+    Trades report the resting side's level, ``Added`` and resting ``Cancelled``
+    their own level, a kept ``Replaced`` its level and a lost one the level it
+    left. Anything else (accepts, rejects, unrested remainders) changes no level.
+    """
+
+    def __init__(self) -> None:
+        self.levels: dict[tuple[str, Side, int], tuple[int, int]] = {}
+
+    def _put(self, symbol: str, side: Side, price: int, qty: int, orders: int) -> None:
+        key = (symbol, Side(side), price)
+        if orders:
+            assert qty > 0, f"level {key} has {orders} orders but qty {qty}"
+            self.levels[key] = (qty, orders)
+        else:
+            assert qty == 0, f"empty level {key} has qty {qty}"
+            self.levels.pop(key, None)
+
+    def apply(self, events: Sequence[Event]) -> None:
+        for e in events:
+            if type(e) is Trade:
+                self._put(e.symbol, e.aggressor.opposite, e.price, e.level_qty, e.level_orders)
+            elif type(e) is Added or (type(e) is Cancelled and e.resting):
+                self._put(e.symbol, e.side, e.price, e.level_qty, e.level_orders)
+            elif type(e) is Replaced:
+                if e.priority == "kept":
+                    self._put(e.symbol, e.side, e.price, e.level_qty, e.level_orders)
+                else:
+                    self._put(e.symbol, e.side, e.old_price, e.old_level_qty, e.old_level_orders)
+
+    def book(self, symbol: str, side: Side) -> list[tuple[int, int, int]]:
+        """One side as (price, qty, orders), best first."""
+        rows = [
+            (p, q, n) for (s, sd, p), (q, n) in self.levels.items() if s == symbol and sd == side
+        ]
+        return sorted(rows, reverse=side is Side.BUY)
