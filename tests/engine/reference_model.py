@@ -138,8 +138,20 @@ class ReferenceExchange:
         oid = self.next_oid
         self.next_oid += 1
         result = Result()
-        self._enter(sym, account, id, oid, side, limit, qty, str(order_type), str(tif),
-                    str(smp), bool(post_only), result)  # fmt: skip
+        self._enter(
+            sym,
+            account,
+            id,
+            oid,
+            side,
+            limit,
+            qty,
+            str(order_type),
+            str(tif),
+            str(smp),
+            bool(post_only),
+            result,
+        )
         return result
 
     def cancel(self, account: object, id: object) -> Result:
@@ -174,8 +186,20 @@ class ReferenceExchange:
         oid = self.next_oid
         self.next_oid += 1
         result = Result()
-        self._enter(sym, order.account, order.id, oid, order.side, new_price, new_qty,
-                    "limit", order.tif, order.smp, order.post_only, result)  # fmt: skip
+        self._enter(
+            sym,
+            order.account,
+            order.id,
+            oid,
+            order.side,
+            new_price,
+            new_qty,
+            "limit",
+            order.tif,
+            order.smp,
+            order.post_only,
+            result,
+        )
         return result
 
     def expire(self, tif: str = "day") -> Result:
