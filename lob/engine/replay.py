@@ -152,6 +152,17 @@ def _apply_line(
     ts = obj.get("ts")
     if type(ts) is int and ts >= 0:
         clock = midnight + ts
+    elif ts is not None:
+        op = obj.get("op")
+        return engine.reject(
+            op if isinstance(op, str) else "unknown",
+            _text(obj.get("account")),
+            _text(obj.get("id")),
+            _text(obj.get("symbol")),
+            RejectCode.INVALID_FIELD,
+            f"ts must be a whole number of nanoseconds since midnight, 0 or more: {ts!r}",
+            clock,
+        ), clock
     op = obj.get("op")
     if op == "advance":
         try:
@@ -170,6 +181,10 @@ def _apply_line(
             exc.op, exc.account, exc.id, exc.symbol, exc.code, exc.message, clock
         ), clock
     return events + engine.submit(command, clock), clock
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def book_to_dict(
