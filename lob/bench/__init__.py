@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "book": "lob.bench.book:run",
     "multicast": "lob.bench.multicast:run",
     "deltas": "lob.bench.deltas:run",
+    "sim": "lob.bench.sim:run",
 }
 """Benchmark name -> ``"module:function"``, in the order ``lob bench all`` runs them."""
 

@@ -42,8 +42,13 @@ IOC = TimeInForce.IOC
 CANCEL_OLDEST = SelfMatchMode.CANCEL_OLDEST
 CANCEL_NEWEST = SelfMatchMode.CANCEL_NEWEST
 
-MID_WEIGHT = 0.3
+MID_WEIGHT = 0.1
 """How far a market maker's estimate leans from the latent value toward the mid."""
+
+TAKE_EDGE = 1.0
+"""A market maker's quote crosses the book (taking stale orders) only when the
+other side is at least this many units through its target; otherwise it joins
+one tick behind the other side's best price."""
 
 MOMENTUM_ACCOUNT = "MOMENTUM"
 VALUE_ACCOUNT = "VALUE"
@@ -71,9 +76,13 @@ class NoiseTraders:
         self.max_distance = max(1, int(max_distance_units * unit))
         self.inside_prob = inside_prob
 
-    def distance(self, u: float) -> int:
-        """Ticks behind the touch for a uniform draw ``u`` (a discrete Pareto law)."""
-        d = int(self.unit * ((1.0 - u) ** self.inv_tail - 1.0))
+    def distance(self, u: float, scale: float = 1.0) -> int:
+        """Ticks behind the touch for a uniform draw ``u`` (a discrete Pareto law).
+
+        ``scale`` stretches the law (the square root of the volatility multiplier:
+        books are wider in busy spells).
+        """
+        d = int(self.unit * scale * ((1.0 - u) ** self.inv_tail - 1.0))
         return d if d < self.max_distance else self.max_distance
 
     def place_limit(self, m: Market) -> None:
@@ -93,7 +102,7 @@ class NoiseTraders:
             inside = 1 + int(rng.random() * ((ask - bid) // tick - 1))  # type: ignore[operator]
             price = bid + inside * tick if side is BUY else ask - inside * tick
         else:
-            d = self.distance(rng.random()) * tick
+            d = self.distance(rng.random(), m.fair.sqrt_vol) * tick
             if side is BUY:
                 touch = (
                     bid if bid is not None else (ask - tick if ask is not None else m.fair_bid())
@@ -196,8 +205,10 @@ class MarketMaker:
     def targets(self, m: Market) -> tuple[int, int]:
         """The bid and ask this market maker wants now (on tick, bid < ask)."""
         unit_px = m.unit_px
-        center = self.estimate(m) - self.inventory / self.skew * unit_px
-        half = self.half_spread * unit_px * math.sqrt(m.fair.vol)
+        fair = m.fair
+        # Inventory risk grows with volatility: so does the skew (and the spread).
+        center = self.estimate(m) - self.inventory / self.skew * unit_px * fair.vol
+        half = self.half_spread * unit_px * fair.sqrt_vol
         tick = m.tick
         if half < tick:
             half = tick
@@ -218,6 +229,15 @@ class MarketMaker:
             self._unwind(m)
             inventory = self.inventory
         bid, ask = self.targets(m)
+        half = self.size >> 1
+        if (
+            bid == self.bid_px
+            and ask == self.ask_px
+            and self.bid_qty > half
+            and self.ask_qty > half
+            and -limit < inventory < limit
+        ):
+            return  # both quotes already where they should be
         want_bid = inventory < limit
         want_ask = inventory > -limit
         if self.bid_qty and bid > self.bid_px:  # moving up: the ask goes first
@@ -258,8 +278,8 @@ class MarketMaker:
                 self.bid_qty = 0
             return
         ask = m.book.best_ask
-        if ask is not None and price >= ask:
-            price = m.on_tick(ask - 1, BUY)
+        if ask is not None and price >= ask and price - ask < m.unit_px * TAKE_EDGE:
+            price = m.on_tick(ask - 1, BUY)  # join passively unless the ask is stale
         if price < m.floor:
             price = m.floor
         if self.bid_qty:
@@ -272,6 +292,8 @@ class MarketMaker:
                 self.account, BUY, self.size, price, LIMIT, DAY, CANCEL_NEWEST, self.bid_id
             )
         self.bid_px, self.bid_qty = _resting(events)
+        if len(events) > 2:
+            self.inventory += _taken(events)
 
     def _quote_ask(self, m: Market, price: int, want: bool) -> None:
         if not want:
@@ -280,8 +302,8 @@ class MarketMaker:
                 self.ask_qty = 0
             return
         bid = m.book.best_bid
-        if bid is not None and price <= bid:
-            price = m.on_tick(bid + 1, SELL)
+        if bid is not None and price <= bid and bid - price < m.unit_px * TAKE_EDGE:
+            price = m.on_tick(bid + 1, SELL)  # join passively unless the bid is stale
         if price > m.ceiling:
             price = m.ceiling
         if self.ask_qty:
@@ -294,6 +316,8 @@ class MarketMaker:
                 self.account, SELL, self.size, price, LIMIT, DAY, CANCEL_NEWEST, self.ask_id
             )
         self.ask_px, self.ask_qty = _resting(events)
+        if len(events) > 2:
+            self.inventory -= _taken(events)
 
     def on_fill(self, m: Market, side: Side, qty: int, left: int) -> None:
         """A resting quote traded ``qty`` (``left`` remains): book it, requote soon."""
@@ -319,6 +343,11 @@ def _resting(events: list) -> tuple[int, int]:  # type: ignore[type-arg]
     if kind is Cancelled or kind is Rejected:
         return 0, 0
     return 0, 0  # the re-entry traded in full
+
+
+def _taken(events: list) -> int:  # type: ignore[type-arg]
+    """Shares the command's own order took from the book."""
+    return sum(e.qty for e in events if type(e) is Trade)
 
 
 class Parent:

@@ -77,6 +77,9 @@ class Market:
         self.fair = FairValue(
             float(security.reference_price),
             model.sigma,
+            vol_of_vol=model.vol_of_vol,
+            vol_halflife=model.vol_halflife,
+            jump_rate=model.jump_rate,
             jump_scale=model.jump_scale,
         )
         self.hawkes = HawkesClock(model.hawkes_mu, model.hawkes_alpha, model.hawkes_beta)

@@ -63,9 +63,9 @@ class ModelConfig:
     mm_half_spreads: tuple[float, ...] = (0.8, 1.2, 2.0)
     """Half-spread of each market maker, in units (at least one tick)."""
     mm_quote_lots: tuple[int, ...] = (3, 5, 8)
-    mm_inventory_lots: int = 40
+    mm_inventory_lots: int = 60
     """Beyond this many lots of inventory a market maker quotes only the reducing side."""
-    mm_skew_lots: int = 4
+    mm_skew_lots: int = 8
     """Inventory (in lots) that shifts a market maker's quotes by one unit."""
     mm_estimate_noise: float = 0.15
     """Standard deviation of a market maker's fair-value error, in units."""
@@ -87,8 +87,8 @@ class ModelConfig:
     """Gap between fair value and mid, in units, that makes a value trader act."""
 
     # The latent fair value.
-    vol_of_vol: float = 0.6
-    vol_halflife: float = 600.0
+    vol_of_vol: float = 1.0
+    vol_halflife: float = 240.0
     jump_rate: float = 1.0 / 600.0
     jump_variance_share: float = 0.3
     """Share of the daily variance that comes from jumps."""
@@ -103,6 +103,7 @@ class SymbolModel:
         "hawkes_alpha",
         "hawkes_beta",
         "hawkes_mu",
+        "jump_rate",
         "jump_scale",
         "lot",
         "market_rate",
@@ -117,6 +118,8 @@ class SymbolModel:
         "tick",
         "unit",
         "value_rate",
+        "vol_halflife",
+        "vol_of_vol",
     )
 
     def __init__(self, security: Security, rate: float, config: ModelConfig, rng: random.Random):
@@ -136,6 +139,9 @@ class SymbolModel:
         self.sigma = second * math.sqrt((1.0 - share) / math.exp(vv * vv))
         # Laplace jumps of mean size b have variance 2 b^2.
         self.jump_scale = second * math.sqrt(share / (2.0 * config.jump_rate))
+        self.jump_rate = config.jump_rate
+        self.vol_of_vol = vv
+        self.vol_halflife = config.vol_halflife
         self.noise_rate = rate * config.noise_share
         self.market_rate = self.noise_rate * config.market_order_share
         limit_rate = self.noise_rate - self.market_rate

@@ -12,7 +12,7 @@ its seed alone.
 - ``FairValue``: the latent price agents disagree about. Its log follows a random
   walk whose volatility is itself a mean-reverting log-normal process
   (stochastic volatility: calm and busy spells), plus occasional jumps drawn
-  from a Laplace law that also lift the volatility (jumps cluster).
+  from a Laplace law, more often when volatility is high (jumps cluster).
 
 Times are float seconds of simulated time.
 """
@@ -99,6 +99,7 @@ class FairValue:
         "log_vol",
         "price",
         "sigma",
+        "sqrt_vol",
         "t",
         "vol",
         "vol_halflife",
@@ -123,6 +124,7 @@ class FairValue:
         self.jump_scale = jump_scale if jump_scale else 1.5 * sigma * math.sqrt(60.0)
         self.log_vol = 0.0
         self.vol = 1.0
+        self.sqrt_vol = 1.0
         self.t = 0.0
 
     def advance(self, rng: random.Random, t: float) -> float:
@@ -137,10 +139,10 @@ class FairValue:
             1.0 - keep * keep
         ) * rng.gauss(0.0, 1.0)
         self.vol = vol = math.exp(self.log_vol - 0.5 * self.vol_of_vol * self.vol_of_vol)
+        self.sqrt_vol = math.sqrt(vol)
         step = self.sigma * vol * math.sqrt(dt) * rng.gauss(0.0, 1.0)
-        if rng.random() < self.jump_rate * dt:
+        if rng.random() < self.jump_rate * vol * dt:  # jumps come in busy spells
             size = -self.jump_scale * math.log(1.0 - rng.random())
             step += size if rng.random() < 0.5 else -size
-            self.log_vol += 0.5 * self.vol_of_vol  # news makes the next spell busier
         self.price *= math.exp(step)
         return self.price

@@ -1,0 +1,151 @@
+"""``lob bench sim``: how fast the market simulator generates and matches order flow.
+
+Embedded mode, one core: a fresh ``MarketSimulator`` (agents + matching
+engine) runs a fixed span of simulated time as fast as it can; everything the
+agents decide and everything the engine does to their orders is timed. Rows:
+
+- ``simulate``: messages per second (new orders, cancels and replaces, each
+  one generated, matched and its events read back by the agents), new orders
+  per second, and simulated seconds per wall second; median of several runs,
+  each a fresh simulator with the same seed (the same work every run).
+- ``engine only``: the very same commands, recorded beforehand (untimed) and
+  replayed through a fresh ``MatchingEngine`` with its direct methods: the
+  engine's share of the cost, so the simulator's own share is the difference.
+
+Set-up (universe loading, the first book) is not timed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lob.bench.harness import (
+    BenchReport,
+    Progress,
+    describe_machine,
+    format_count,
+    repeat_throughput,
+)
+from lob.engine.commands import CancelOrder, NewOrder
+from lob.engine.engine import MatchingEngine
+from lob.sim.simulator import DEFAULT_RATE, MarketSimulator
+
+__all__ = ["run"]
+
+SEED = 1
+WORKLOADS = (
+    ("3 symbols", "AAPL,MSFT,NVDA", DEFAULT_RATE),
+    ("8 symbols", "AAPL,MSFT,NVDA,AMZN,GOOGL,META,TSLA,PNNY", 8_000.0),
+)
+COLUMNS = ["workload", "what", "messages/s", "spread", "orders/s", "sim s per wall s"]
+
+
+def _simulate_trial(symbols: str, rate: float, seconds: float) -> Callable[[], Callable[[], int]]:
+    def prepare() -> Callable[[], int]:
+        sim = MarketSimulator(seed=SEED, symbols=symbols, rate=rate)
+
+        def trial() -> int:
+            return sim.run_until(seconds)
+
+        return trial
+
+    return prepare
+
+
+def _recorded(symbols: str, rate: float, seconds: float) -> tuple[list, dict[str, int]]:  # type: ignore[type-arg]
+    commands: list = []  # type: ignore[type-arg]
+    sim = MarketSimulator(
+        seed=SEED,
+        symbols=symbols,
+        rate=rate,
+        on_events=lambda command, events: commands.append((command, events[0].ts)),
+    )
+    sim.run_until(seconds)
+    references = {m.symbol: m.model.security.reference_price for m in sim.markets}
+    return commands, references
+
+
+def _replay_trial(commands: list, references: dict[str, int]) -> Callable[[], Callable[[], int]]:  # type: ignore[type-arg]
+    def prepare() -> Callable[[], int]:
+        engine = MatchingEngine()
+        for symbol, price in references.items():
+            engine.add_symbol(symbol, price)
+
+        def trial() -> int:
+            new, cancel, replace = engine.new_order, engine.cancel, engine.replace
+            for c, ts in commands:
+                kind = type(c)
+                if kind is NewOrder:
+                    new(c.account, c.id, c.symbol, c.side, c.qty, c.price, ts, c.order_type,
+                        c.tif, c.post_only, c.smp)  # fmt: skip
+                elif kind is CancelOrder:
+                    cancel(c.account, c.id, ts)
+                else:
+                    replace(c.account, c.id, ts, c.price, c.qty)
+            return len(commands)
+
+        return trial
+
+    return prepare
+
+
+def run(quick: bool, progress: Progress) -> BenchReport:
+    """Measure the simulator (see the module docstring)."""
+    seconds = 2.0 if quick else 30.0
+    runs = 1 if quick else 5
+    rows = []
+    metrics: dict[str, float] = {}
+    for name, symbols, rate in WORKLOADS:
+        key = name.replace(" ", "_")
+        progress(f"sim: {name}, {seconds:g} simulated s x {runs} runs")
+        probe = MarketSimulator(seed=SEED, symbols=symbols, rate=rate)
+        probe.run_until(seconds)
+        summary = probe.summary()
+        messages, orders = summary.messages, summary.orders
+        result = repeat_throughput(_simulate_trial(symbols, rate, seconds), runs)
+        orders_per_s = result.median * orders / messages if messages else 0.0
+        rows.append(
+            {
+                "workload": f"{name} @ {format_count(rate)} msg/s",
+                "what": "simulate",
+                "messages/s": format_count(result.median),
+                "spread": f"{result.spread:.1%}",
+                "orders/s": format_count(orders_per_s),
+                "sim s per wall s": f"{result.median / messages * seconds:.1f}",
+            }
+        )
+        metrics[f"{key}.messages_per_s"] = result.median
+        metrics[f"{key}.orders_per_s"] = orders_per_s
+        progress(f"sim: {name}, the same commands through the engine alone")
+        commands, references = _recorded(symbols, rate, seconds)
+        alone = repeat_throughput(_replay_trial(commands, references), runs)
+        rows.append(
+            {
+                "workload": f"{name} @ {format_count(rate)} msg/s",
+                "what": "engine only",
+                "messages/s": format_count(alone.median),
+                "spread": f"{alone.spread:.1%}",
+                "orders/s": format_count(alone.median * orders / messages if messages else 0),
+                "sim s per wall s": "",
+            }
+        )
+        metrics[f"{key}.engine_only_messages_per_s"] = alone.median
+        metrics[f"{key}.engine_share"] = result.median / alone.median if alone.median else 0.0
+    notes = [
+        f"{seconds:g} simulated seconds per run, median of {runs} runs after a warm-up, "
+        f"seed {SEED}; one process, one core.",
+        "messages = new orders + cancels + replaces; every one is matched by the engine and "
+        "its events are read back by the agents.",
+        "engine only: the same recorded commands replayed into a fresh engine; "
+        "engine_share = simulate / engine-only rate (the engine's share of the time).",
+    ]
+    return BenchReport(
+        name="sim",
+        title="Market simulator: order flow generated and matched, embedded mode",
+        columns=COLUMNS,
+        rows=rows,
+        machine=describe_machine(),
+        quick=quick,
+        metrics=metrics,
+        notes=notes,
+    )
