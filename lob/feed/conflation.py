@@ -51,7 +51,9 @@ class ConflatedBatch(NamedTuple):
     dropped_trades: int
     """Trades of the window left out (the oldest ones); non-zero means a hole in the tape."""
 
-    TYPE = "batch"
+    @property
+    def TYPE(self) -> str:
+        return "batch"
 
 
 class Conflator:

@@ -74,7 +74,9 @@ class LevelDelta(NamedTuple):
     qty: int
     orders: int
 
-    TYPE = "level"
+    @property
+    def TYPE(self) -> str:
+        return "level"
 
 
 class TradeDelta(NamedTuple):
@@ -90,7 +92,9 @@ class TradeDelta(NamedTuple):
     """The incoming order's side; None for a trade printed by an opening or closing cross."""
     trade_id: int
 
-    TYPE = "trade"
+    @property
+    def TYPE(self) -> str:
+        return "trade"
 
 
 Delta = LevelDelta | TradeDelta
@@ -112,7 +116,9 @@ class BookSnapshot(NamedTuple):
     asks: tuple[LevelView, ...]
     depth: int | None = None
 
-    TYPE = "snapshot"
+    @property
+    def TYPE(self) -> str:
+        return "snapshot"
 
 
 class TopOfBook(NamedTuple):
@@ -127,7 +133,9 @@ class TopOfBook(NamedTuple):
     ask_price: int | None
     ask_qty: int
 
-    TYPE = "top"
+    @property
+    def TYPE(self) -> str:
+        return "top"
 
 
 class SnapshotOutOfStepError(RuntimeError):

@@ -88,7 +88,7 @@ import struct
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 
 from lob.engine.book import LevelView
 from lob.engine.prices import PriceError, format_price, parse_price
@@ -117,7 +117,9 @@ class SymbolLocate(NamedTuple):
     locate: int
     symbol: str
 
-    TYPE = "directory"
+    @property
+    def TYPE(self) -> str:
+        return "directory"
 
 
 Message = LevelDelta | TradeDelta | BookSnapshot | ConflatedBatch | TopOfBook

@@ -132,3 +132,27 @@ def test_snapshot_of_unknown_symbol_raises_engine_error() -> None:
     engine = MatchingEngine()
     with pytest.raises(UnknownSymbolError):
         DeltaSequencer().snapshot(engine, "NOPE")
+
+
+def test_cross_trades_have_no_aggressor_and_executions_change_the_levels() -> None:
+    engine = MatchingEngine()
+    engine.add_symbol("XYZ", 100_000)
+    seq = DeltaSequencer()
+    seq.on_events(engine.new_order("A", "a0", "XYZ", BUY, 100, 99_000, 1))
+    seq.on_events(engine.set_state("XYZ", "halted", 2))
+    seq.on_events(engine.set_state("XYZ", "quote_only", 3))
+    seq.on_events(engine.new_order("A", "a1", "XYZ", BUY, 100, 100_200, 4))
+    seq.on_events(engine.new_order("B", "b1", "XYZ", SELL, 60, 100_000, 5))
+    deltas = seq.on_events(engine.set_state("XYZ", "continuous", 6))  # the halt cross
+    trades = [d for d in deltas if isinstance(d, TradeDelta)]
+    assert [(t.price, t.qty, t.aggressor) for t in trades] == [(100_000, 60, None)]
+    levels = {(d.side, d.price): (d.qty, d.orders) for d in deltas if isinstance(d, LevelDelta)}
+    assert levels == {(BUY, 100_200): (40, 1), (SELL, 100_000): (0, 0)}
+    assert [d.seq for d in deltas] == [4, 5, 6]
+    snap = seq.snapshot(engine, "XYZ")
+    assert snap.bids == (LevelView(100_200, 40, 1), LevelView(99_000, 100, 1))
+    assert snap.asks == ()
+    assert [d.TYPE for d in seq.on_events(engine.set_state("XYZ", "closed", 7))] == [
+        "level",
+        "level",
+    ]
