@@ -228,3 +228,27 @@ def test_builder_recovers_from_lost_deltas_through_the_ring(seed: int) -> None:
     assert gaps > 0
     _assert_equal_to_engine(builder, engine)
     assert builder.seq == feed.seq("AAA")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_builder_follows_random_stream_with_halts_and_crosses(seed: int) -> None:
+    """Halts let books lock and cross; the halt cross then trades them out."""
+    rng = random.Random(seed)
+    engine = MatchingEngine()
+    for symbol in ("AAA", "BBB"):
+        engine.add_symbol(symbol)
+    feed = L2Feed(ring_capacity=128)
+    builders = {s: L2BookBuilder(s, seq=0) for s in ("AAA", "BBB")}
+    cycle = ("halted", "quote_only", "continuous")
+    where = {"AAA": 2, "BBB": 2}  # index into cycle: continuous
+    for i, command in enumerate(random_commands(rng, 600, engine, ("AAA", "BBB"))):
+        events = engine.submit(command, TS0 + i)
+        if rng.random() < 0.03:
+            symbol = rng.choice(("AAA", "BBB"))
+            where[symbol] = (where[symbol] + 1) % 3
+            events += engine.set_state(symbol, cycle[where[symbol]], TS0 + i)
+        for delta in feed.on_events(events).deltas:
+            builders[delta.symbol].apply(delta)
+    for symbol, builder in builders.items():
+        _assert_equal_to_engine(builder, engine)
+        assert builder.seq == feed.seq(symbol)
