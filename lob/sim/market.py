@@ -12,6 +12,7 @@ Agents read the top of the book through the book's public ``best_bid`` /
 
 from __future__ import annotations
 
+import math
 import random
 from array import array
 from collections.abc import Callable
@@ -146,7 +147,8 @@ class Market:
         self.value_rate = value_rate
         self.child_rate = child_rate if self.informed is not None else 0.0
         self.market_share = market_share
-        self.hawkes_mu = self.model.hawkes_mu
+        # E[sqrt(vol)] = exp(-vol_of_vol^2 / 8) for the log-normal multiplier.
+        self.hawkes_mu = self.model.hawkes_mu * math.exp(self.model.vol_of_vol**2 / 8.0)
         self.fixed_rate = self.mm_total + momentum_rate + value_rate
 
     # -- prices --------------------------------------------------------------

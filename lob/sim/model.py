@@ -38,7 +38,7 @@ class ModelConfig:
     """Model-wide parameters; the defaults are what docs/simulator.md measures."""
 
     # Noise (zero-intelligence) traders.
-    noise_share: float = 0.50
+    noise_share: float = 0.55
     """Share of the message rate that is noise-trader order arrivals."""
     market_order_share: float = 0.10
     """Share of noise arrivals that are market orders (the rest are limit orders)."""

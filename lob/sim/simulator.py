@@ -293,7 +293,8 @@ class MarketSimulator:
         m.next_hawkes = False
         if m.noise is not None:
             # The Hawkes clock's next arrival, drawn exactly (lob.sim.processes),
-            # with its baseline following the volatility of the fair value.
+            # with its baseline following the volatility of the fair value
+            # (its square root, normalised to a mean of one: busier when volatile).
             hawkes = m.hawkes
             excess = hawkes.excess
             if excess:
@@ -302,7 +303,7 @@ class MarketSimulator:
                     excess = 0.0
                 hawkes.excess = excess
             hawkes.t = t
-            excited = -math.log(1.0 - rng.random()) / (m.hawkes_mu * m.fair.vol)
+            excited = -math.log(1.0 - rng.random()) / (m.hawkes_mu * m.fair.sqrt_vol)
             if excess:
                 d = 1.0 + hawkes.beta * math.log(1.0 - rng.random()) / excess
                 if d > 0.0:
