@@ -6,5 +6,6 @@ resyncs by itself (``lob.feed.l2_builder.L2BookBuilder``).
 """
 
 from lob.client.rest import LobApiError, RestClient
+from lob.client.ws import WsClient
 
-__all__ = ["LobApiError", "RestClient"]
+__all__ = ["LobApiError", "RestClient", "WsClient"]

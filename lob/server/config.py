@@ -37,6 +37,9 @@ class Limits:
     """Price levels a lagging subscription may accumulate before it is resynced instead."""
     ws_slow_seconds: float = 10.0
     """How long a client may stay behind before it is disconnected as too slow."""
+    ws_send_buffer: int | None = None
+    """Kernel send buffer (SO_SNDBUF) of a WebSocket connection; None keeps the OS default.
+    A small one notices a client that stopped reading sooner."""
     ws_ping_interval: float = 20.0
     """Seconds between server pings; a client that does not answer in as long is closed."""
     idle_timeout: float = 60.0

@@ -45,6 +45,8 @@ class HttpRequest(NamedTuple):
     """Header names lower-cased; for a repeated header the last value."""
     body: bytes
     raw_headers: list[tuple[bytes, bytes]]
+    target: str = ""
+    """The request target exactly as sent (path and query)."""
 
 
 class HttpResponse(NamedTuple):
@@ -179,7 +181,9 @@ async def serve_http(
                     with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
                         await send(json_response(body_obj, status))
                 return
-            request = HttpRequest(method, path, query, headers, bytes(body), request_event.headers)
+            request = HttpRequest(
+                method, path, query, headers, bytes(body), request_event.headers, target
+            )
             if (
                 upgrade is not None
                 and headers.get("upgrade", "").lower() == "websocket"

@@ -35,12 +35,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import time
 from collections import deque
 from typing import Any
 
 import msgpack
-from websockets.datastructures import Headers
 from websockets.exceptions import InvalidState
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request
@@ -156,13 +156,16 @@ class Gateway:
     ) -> None:
         """Complete the handshake of an ``Upgrade: websocket`` request and run the session."""
         protocol = ServerProtocol(max_size=self.limits.max_frame)
-        headers = Headers(
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
-        )
-        target = request.path + (
-            "?" + "&".join(f"{k}={v}" for k, v in request.query.items()) if request.query else ""
-        )
-        response = protocol.accept(Request(target, headers))
+        # The HTTP driver has parsed the request already; the protocol's own parser
+        # must see it too, so it is handed over again in its wire form.
+        head = [f"GET {request.target} HTTP/1.1".encode("latin-1")]
+        head += [k + b": " + v for k, v in request.raw_headers]
+        protocol.receive_data(b"\r\n".join(head) + b"\r\n\r\n")
+        parsed = [e for e in protocol.events_received() if isinstance(e, Request)]
+        if parsed:
+            response = protocol.accept(parsed[0])
+        else:
+            response = protocol.reject(400, "bad WebSocket handshake\n")
         if request.path.rstrip("/") != "/ws" and response.status_code == 101:
             response = protocol.reject(404, "no WebSocket endpoint here; use /ws\n")
         protocol.send_response(response)
@@ -232,6 +235,9 @@ class Session:
         self._executions = False
         transport = writer.transport
         transport.set_write_buffer_limits(high=64 * 1024)
+        sock = writer.get_extra_info("socket")
+        if self.limits.ws_send_buffer is not None and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.limits.ws_send_buffer)
 
     # -- running -------------------------------------------------------------
 
@@ -298,7 +304,6 @@ class Session:
             self.protocol.send_close(code, reason)
             self._transmit()
         self.wakeup.set()
-        self.reader.feed_eof()  # wake the read loop so the session winds down
 
     def abort(self) -> None:
         self.closing = True

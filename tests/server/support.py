@@ -28,6 +28,7 @@ def config_for(
     symbols: str = "AAPL,MSFT,PNNY",
     multicast: tuple[str, int] | None = None,
     history: bool = False,
+    ring_capacity: int = 4096,
 ) -> ServerConfig:
     return ServerConfig(
         data_dir=data_dir,
@@ -39,6 +40,7 @@ def config_for(
         fsync=fsync,
         history=history,
         limits=limits or Limits(),
+        ring_capacity=ring_capacity,
     )
 
 

@@ -1,0 +1,349 @@
+"""The WebSocket gateway over real sockets: order entry, subscriptions, backpressure, resume."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lob.client.rest import LobApiError, RestClient
+from lob.client.ws import WsClient
+from lob.engine.commands import CancelOrder, NewOrder
+from lob.engine.types import Side
+from lob.feed.conflation import ConflatedBatch
+from lob.feed.deltas import BookSnapshot, LevelDelta, TopOfBook, TradeDelta
+from lob.feed.l2_builder import L2BookBuilder
+from lob.server.config import Limits
+from lob.server.server import ExchangeServer
+from tests.server.rawws import RawWs
+from tests.server.support import ALICE, BOB, run, running
+
+
+def server_levels(server: ExchangeServer, symbol: str) -> tuple[list[Any], list[Any]]:
+    ex = server.exchange
+    assert ex is not None
+    snap = ex.engine.l2_snapshot(symbol)
+    return list(snap.bids), list(snap.asks)
+
+
+def builder_levels(book: L2BookBuilder) -> tuple[list[Any], list[Any]]:
+    return book.bids(), book.asks()
+
+
+async def until(condition: Any, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+def churn(server: ExchangeServer, rng: random.Random, n: int, symbol: str = "AAPL") -> None:
+    """``n`` random orders and cancels straight into the sequencer (fsync off: applied now)."""
+    ex = server.exchange
+    assert ex is not None
+    live: list[tuple[str, str]] = getattr(server, "_churn_live", [])
+    server._churn_live = live  # type: ignore[attr-defined]
+    for _ in range(n):
+        if live and rng.random() < 0.3:
+            account, id = live.pop(rng.randrange(len(live)))
+            ex.sequencer.enqueue(CancelOrder(account, id))
+            continue
+        account = rng.choice(["alice", "bob"])
+        id = f"c{ex.engine.seq}-{rng.randrange(10**9)}"
+        side = rng.choice([Side.BUY, Side.SELL])
+        ticks = rng.randint(-30, 30)
+        price = 2_275_000 + ticks * 100 + (-1500 if side is Side.BUY else 1500)
+        ex.sequencer.enqueue(NewOrder(account, id, symbol, side, rng.randint(1, 9) * 10, price))
+        live.append((account, id))
+
+
+def test_ws_order_entry_acks_and_private_executions(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with (
+            running(tmp_path) as server,
+            WsClient(server.url, ALICE) as alice,
+            RestClient(server.url, BOB) as bob,
+        ):
+            assert alice.account == "alice"
+            await alice.subscribe_executions()
+            ack = await alice.place("AAPL", "sell", 100, "227.50", id="w1")
+            assert ack["type"] == "ack" and ack["order"]["status"] == "open"
+            ack = await alice.replace("w1", qty=80)
+            assert ack["order"]["leaves_qty"] == 80
+            await bob.place("AAPL", "buy", 30, "227.50", id="hit")
+            seen: list[dict[str, Any]] = []
+            while not any(e["type"] == "fill" for e in seen):
+                kind, _, payload = await asyncio.wait_for(alice.updates.get(), 5)
+                if kind == "executions":
+                    seen.extend(payload)
+            fill = next(e for e in seen if e["type"] == "fill")
+            assert (fill["id"], fill["qty"], fill["liquidity"]) == ("w1", 30, "maker")
+            assert all("account" not in e or e["account"] == "alice" for e in seen)
+            ack = await alice.cancel("w1")
+            assert ack["order"]["status"] == "cancelled" and ack["order"]["filled_qty"] == 30
+            with pytest.raises(LobApiError) as err:
+                await alice.cancel("hit")  # bob's order: invisible to alice
+            assert err.value.code == "unknown_order"
+            with pytest.raises(LobApiError) as err:
+                await alice.place("AAPL", "buy", 1, "227.001")
+            assert err.value.code == "invalid_price"
+
+    run(body)
+
+
+def test_ws_order_entry_needs_a_key(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server, WsClient(server.url) as anon:
+            with pytest.raises(LobApiError) as err:
+                await anon.place("AAPL", "buy", 1, "227.00")
+            assert err.value.code == "unauthorized"
+            with pytest.raises(LobApiError) as err:
+                await anon.request({"op": "auth", "key": "wrong-key-123"})
+            assert err.value.code == "unauthorized"
+            await anon.subscribe_book("AAPL")  # market data is public
+            ex = server.exchange
+            assert ex is not None and ex.engine.seq == 0
+
+    run(body)
+
+
+@pytest.mark.parametrize("encoding", ["msgpack", "json"])
+def test_ws_book_subscription_is_snapshot_then_contiguous_deltas(
+    tmp_path: Path, encoding: str
+) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server:
+            rng = random.Random(3)
+            churn(server, rng, 40)
+            ws = await RawWs.connect(server.port, f"encoding={encoding}")
+            ws.send({"op": "subscribe", "symbol": "AAPL", "channel": "book", "req": 1})
+            await ws.read_for(0.2)
+            for _ in range(20):
+                churn(server, rng, 10)
+                await asyncio.sleep(0.005)
+            await ws.read_for(0.3)
+            await ws.close()
+            messages = [m for kind, m in ws.messages() if kind == "market"]
+            controls = [m for kind, m in ws.messages() if kind == "control"]
+            assert controls[0]["type"] == "subscribed" and controls[0]["req"] == 1
+            assert type(messages[0]) is BookSnapshot and messages[0].depth is None
+            seqs = [m.seq for m in messages[1:]]
+            assert seqs == list(range(messages[0].seq + 1, messages[0].seq + 1 + len(seqs)))
+            assert {type(m) for m in messages[1:]} <= {LevelDelta, TradeDelta}
+            book = L2BookBuilder("AAPL")
+            for m in messages:
+                book.apply_message(m)
+            assert builder_levels(book) == server_levels(server, "AAPL")
+
+    run(body)
+
+
+def test_ws_depth_top_and_trades_channels(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server, WsClient(server.url, encoding="json") as ws:
+            await ws.subscribe_book("MSFT", depth=2)
+            await ws.subscribe_top("MSFT")
+            await ws.subscribe_trades("MSFT")
+            async with RestClient(server.url, ALICE) as alice, RestClient(server.url, BOB) as bob:
+                for price in ("418.00", "417.90", "417.80"):
+                    await alice.place("MSFT", "buy", 100, price)
+                await bob.place("MSFT", "sell", 150, "417.90")
+            await until(lambda: "MSFT" in ws.tops and ws.tops["MSFT"].bid_qty == 50)
+            top = ws.tops["MSFT"]
+            assert (top.bid_price, top.bid_qty, top.ask_price) == (4_179_000, 50, None)
+            await until(lambda: ws.depth_books["MSFT"].bids[0].qty == 50)
+            depth = ws.depth_books["MSFT"]
+            assert [(lv.price, lv.qty) for lv in depth.bids] == [(4_179_000, 50), (4_178_000, 100)]
+            trades: list[Any] = []
+            while not ws.updates.empty():
+                kind, _, payload = ws.updates.get_nowait()
+                if kind == "trades":
+                    trades.extend(payload)
+            assert [(t.qty, t.price) for t in trades] == [(100, 4_180_000), (50, 4_179_000)]
+
+    run(body)
+
+
+def test_ws_slow_client_is_conflated_while_fast_client_is_not(tmp_path: Path) -> None:
+    limits = Limits(ws_queue=16, ws_send_buffer=4096, ws_slow_seconds=60, ws_conflate_levels=10_000)
+
+    async def body() -> None:
+        async with running(tmp_path, limits=limits) as server:
+            rng = random.Random(11)
+            churn(server, rng, 50)
+            slow = await RawWs.connect(server.port, "encoding=json", rcvbuf=2048)
+            slow.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
+            async with WsClient(server.url) as fast:
+                await fast.subscribe_book("AAPL")
+                for _ in range(400):
+                    churn(server, rng, 3)
+                    await asyncio.sleep(0.001)
+                ex = server.exchange
+                assert ex is not None
+                want = server_levels(server, "AAPL")
+                await until(lambda: builder_levels(fast.books["AAPL"]) == want)
+                assert fast.conflated == 0 and fast.resyncs == 0
+                await slow.read_for(2.0)
+            await slow.close()
+            market = [m for kind, m in slow.messages() if kind == "market"]
+            assert any(type(m) is ConflatedBatch for m in market)
+            book = L2BookBuilder("AAPL")
+            for m in market:
+                book.apply_message(m)  # raises on any gap: none allowed
+            assert builder_levels(book) == want
+            assert server.gateway is not None
+            assert server.gateway.counters["ws_conflated_total"] >= 1
+
+    run(body)
+
+
+def test_ws_client_far_behind_gets_a_resync_snapshot(tmp_path: Path) -> None:
+    limits = Limits(ws_queue=8, ws_send_buffer=4096, ws_slow_seconds=60, ws_conflate_levels=5)
+
+    async def body() -> None:
+        async with running(tmp_path, limits=limits) as server:
+            rng = random.Random(5)
+            slow = await RawWs.connect(server.port, "encoding=json", rcvbuf=2048)
+            slow.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
+            await slow.read_for(0.1)
+            for _ in range(300):
+                churn(server, rng, 5)
+                await asyncio.sleep(0.001)
+            want = server_levels(server, "AAPL")
+            await slow.read_for(2.0)
+            await slow.close()
+            market = [m for kind, m in slow.messages() if kind == "market"]
+            snapshots = [m for m in market if type(m) is BookSnapshot]
+            assert len(snapshots) >= 2  # the first one, then at least one resync
+            book = L2BookBuilder("AAPL")
+            for m in market:
+                book.apply_message(m)
+            assert builder_levels(book) == want
+            assert server.gateway is not None
+            assert server.gateway.counters["ws_resyncs_total"] >= 1
+
+    run(body)
+
+
+def test_ws_client_that_stays_behind_is_disconnected_with_a_reason(tmp_path: Path) -> None:
+    limits = Limits(ws_queue=4, ws_send_buffer=4096, ws_slow_seconds=0.5)
+
+    async def body() -> None:
+        async with running(tmp_path, limits=limits) as server, WsClient(server.url) as fast:
+            rng = random.Random(9)
+            slow = await RawWs.connect(server.port, "encoding=json", rcvbuf=2048)
+            slow.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
+            await fast.subscribe_book("AAPL")
+            gateway = server.gateway
+            assert gateway is not None
+            for _ in range(600):
+                churn(server, rng, 4)
+                await asyncio.sleep(0.002)
+                if gateway.counters["ws_slow_disconnects_total"]:
+                    break
+            await until(lambda: gateway.counters["ws_slow_disconnects_total"] == 1, 10)
+            await until(lambda: len(gateway.sessions) == 1, 10)
+            await slow.read_for(1.0)
+            close = slow.close_frame()
+            if close is not None:
+                assert b"too slow" in close.data
+            await slow.close()
+            want = server_levels(server, "AAPL")
+            await until(lambda: builder_levels(fast.books["AAPL"]) == want)
+
+    run(body)
+
+
+def test_ws_resume_after_reconnect_from_ring_or_snapshot(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server:
+            rng = random.Random(21)
+            churn(server, rng, 30)
+            ws = WsClient(server.url)
+            await ws.connect()
+            await ws.subscribe_book("AAPL")
+            await until(lambda: builder_levels(ws.books["AAPL"]) == server_levels(server, "AAPL"))
+            await ws.close()
+            churn(server, rng, 20)  # missed while away: well inside the ring
+            ex = server.exchange
+            assert ex is not None
+            before = ex.market.seq("AAPL")
+            raw = await RawWs.connect(server.port)
+            raw.send(
+                {
+                    "op": "subscribe",
+                    "symbol": "AAPL",
+                    "channel": "book",
+                    "resume_from": ws.books["AAPL"].seq,
+                }
+            )
+            await raw.read_for(0.3)
+            await raw.close()
+            market = [m for kind, m in raw.messages() if kind == "market"]
+            assert market and all(type(m) is not BookSnapshot for m in market)
+            assert market[0].seq == ws.books["AAPL"].seq + 1 and market[-1].seq == before
+            await ws.reconnect()
+            want = server_levels(server, "AAPL")
+            await until(lambda: builder_levels(ws.books["AAPL"]) == want)
+            await ws.close()
+
+    run(body)
+
+
+def test_ws_resume_from_too_old_seq_gets_a_snapshot(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path, ring_capacity=64) as server:
+            rng = random.Random(2)
+            churn(server, rng, 300)  # far more deltas than the ring holds
+            ex = server.exchange
+            assert ex is not None
+            assert ex.market.feed.ring("AAPL").first_seq > 2
+            raw = await RawWs.connect(server.port)
+            raw.send({"op": "subscribe", "symbol": "AAPL", "channel": "book", "resume_from": 1})
+            await raw.read_for(0.3)
+            await raw.close()
+            market = [m for kind, m in raw.messages() if kind == "market"]
+            assert type(market[0]) is BookSnapshot and market[0].seq == ex.market.seq("AAPL")
+
+    run(body)
+
+
+def test_ws_rate_limit_and_frame_size_limit(tmp_path: Path) -> None:
+    limits = Limits(ws_rate=1.0, ws_burst=5, max_frame=1024)
+
+    async def body() -> None:
+        async with running(tmp_path, limits=limits) as server:
+            ws = await RawWs.connect(server.port)
+            for i in range(10):
+                ws.send({"op": "ping", "req": i})
+            await ws.read_for(0.3)
+            controls = [m for kind, m in ws.messages() if kind == "control"]
+            assert sum(c["type"] == "pong" for c in controls) == 5
+            assert sum(c.get("error", {}).get("code") == "rate_limited" for c in controls) == 5
+            await ws.close()
+            big = await RawWs.connect(server.port)
+            big.send({"op": "ping", "pad": "x" * 4000})
+            await big.read_for(0.5)
+            close = big.close_frame()
+            assert close is not None and close.data[:2] == (1009).to_bytes(2, "big")
+            await big.close()
+
+    run(body)
+
+
+def test_ws_top_of_book_message_is_current(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server, RestClient(server.url, ALICE) as alice:
+            await alice.place("PNNY", "buy", 500, "0.4270")
+            async with WsClient(server.url) as ws:
+                await ws.subscribe_top("PNNY")
+                await until(lambda: "PNNY" in ws.tops)
+                assert type(ws.tops["PNNY"]) is TopOfBook
+                assert (ws.tops["PNNY"].bid_price, ws.tops["PNNY"].bid_qty) == (4270, 500)
+
+    run(body)
