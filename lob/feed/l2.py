@@ -7,18 +7,23 @@
   snapshot when N is out of reach;
 - ``TopOfBookTracker`` (lob.feed.top): top-of-book messages when the top changes.
 
-Consumers that fall behind get a ``Conflator`` each (lob.feed.conflation);
-clients rebuild books with ``L2BookBuilder`` (lob.feed.l2_builder); messages
-travel as msgpack, JSON or binary (lob.feed.wire).
+Each subscriber gets a ``SubscriberQueue`` per symbol (lob.feed.subscriber):
+every delta while it keeps up, one ``ConflatedBatch`` (lob.feed.conflation)
+when it falls behind. Clients rebuild books with ``L2BookBuilder``
+(lob.feed.l2_builder); messages travel as msgpack, JSON or binary
+(lob.feed.wire).
 
 Typical server loop, all on the engine's thread, between commands::
 
     events = engine.submit(command, ts)
     update = feed.on_events(events)          # deltas + changed tops
-    for delta in update.deltas: fan out to the symbol's subscribers
+    for delta in update.deltas:              # each subscriber of delta.symbol:
+        queue.push(delta)                    #   its SubscriberQueue
     for top in update.tops: fan out to top-of-book subscribers
     ...
-    answer = feed.catch_up(engine, "AAPL", since=client_seq)   # REST or resubscribe
+    when a connection can take more: send encode_msgpack(m) for m in queue.take()
+    on subscribe / reconnect / REST: feed.catch_up(engine, "AAPL", since=client_seq),
+        then live deltas after answer.last_seq
 
 Because snapshots are taken synchronously between commands, after the
 command's events went through ``on_events``, a snapshot's per-symbol seq is
