@@ -13,6 +13,7 @@ from lob.engine.prices import PRICE_SCALE, format_price
 
 __all__ = [
     "EASTERN",
+    "avg",
     "change_style",
     "clock",
     "money",
@@ -30,6 +31,15 @@ _BLOCKS = "▁▂▃▄▅▆▇█"
 
 def price(value: int | None) -> str:
     return format_price(value) if value is not None else "-"
+
+
+def avg(value: int | None) -> str:
+    """An average price (VWAP, average cost): cents at or above $1, four places below."""
+    if value is None:
+        return "-"
+    if value >= PRICE_SCALE:
+        return f"{value / PRICE_SCALE:.2f}"
+    return f"{value / PRICE_SCALE:.4f}"
 
 
 def qty(value: int | None) -> str:

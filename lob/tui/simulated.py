@@ -57,7 +57,7 @@ def simulated_source(
     source = EmbeddedSource(
         [SymbolInfo(s.symbol, s.name, s.reference_price) for s in securities],
         account=account,
-        description=f"embedded exchange, simulated market ({rate:,.0f} msg/s)",
+        description=f"embedded, sim {rate:,.0f} msg/s",
     )
     sim = MarketSimulator(
         seed,

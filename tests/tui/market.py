@@ -29,7 +29,7 @@ def seeded_source(symbols: int = 12, steps: int = 1_500, seed: int = 7) -> Embed
     source = EmbeddedSource(
         [SymbolInfo(s.symbol, s.name, s.reference_price) for s in universe],
         clock=lambda: now[0],
-        description="embedded exchange, seeded test market",
+        description="embedded, seeded test market",
     )
     ids = iter(range(1, 10**9))
     fair = {s.symbol: s.reference_price for s in universe}

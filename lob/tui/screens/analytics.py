@@ -72,7 +72,7 @@ class AnalyticsScreen(WorkScreen):
                 Text(fmt.qty(m.trades), justify="right"),
                 Text(fmt.qty(m.volume), justify="right"),
                 Text(f"{m.notional / 10_000:,.0f}", justify="right"),
-                Text(fmt.price(m.vwap), style="yellow", justify="right"),
+                Text(fmt.avg(m.vwap), style="yellow", justify="right"),
                 Text(f"{m.avg_size:,.0f}", justify="right"),
                 Text(f"{100 * m.buy_share:.0f}%", justify="right"),
                 Text(fmt.price(m.high), justify="right"),
@@ -100,5 +100,5 @@ class AnalyticsScreen(WorkScreen):
                 Text(fmt.price(bar.low), justify="right"),
                 Text(fmt.price(bar.close), style=style, justify="right"),
                 Text(fmt.qty(bar.volume), justify="right"),
-                Text(fmt.price(bar.vwap), style="yellow", justify="right"),
+                Text(fmt.avg(bar.vwap), style="yellow", justify="right"),
             )

@@ -30,7 +30,7 @@ TITLES = {
     "symbol": "2 Symbol",
     "blotter": "3 Blotter",
     "trades": "4 Trades",
-    "analytics": "5 Analytics",
+    "analytics": "5 Stats",
     "feed": "6 Feed",
 }
 

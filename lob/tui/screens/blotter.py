@@ -106,7 +106,7 @@ class BlotterScreen(WorkScreen):
             positions.add_row(
                 symbol,
                 Text(fmt.qty(p.qty), style="bold cyan", justify="right"),
-                Text(fmt.price(p.avg_price), justify="right"),
+                Text(fmt.avg(p.avg_price), justify="right"),
                 Text(fmt.price(state.symbols[symbol].last), justify="right"),
                 Text(fmt.money(realized), style=fmt.change_style(realized), justify="right"),
                 Text(fmt.money(unrealized), style=fmt.change_style(unrealized), justify="right"),

@@ -110,7 +110,7 @@ class PriceChart(Widget):
         colours = ("green" if up else "red", "yellow")
         labels = {
             0: fmt.price(high),
-            height // 2: fmt.price((high + low) // 2),
+            height // 2: fmt.avg((high + low) // 2),
             height - 1: fmt.price(low),
         }
         for r, row in enumerate(cells):

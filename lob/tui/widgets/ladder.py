@@ -138,7 +138,7 @@ class PriceLadder(Widget, can_focus=True):
             my_bid, my_ask = mine.get((Side.BUY, price), 0), mine.get((Side.SELL, price), 0)
             volume = traded.get(price, 0)
             selected = offset == self.cursor and self.has_focus
-            base = "reverse" if selected else ""
+            base = "on grey30" if selected else ""
             out.append(f"{my_bid:>{_W},}" if my_bid else " " * _W, style=f"bold cyan {base}")
             out.append(" ", style=base)
             bid_style = "bold green" if price == best_bid else "green"

@@ -61,13 +61,13 @@ class SymbolStatsPanel(Widget):
         table.add_row("Spread", fmt.price(spread), "Last", Text(fmt.price(sym.last), style="bold"))
         table.add_row("Change", change, "Ref", fmt.price(sym.reference))
         table.add_row("Open", fmt.price(sym.open), "High", fmt.price(sym.high))
-        table.add_row("Low", fmt.price(sym.low), "VWAP", Text(fmt.price(sym.vwap), style="yellow"))
+        table.add_row("Low", fmt.price(sym.low), "VWAP", Text(fmt.avg(sym.vwap), style="yellow"))
         table.add_row("Volume", fmt.qty(sym.volume), "Trades", fmt.qty(sym.trades))
         table.add_row(
             "Position",
             Text(fmt.qty(position.qty if position else 0), style="bold cyan"),
             "Avg",
-            fmt.price(position.avg_price if position else None),
+            fmt.avg(position.avg_price if position else None),
         )
         table.add_row(
             "P&L real",

@@ -33,10 +33,11 @@ class StatusLine(Widget):
         total = realized + unrealized
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(" lob ", style="bold reverse")
-        out.append(f" {self.title} ", style="bold")
+        out.append(f" {fmt.clock(self.source.now())} ET ", style="bold")
+        out.append(f"│ {self.title} ", style="bold")
         out.append(f"│ {self.source.description} ", style="dim")
         out.append(f"│ account {state.account} ", style="cyan")
         out.append("│ P&L ")
         out.append(fmt.money(total), style=fmt.change_style(total))
-        out.append(f" │ {len(state.open_orders())} working │ {fmt.clock(self.source.now())} ET")
+        out.append(f" │ {len(state.open_orders())} working")
         return out

@@ -126,7 +126,7 @@ class Watchlist(DataTable[object]):
                 Text(fmt.price(ask), style="red", justify="right"),
                 Text(fmt.price(ask - bid) if bid and ask else "-", justify="right"),
                 Text(fmt.qty(sym.volume), justify="right"),
-                Text(fmt.price(sym.vwap), style="yellow", justify="right"),
+                Text(fmt.avg(sym.vwap), style="yellow", justify="right"),
                 Text(fmt.sparkline(sym.closes(SPARK_WIDTH), SPARK_WIDTH), style=style or "blue"),
                 key=s,
             )
