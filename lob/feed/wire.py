@@ -86,6 +86,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import msgpack  # type: ignore[import-untyped]
@@ -368,7 +369,13 @@ def message_to_dict(message: Message) -> dict[str, Any]:
         return {
             "type": "level",
             "symbol": d.symbol,
-            **_level_body(d),
+            "seq": d.seq,
+            "engine_seq": d.engine_seq,
+            "ts": d.ts,
+            "side": _SIDE_WORD[d.side],
+            "price": _price_to_text(d.price),
+            "qty": d.qty,
+            "orders": d.orders,
         }
     if kind is TradeDelta:
         t: TradeDelta = message  # type: ignore[assignment]
@@ -416,8 +423,8 @@ def _level_body(d: LevelDelta) -> dict[str, Any]:
         "seq": d.seq,
         "engine_seq": d.engine_seq,
         "ts": d.ts,
-        "side": d.side.value,
-        "price": format_price(d.price),
+        "side": _SIDE_WORD[d.side],
+        "price": _price_to_text(d.price),
         "qty": d.qty,
         "orders": d.orders,
     }
@@ -428,15 +435,24 @@ def _trade_body(t: TradeDelta) -> dict[str, Any]:
         "seq": t.seq,
         "engine_seq": t.engine_seq,
         "ts": t.ts,
-        "price": format_price(t.price),
+        "price": _price_to_text(t.price),
         "qty": t.qty,
-        "aggressor": None if t.aggressor is None else t.aggressor.value,
+        "aggressor": _AGGRESSOR_WORD[t.aggressor],
         "trade_id": t.trade_id,
     }
 
 
 def _level_view_dict(lv: LevelView) -> dict[str, Any]:
-    return {"price": format_price(lv.price), "qty": lv.qty, "orders": lv.orders}
+    return {"price": _price_to_text(lv.price), "qty": lv.qty, "orders": lv.orders}
+
+
+# A book's prices repeat all day: remembering the text of recent ones saves most of
+# the cost of JSON (bounded, so a wandering price cannot grow it without limit).
+_price_to_text = lru_cache(maxsize=4096)(format_price)
+_text_to_price = lru_cache(maxsize=4096)(parse_price)
+_SIDE_WORD = {_BUY: "buy", _SELL: "sell"}
+_AGGRESSOR_WORD = {_BUY: "buy", _SELL: "sell", None: None}
+_WORD_SIDE = {"buy": _BUY, "sell": _SELL}
 
 
 _json_encode = json.JSONEncoder(separators=(",", ":")).encode
@@ -490,7 +506,7 @@ class _Fields:
         if type(value) is not str:
             raise _malformed(f"{self.what}.{key} must be a decimal string: {value!r}")
         try:
-            return parse_price(value)
+            return _text_to_price(value)
         except PriceError as exc:
             raise _malformed(f"{self.what}.{key}: {exc}") from None
 
@@ -538,8 +554,33 @@ def _level_views(items: list[Any], what: str) -> tuple[LevelView, ...]:
     return tuple(out)
 
 
+def _level_fast(obj: dict[str, Any]) -> LevelDelta | None:
+    """A well-formed level object, checked in one go (None: let the careful path explain)."""
+    get = obj.get
+    symbol, seq, engine_seq, ts = get("symbol"), get("seq"), get("engine_seq"), get("ts")
+    word, price, qty, orders = get("side"), get("price"), get("qty"), get("orders")
+    side = _WORD_SIDE.get(word) if type(word) is str else None
+    if (
+        type(seq) is type(engine_seq) is type(ts) is type(qty) is type(orders) is int
+        and min(seq, engine_seq, ts, qty, orders) >= 0
+        and side is not None
+        and type(price) is str
+        and type(symbol) is str
+        and 0 < len(symbol) <= 8
+    ):
+        try:
+            return LevelDelta(symbol, seq, engine_seq, ts, side, _text_to_price(price), qty, orders)
+        except PriceError:
+            return None
+    return None
+
+
 def message_from_dict(obj: object) -> Message:
     """The message a JSON object describes; ``WireError`` if it describes none."""
+    if type(obj) is dict and obj.get("type") == "level" and len(obj) == 9:
+        level = _level_fast(obj)
+        if level is not None:
+            return level
     f = _Fields(obj, "message")
     kind = f.get("type")
     if kind == "level":

@@ -244,3 +244,15 @@ def test_encoders_refuse_what_is_not_an_l2_message() -> None:
     for encode in (encode_msgpack, encode_json, BinaryCodec().encode):
         with pytest.raises(TypeError):
             encode(("level", 1))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("side", ["buy"]), ("side", None), ("price", 187), ("symbol", ""), ("orders", True)],
+)
+def test_json_level_with_a_bad_field_raises_malformed(key: str, value: object) -> None:
+    obj = json.loads(encode_json(LEVEL))
+    obj[key] = value
+    with pytest.raises(WireError) as info:
+        decode_json(json.dumps(obj))
+    assert info.value.code == RejectCode.MALFORMED
