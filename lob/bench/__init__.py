@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, str] = {
     "multicast": "lob.bench.multicast:run",
     "deltas": "lob.bench.deltas:run",
     "sim": "lob.bench.sim:run",
+    "history": "lob.bench.history:run",
 }
 """Benchmark name -> ``"module:function"``, in the order ``lob bench all`` runs them."""
 
