@@ -686,6 +686,16 @@ class BinaryCodec:
 
     def encode(self, message: Message) -> bytes:
         """One message as a binary record; ``WireError`` if a value exceeds its width."""
+        if type(message) is LevelDelta:  # the most common record, in one step
+            symbol, seq, engine_seq, ts, side, price, qty, orders = message
+            code = self._locates.get(symbol)
+            if code is not None:
+                try:
+                    return _LEVEL.pack(
+                        _SIDE_BYTE[side], code, seq, engine_seq, ts, price, qty, orders
+                    )
+                except struct.error:
+                    pass  # out of range: the careful path reports it
         try:
             return self._encode(message)
         except struct.error as exc:
