@@ -160,3 +160,31 @@ def chain(*callbacks: EventsCallback | None) -> EventsCallback | None:
             callback(events)
 
     return both
+
+
+def attach_history(sim: Any, path: str) -> Any:
+    """Record a ``MarketSimulator``'s events to a history file; return the writer to close.
+
+    The writer is seeded with the engine's books as they are now, so the
+    top-of-book rows are right even if the simulator placed orders before;
+    any ``on_events`` sink already set keeps getting every event first.
+    """
+    from lob.store.history import HistoryWriter
+
+    writer = HistoryWriter(path, source="simulate")
+    engine = sim.engine
+    for symbol in engine.symbols:
+        snap = engine.l2_snapshot(symbol)
+        bids = [(level.price, level.qty) for level in snap.bids]
+        asks = [(level.price, level.qty) for level in snap.asks]
+        writer.seed_book(symbol, bids, asks)
+    previous = sim.on_events
+    write = writer.write_events
+
+    def sink(command: object, events: list[Event]) -> None:
+        if previous is not None:
+            previous(command, events)
+        write(events)
+
+    sim.on_events = sink
+    return writer

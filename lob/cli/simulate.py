@@ -35,6 +35,10 @@ def simulate(
         str | None,
         typer.Option("--itch-out", help="Also write the run's ITCH 5.0 feed to this file."),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Also write the history to this DuckDB file (see lob history)."),
+    ] = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print one JSON summary line (with the report).")
     ] = False,
@@ -65,6 +69,9 @@ def simulate(
         except OSError as exc:
             _fail("io_error", f"cannot write {itch_out}: {exc.strerror}", json_out)
         sim.on_events = recorder.on_events
+    from lob.cli.history import attach_history
+
+    history = attach_history(sim, db) if db is not None else None
     try:
         if realtime:
             _run_realtime(sim, duration, json_out)
@@ -75,6 +82,8 @@ def simulate(
     finally:
         if recorder is not None:
             recorder.close(sim.now_ns)
+        if history is not None:
+            history.close()
 
     summary = sim.summary()
     facts = sim.report()
