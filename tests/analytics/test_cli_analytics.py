@@ -216,3 +216,15 @@ def test_replay_with_db_records_a_history_that_analytics_reads(tmp_path: Path) -
         ("a1", "filled", 0),
         ("a2", "partially_filled", 50),
     ]
+
+
+def test_simulate_with_db_records_every_simulated_trade(tmp_path: Path) -> None:
+    db = str(tmp_path / "sim.duckdb")
+    result = runner.invoke(app, ["simulate", "--duration", "2", "--db", db, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    activity = lob_json("analytics", "activity", "--db", db)
+    assert activity["trades"] == summary["trades"] > 0
+    assert activity["volume"] == summary["volume"]
+    for symbol in summary["symbols"]:
+        assert lob_json("analytics", "spread", symbol, "--db", db)["two_sided"] > 0
