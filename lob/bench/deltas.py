@@ -21,7 +21,9 @@ Payload (bytes, exact counts, no timing)
 
 Rates (median of several runs after a warm-up, with the spread)
     events -> deltas (``DeltaSequencer``, then ``L2Feed`` with rings and top
-    of book), encode and decode per encoding, and ``L2BookBuilder.apply``.
+    of book), encode and decode per encoding, and ``L2BookBuilder.apply``;
+    each encode, decode and apply run goes over all the deltas four times, so
+    that a run lasts long enough to measure on a shared machine.
 """
 
 from __future__ import annotations
@@ -64,14 +66,15 @@ COLUMNS = ["measure", "bytes", "vs JSON snapshot", "rate/s", "spread"]
 class Sizes:
     commands: int
     runs: int
+    passes: int  # times each encode/decode/apply run goes over the deltas (longer runs, less noise)
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(commands=100_000, runs=5)
+        return cls(commands=100_000, runs=5, passes=4)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(commands=1_500, runs=1)
+        return cls(commands=1_500, runs=1, passes=1)
 
 
 def order_flow(commands: int, seed: int = 7) -> tuple[list[list[Event]], MatchingEngine]:
@@ -221,7 +224,7 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         )
         metrics[key] = summary.to_json()
 
-    runs = sizes.runs
+    runs, passes = sizes.runs, sizes.passes
     progress("events -> deltas")
     n = len(deltas)
 
@@ -257,14 +260,16 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         progress(f"{name} encode / decode")
 
         def enc(encode: Callable[[Any], Any] = encode) -> int:
-            for d in deltas:
-                encode(d)
-            return n
+            for _ in range(passes):
+                for d in deltas:
+                    encode(d)
+            return n * passes
 
         def dec(decode: Callable[[Any], Any] = decode, data: list[Any] = data) -> int:
-            for item in data:
-                decode(item)
-            return n
+            for _ in range(passes):
+                for item in data:
+                    decode(item)
+            return n * passes
 
         rate_row(f"{name} encode, deltas", _rate(enc, runs), f"encode.{name.lower()}_per_s")
         rate_row(f"{name} decode, deltas", _rate(dec, runs), f"decode.{name.lower()}_per_s")
@@ -272,11 +277,12 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     progress("book builder apply")
 
     def apply() -> int:
-        builder = L2BookBuilder(SYMBOL, seq=0)
-        do = builder.apply
-        for d in deltas:
-            do(d)
-        return n
+        for _ in range(passes):
+            builder = L2BookBuilder(SYMBOL, seq=0)
+            do = builder.apply
+            for d in deltas:
+                do(d)
+        return n * passes
 
     rate_row("L2BookBuilder.apply, deltas", _rate(apply, runs), "builder.apply_per_s")
 
