@@ -50,6 +50,9 @@ TAKE_EDGE = 1.0
 other side is at least this many units through its target; otherwise it joins
 one tick behind the other side's best price."""
 
+MAX_SKEW = 4.0
+"""The most (in units) a market maker shifts its quotes against its inventory."""
+
 MOMENTUM_ACCOUNT = "MOMENTUM"
 VALUE_ACCOUNT = "VALUE"
 
@@ -207,7 +210,12 @@ class MarketMaker:
         unit_px = m.unit_px
         fair = m.fair
         # Inventory risk grows with volatility: so does the skew (and the spread).
-        center = self.estimate(m) - self.inventory / self.skew * unit_px * fair.vol
+        skew = self.inventory / self.skew
+        if skew > MAX_SKEW:
+            skew = MAX_SKEW
+        elif skew < -MAX_SKEW:
+            skew = -MAX_SKEW
+        center = self.estimate(m) - skew * unit_px * fair.sqrt_vol
         half = self.half_spread * unit_px * fair.sqrt_vol
         tick = m.tick
         if half < tick:
@@ -416,8 +424,11 @@ class InformedTraders:
         if mid is None:
             return
         gap = m.fair.price - mid
-        if abs(gap) > self.value_threshold * m.unit_px and len(m.parents) < self.max_parents:
-            m.parents.append(Parent(BUY if gap > 0 else SELL, self._children(m), False))
+        edge = abs(gap) / (self.value_threshold * m.unit_px)
+        if edge > 1.0 and len(m.parents) < self.max_parents:
+            # The wider the mispricing, the bigger the parent order.
+            children = int(self._children(m) * min(edge, 4.0)) + 1
+            m.parents.append(Parent(BUY if gap > 0 else SELL, children, False))
 
     def child(self, m: Market) -> None:
         """Send one child order of a parent chosen uniformly."""

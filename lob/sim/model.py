@@ -60,7 +60,7 @@ class ModelConfig:
     market_makers: int = 3
     mm_requote_share: float = 0.30
     """Share of the message rate spent on market-maker requote decisions."""
-    mm_half_spreads: tuple[float, ...] = (0.8, 1.2, 2.0)
+    mm_half_spreads: tuple[float, ...] = (1.0, 1.5, 2.5)
     """Half-spread of each market maker, in units (at least one tick)."""
     mm_quote_lots: tuple[int, ...] = (3, 5, 8)
     mm_inventory_lots: int = 60
@@ -71,8 +71,8 @@ class ModelConfig:
     """Standard deviation of a market maker's fair-value error, in units."""
 
     # Informed traders: momentum and value.
-    momentum_share: float = 0.004
-    value_share: float = 0.004
+    momentum_share: float = 0.003
+    value_share: float = 0.008
     """Shares of the message rate spent on momentum / value trading decisions."""
     child_share: float = 0.05
     """Rate of child orders per active parent order, as a share of the message rate."""
@@ -83,14 +83,14 @@ class ModelConfig:
     """Seconds of the moving average momentum traders compare the mid with."""
     momentum_threshold: float = 1.0
     """Trend (in standard deviations over the horizon) that makes a momentum trader act."""
-    value_threshold: float = 3.0
+    value_threshold: float = 2.0
     """Gap between fair value and mid, in units, that makes a value trader act."""
 
     # The latent fair value.
     vol_of_vol: float = 1.0
     vol_halflife: float = 240.0
     jump_rate: float = 1.0 / 600.0
-    jump_variance_share: float = 0.3
+    jump_variance_share: float = 0.1
     """Share of the daily variance that comes from jumps."""
 
 

@@ -73,7 +73,8 @@ def _quantile(sorted_values: Sequence[int], q: float) -> float:
     index = q * (len(sorted_values) - 1)
     low = int(index)
     high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (index - low)
+    value = sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (index - low)
+    return round(value, 4)
 
 
 def _standardised(values: list[float]) -> list[float]:

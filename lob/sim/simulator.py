@@ -451,6 +451,11 @@ class MarketSimulator:
             m = by_symbol.get(getattr(e, "symbol", None) or "")
             if m is not None:
                 m.observe([e])
+        # Market makers whose quotes were hit requote at once, at the simulator's now.
+        self._clock[0] = self.now_ns
+        for m in self.markets:
+            while m.dirty:
+                m.dirty.pop(0).requote(m)
 
     def _sample(self) -> None:
         self._samples += 1
