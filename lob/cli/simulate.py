@@ -90,6 +90,7 @@ def simulate(
     if json_out:
         out = summary.to_dict()
         out["report"] = facts
+        out["state_hash"] = sim.engine.state_hash()
         if recorder is not None:
             out["itch_messages"] = recorder.messages
         sys.stdout.write(json.dumps(out, separators=(",", ":")) + "\n")
