@@ -1,8 +1,25 @@
 """The market simulator: agents, arrival processes and the symbol universe.
 
-See docs/simulator.md.
+    from lob.sim import MarketSimulator
+
+    sim = MarketSimulator(seed=7, symbols="AAPL,MSFT", rate=2_000)
+    summary = sim.run(60.0)
+
+See docs/simulator.md for the model, the API and the realism report.
 """
 
+from lob.sim.model import ModelConfig
+from lob.sim.simulator import AgentMix, MarketSimulator, SimSummary, SymbolSummary
 from lob.sim.universe import Security, UniverseError, load_symbols, load_universe
 
-__all__ = ["Security", "UniverseError", "load_symbols", "load_universe"]
+__all__ = [
+    "AgentMix",
+    "MarketSimulator",
+    "ModelConfig",
+    "Security",
+    "SimSummary",
+    "SymbolSummary",
+    "UniverseError",
+    "load_symbols",
+    "load_universe",
+]
