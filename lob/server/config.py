@@ -62,6 +62,8 @@ class ServerConfig:
     """ITCH/MoldUDP64 group and port on the loopback interface; None turns the feed off."""
     retransmit_port: int | None = None
     """UDP port of the retransmission server (None: the multicast port + 1; 0: any)."""
+    feed_history: int = 100_000
+    """ITCH messages the retransmission server can resend; older gaps need the snapshot."""
     fsync: str = "batch"
     history: bool = True
     """Write events to the DuckDB history in the data directory."""

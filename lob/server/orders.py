@@ -18,6 +18,7 @@ import secrets
 from typing import Any
 
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
+from lob.engine.engine import MAX_QTY
 from lob.engine.events import Event, Rejected, Trade
 from lob.engine.json_codec import CommandError, event_to_dict, parse_command
 from lob.engine.prices import format_price, is_on_tick, tick_size
@@ -45,6 +46,11 @@ def _check_body(body: object, fields: tuple[str, ...] = _SERVER_SET) -> dict[str
         if name in body:
             raise ApiError("invalid_field", f"{name} is set by the server, not the client")
     return body
+
+
+def _check_qty(qty: int) -> None:
+    if not 0 < qty <= MAX_QTY:
+        raise ApiError("invalid_quantity", f"qty must be 1 to {MAX_QTY:,} shares: {qty}")
 
 
 def _check_tick(price: int | None) -> None:
@@ -78,8 +84,7 @@ def parse_new(
         raise ApiError("invalid_id", "id must be a string of 1 to 64 characters")
     if command.symbol not in symbols:
         raise ApiError("unknown_symbol", f"{command.symbol} is not traded here")
-    if command.qty <= 0:
-        raise ApiError("invalid_quantity", f"qty must be a positive integer: {command.qty}")
+    _check_qty(command.qty)
     _check_tick(command.price)
     if accounts.open_count(account) >= max_open:
         raise ApiError(TOO_MANY_ORDERS, f"the account may have at most {max_open} open orders")
@@ -102,8 +107,8 @@ def parse_replace(account: str, id: object, body: object) -> ReplaceOrder:
     except CommandError as exc:
         raise _fail(exc) from None
     assert isinstance(command, ReplaceOrder)
-    if command.qty is not None and command.qty <= 0:
-        raise ApiError("invalid_quantity", f"qty must be a positive integer: {command.qty}")
+    if command.qty is not None:
+        _check_qty(command.qty)
     _check_tick(command.price)
     return command
 

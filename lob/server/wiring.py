@@ -129,7 +129,9 @@ async def start_feed(exchange: Exchange, config: ServerConfig) -> FeedRunner:
     group, port = config.multicast
     now = time.time_ns()
     session = dt.datetime.fromtimestamp(now / 1e9, tz=NEW_YORK).strftime("%m%d%H%M%S")
-    publisher = Publisher(group, port, interface="127.0.0.1", session=session)
+    publisher = Publisher(
+        group, port, interface="127.0.0.1", session=session, history_size=config.feed_history
+    )
     await publisher.start()
     retransmit_port = port + 1 if config.retransmit_port is None else config.retransmit_port
     retransmit = RetransmitServer(publisher, host="127.0.0.1", port=retransmit_port)

@@ -342,13 +342,16 @@ class Session:
             if not isinstance(msg, dict):
                 raise ApiError("malformed", "a message must be an object")
             req = msg.pop("req", None)
-            if req is not None and not isinstance(req, int | str):
+            if not _valid_req(req):
                 req = None
             self._dispatch(msg, req)
         except ApiError as exc:
             self._error(exc, req, None)
         except (ValueError, TypeError, RecursionError, msgpack.UnpackException) as exc:
             self._error(ApiError("malformed", f"not a valid message: {exc}"), req, None)
+        except Exception:  # a bug must cost one message, not the connection
+            log.exception("WebSocket message failed")
+            self._error(ApiError("internal", "internal error; nothing was changed"), req, None)
 
     def _error(self, exc: ApiError, req: Any, op: str | None) -> None:
         body: dict[str, Any] = {"type": "error", "op": op, **exc.body()}
@@ -687,6 +690,13 @@ class Session:
                 with contextlib.suppress(InvalidState):
                     self.protocol.send_ping(b"lob")
                     self._transmit()
+
+
+def _valid_req(req: Any) -> bool:
+    """A correlation token the server can echo in either encoding."""
+    if type(req) is int:
+        return -(2**53) <= req <= 2**53
+    return type(req) is str and len(req) <= 64
 
 
 def _no_constant(name: str) -> Any:

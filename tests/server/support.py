@@ -29,6 +29,7 @@ def config_for(
     multicast: tuple[str, int] | None = None,
     history: bool = False,
     ring_capacity: int = 4096,
+    feed_history: int = 100_000,
 ) -> ServerConfig:
     return ServerConfig(
         data_dir=data_dir,
@@ -41,6 +42,7 @@ def config_for(
         history=history,
         limits=limits or Limits(),
         ring_capacity=ring_capacity,
+        feed_history=feed_history,
     )
 
 
@@ -62,3 +64,41 @@ def run(test: Callable[[], Awaitable[T]], timeout: float = 60.0) -> T:
         return await asyncio.wait_for(test(), timeout)
 
     return asyncio.run(bounded())
+
+
+class ServerThread:
+    """A server on its own event loop thread, for synchronous (hypothesis) tests."""
+
+    def __init__(self, data_dir: Path, **options: Any) -> None:
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self.server = ExchangeServer(config_for(data_dir, **options), KeyStore(list(KEYS)))
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        self.call(self.server.start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.call(self.server.stop())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+    def call(self, coro: Awaitable[T], timeout: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)  # type: ignore[arg-type]
+
+    def state(self) -> tuple[str, int]:
+        """The books with owners, and the journal length, read on the server's thread."""
+
+        async def read() -> tuple[str, int]:
+            ex = self.server.exchange
+            assert ex is not None
+            ex.engine.check_integrity()
+            return ex.engine.state_hash(include_owners=True), ex.journal.records
+
+        return self.call(read())

@@ -164,6 +164,12 @@ BAD_BODIES = [
     (b'{"symbol":"AAPL","side":"buy","qty":1,"price":"227.005"}', 400, "invalid_price"),
     (b'{"symbol":"AAPL","side":"buy","qty":-5,"price":"227.00"}', 400, "invalid_quantity"),
     (b'{"symbol":"AAPL","side":"buy","qty":1.5,"price":"227.00"}', 400, "invalid_quantity"),
+    (b'{"symbol":"AAPL","side":"buy","qty":1e30,"price":"227.00"}', 400, "invalid_quantity"),
+    (
+        b'{"symbol":"AAPL","side":"buy","qty":99999999999999999999999,"price":"227"}',
+        400,
+        "invalid_quantity",
+    ),
     (b'{"symbol":"AAPL","side":"up","qty":1,"price":"227.00"}', 400, "invalid_side"),
     (b'{"symbol":"AAPL","side":"buy","qty":1,"price":NaN}', 400, "malformed"),
     (b'{"symbol":"AAPL","side":"buy","qty":1,"price":"227","account":"bob"}', 400, "invalid_field"),
