@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, str] = {
     "deltas": "lob.bench.deltas:run",
     "sim": "lob.bench.sim:run",
     "history": "lob.bench.history:run",
+    "tui": "lob.bench.tui:run",
 }
 """Benchmark name -> ``"module:function"``, in the order ``lob bench all`` runs them."""
 

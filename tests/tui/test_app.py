@@ -40,8 +40,9 @@ async def command(pilot: Pilot[None], line: str) -> str:
 
 def ladder_line(app: WorkstationApp, price: int) -> str:
     ladder = app.screen.query_one(PriceLadder)
-    text = ladder.render().plain
-    for line in text.splitlines():
+    lines = ladder.lines_text()
+    text = "\n".join(lines)
+    for line in lines:
         if f" {format_price(price)} " in line:
             return line
     raise AssertionError(f"{format_price(price)} is not on the ladder:\n{text}")

@@ -10,13 +10,12 @@ library and renders the same bytes in snapshot tests.
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.segment import Segment
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from lob.tui import fmt
 from lob.tui.source import DataSource
-from lob.tui.widgets.live import LADDER_HZ, follow
+from lob.tui.widgets.live import CHART_HZ, Line, LinesWidget, follow, style
 
 __all__ = ["PriceChart", "braille_plot"]
 
@@ -71,28 +70,28 @@ def braille_plot(
     return cells
 
 
-class PriceChart(Widget):
+class PriceChart(LinesWidget):
     """Closes of the session's bars and the running VWAP (see the module docstring)."""
 
     symbol: reactive[str] = reactive("")
 
     def __init__(self, source: DataSource, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.source = source
 
     def on_mount(self) -> None:
-        follow(self, self.source.state, self.refresh, LADDER_HZ)
+        follow(self, self.source.state, self.redraw, CHART_HZ)
 
-    def render(self) -> Text:
+    def watch_symbol(self) -> None:
+        self.redraw()
+
+    def build(self, width: int, height: int) -> list[Line]:
         sym = self.source.state.symbols.get(self.symbol)
-        width = max(1, self.size.width - _AXIS)
-        height = max(1, self.size.height - 1)
-        out = Text(no_wrap=True, overflow="crop")
+        plot_width = max(1, width - _AXIS)
+        plot_height = max(1, height - 1)
         if sym is None or not sym.bars:
-            out.append("no trades yet", style="dim")
-            return out
-        bars = sym.bars[-width * 2 :]
-        closes = [bar.close for bar in bars]
+            return [[Segment("no trades yet", style("dim"))]]
+        bars = sym.bars[-plot_width * 2 :]
         vwaps: list[int] = []
         volume = notional = 0
         for bar in sym.bars[: len(sym.bars) - len(bars)]:
@@ -102,25 +101,38 @@ class PriceChart(Widget):
             volume += bar.volume
             notional += bar.notional
             vwaps.append(notional // volume if volume else bar.close)
+        closes = [bar.close for bar in bars]
         low = min(min(bar.low for bar in bars), min(vwaps))
         high = max(max(bar.high for bar in bars), max(vwaps))
-        closes_hi = [bar.close for bar in bars]
-        cells = braille_plot([closes_hi, vwaps], width, height, low, high)
+        cells = braille_plot([closes, vwaps], plot_width, plot_height, low, high)
         up = closes[-1] >= sym.reference if sym.reference else True
-        colours = ("green" if up else "red", "yellow")
+        colours = (style("green" if up else "red"), style("yellow"))
+        plain, dim = style(""), style("dim")
         labels = {
             0: fmt.price(high),
-            height // 2: fmt.avg((high + low) // 2),
-            height - 1: fmt.price(low),
+            plot_height // 2: fmt.avg((high + low) // 2),
+            plot_height - 1: fmt.price(low),
         }
+        lines: list[Line] = []
         for r, row in enumerate(cells):
-            out.append(f"{labels.get(r, ''):>{_AXIS - 1}} ", style="dim")
+            line = [Segment(f"{labels.get(r, ''):>{_AXIS - 1}} ", dim)]
+            # Runs of cells of one colour become one segment.
+            run: list[str] = []
+            owner_of_run = -2
             for bits, owner in row:
-                out.append(chr(0x2800 + bits), style=colours[owner] if owner >= 0 else "")
-            out.append("\n")
+                if owner != owner_of_run and run:
+                    line.append(
+                        Segment("".join(run), colours[owner_of_run] if owner_of_run >= 0 else plain)
+                    )
+                    run = []
+                owner_of_run = owner
+                run.append(chr(0x2800 + bits))
+            if run:
+                line.append(
+                    Segment("".join(run), colours[owner_of_run] if owner_of_run >= 0 else plain)
+                )
+            lines.append(line)
         first, last = fmt.clock(bars[0].start), fmt.clock(bars[-1].start)
-        gap = max(1, width - len(first) - len(last))
-        out.append(" " * _AXIS + first + " " * gap + last, style="dim")
-        out.append("   close ", style=colours[0])
-        out.append("VWAP", style="yellow")
-        return out
+        gap = max(1, plot_width - len(first) - len(last))
+        lines.append([Segment(" " * _AXIS + first + " " * gap + last, dim)])
+        return lines

@@ -13,14 +13,13 @@ ticket at it.
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.segment import Segment
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from lob.engine.prices import format_price, tick_size
 from lob.engine.types import Side
 from lob.tui.source import DataSource
-from lob.tui.widgets.live import LADDER_HZ, follow
+from lob.tui.widgets.live import LADDER_HZ, Line, LinesWidget, follow, style
 
 __all__ = ["PriceLadder"]
 
@@ -37,7 +36,10 @@ def _bar(value: int, peak: int, width: int) -> str:
     return "▮" * max(1, value * width // peak)
 
 
-class PriceLadder(Widget, can_focus=True):
+BUY, SELL = Side.BUY, Side.SELL
+
+
+class PriceLadder(LinesWidget, can_focus=True):
     """Depth by price for one symbol (see the module docstring)."""
 
     BINDINGS = [  # noqa: RUF012
@@ -54,14 +56,25 @@ class PriceLadder(Widget, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.source = source
         self.centre: int | None = None
+        self.frames = 0
+        """Ladders drawn so far (the benchmark reads it)."""
 
     def on_mount(self) -> None:
-        follow(self, self.source.state, self.refresh, LADDER_HZ)
+        follow(self, self.source.state, self.redraw, LADDER_HZ)
 
     def watch_symbol(self) -> None:
         self.centre = None
         self.cursor = 0
-        self.refresh()
+        self.redraw()
+
+    def watch_cursor(self) -> None:
+        self.redraw()
+
+    def on_focus(self) -> None:
+        self.redraw()
+
+    def on_blur(self) -> None:
+        self.redraw()
 
     def action_move(self, rows: int) -> None:
         self.cursor += rows
@@ -69,7 +82,7 @@ class PriceLadder(Widget, can_focus=True):
     def action_recentre(self) -> None:
         self.centre = None
         self.cursor = 0
-        self.refresh()
+        self.redraw()
 
     @property
     def cursor_price(self) -> int | None:
@@ -112,11 +125,12 @@ class PriceLadder(Widget, can_focus=True):
             return self.centre
         return mid
 
-    def render(self) -> Text:
+    def build(self, width: int, height: int) -> list[Line]:
+        self.frames += 1
         if not self.symbol:
-            return Text("no symbol")
+            return [[Segment("no symbol")]]
         state = self.source.state
-        rows = max(1, self.size.height - 1)
+        rows = max(1, height - 1)
         book = self.source.book(self.symbol, depth=rows)
         bids = {lv.price: lv.qty for lv in book.bids}
         asks = {lv.price: lv.qty for lv in book.asks}
@@ -130,37 +144,43 @@ class PriceLadder(Widget, can_focus=True):
         vol_peak = max(traded.values(), default=1)
         half = rows // 2
         price = self._price_at(self.centre, -half)
-        out = Text(no_wrap=True, overflow="crop")
-        out.append(HEADER + "\n", style="bold")
+        blank = " " * _W
+        lines: list[Line] = [[Segment(HEADER, style("bold"))]]
+        focused = self.has_focus
         for row in range(rows):
-            offset = row - half
             bid_qty, ask_qty = bids.get(price, 0), asks.get(price, 0)
-            my_bid, my_ask = mine.get((Side.BUY, price), 0), mine.get((Side.SELL, price), 0)
+            my_bid, my_ask = mine.get((BUY, price), 0), mine.get((SELL, price), 0)
             volume = traded.get(price, 0)
-            selected = offset == self.cursor and self.has_focus
-            base = "on grey30" if selected else ""
-            out.append(f"{my_bid:>{_W},}" if my_bid else " " * _W, style=f"bold cyan {base}")
-            out.append(" ", style=base)
-            bid_style = "bold green" if price == best_bid else "green"
-            out.append(f"{bid_qty:>{_W},}" if bid_qty else " " * _W, style=f"{bid_style} {base}")
-            out.append(" ", style=base)
-            price_style = (
-                "bold yellow" if price == last else ("dim" if not (bid_qty or ask_qty) else "")
+            base = " on grey30" if focused and row - half == self.cursor else ""
+            gap = Segment(" ", style(base))
+            if price == last:
+                price_style, marker = "bold yellow", "▶"
+            else:
+                price_style, marker = ("" if bid_qty or ask_qty else "dim"), " "
+            lines.append(
+                [
+                    Segment(f"{my_bid:>{_W},}" if my_bid else blank, style("bold cyan" + base)),
+                    gap,
+                    Segment(
+                        f"{bid_qty:>{_W},}" if bid_qty else blank,
+                        style(("bold green" if price == best_bid else "green") + base),
+                    ),
+                    gap,
+                    Segment(f"{marker}{format_price(price):>{_W}}", style(price_style + base)),
+                    gap,
+                    Segment(
+                        f"{ask_qty:<{_W},}" if ask_qty else blank,
+                        style(("bold red" if price == best_ask else "red") + base),
+                    ),
+                    gap,
+                    Segment(f"{my_ask:<{_W},}" if my_ask else blank, style("bold cyan" + base)),
+                    gap,
+                    Segment(f"{volume:>{_W},}" if volume else blank, style(base)),
+                    Segment(" "),
+                    Segment(_bar(volume, vol_peak, 7), style("blue")),
+                ]
             )
-            marker = "▶" if price == last else " "
-            out.append(f"{marker}{format_price(price):>{_W}}", style=f"{price_style} {base}")
-            out.append(" ", style=base)
-            ask_style = "bold red" if price == best_ask else "red"
-            out.append(f"{ask_qty:<{_W},}" if ask_qty else " " * _W, style=f"{ask_style} {base}")
-            out.append(" ", style=base)
-            out.append(f"{my_ask:<{_W},}" if my_ask else " " * _W, style=f"bold cyan {base}")
-            out.append(" ", style=base)
-            out.append(f"{volume:>{_W},}" if volume else " " * _W, style=f"{base}")
-            out.append(" ")
-            out.append(_bar(volume, vol_peak, 7), style="blue")
-            if row < rows - 1:
-                out.append("\n")
             price = self._price_at(price, 1)
             if price <= 0:
                 break
-        return out
+        return lines

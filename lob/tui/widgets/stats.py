@@ -9,7 +9,7 @@ from textual.widget import Widget
 
 from lob.tui import fmt
 from lob.tui.source import DataSource
-from lob.tui.widgets.live import TABLE_HZ, follow
+from lob.tui.widgets.live import CHART_HZ, follow
 
 __all__ = ["SymbolStatsPanel"]
 
@@ -24,7 +24,7 @@ class SymbolStatsPanel(Widget):
         self.source = source
 
     def on_mount(self) -> None:
-        follow(self, self.source.state, self.refresh, TABLE_HZ * 2)
+        follow(self, self.source.state, self.refresh, CHART_HZ)
 
     def render(self) -> Table:
         state = self.source.state
