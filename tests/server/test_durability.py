@@ -48,7 +48,7 @@ def test_restart_rebuilds_books_owners_and_order_status_exactly(tmp_path: Path) 
     run(body)
 
 
-def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def _start(data_dir: Path, history: bool = False) -> tuple[subprocess.Popen[str], str]:
     args = [
         sys.executable,
         "-c",
@@ -61,10 +61,11 @@ def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
         "--symbols",
         "AAPL,MSFT",
         "--no-multicast",
-        "--no-history",
         "--fsync",
         "batch",
     ]
+    if not history:
+        args.append("--no-history")
     for account, key in KEYS:
         args += ["--api-key", f"{account}:{key}"]
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL)
@@ -129,3 +130,29 @@ def test_kill_9_loses_no_acknowledged_order(tmp_path: Path) -> None:
     finally:
         _stop(proc, signal.SIGTERM)
     assert proc.returncode == 0
+
+
+def test_history_catches_up_from_the_journal_after_kill_9(tmp_path: Path) -> None:
+    import duckdb
+
+    proc, url = _start(tmp_path, history=True)
+
+    async def trade(rounds: int) -> None:
+        async with RestClient(url, ALICE) as alice, RestClient(url, BOB) as bob:
+            for i in range(rounds):
+                await alice.place("MSFT", "sell", 10, "418.00", id=f"s{i}")
+                await bob.place("MSFT", "buy", 10, "418.00", id=f"b{i}")
+
+    run(lambda: trade(40))
+    _stop(proc, signal.SIGKILL)  # the last history batch never reached DuckDB
+    proc, url = _start(tmp_path, history=True)
+    run(lambda: trade(5))
+    _stop(proc, signal.SIGTERM)
+    assert proc.returncode == 0
+    with duckdb.connect(str(tmp_path / "history.duckdb"), read_only=True) as con:
+        count, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT trade_id) FROM trades"
+        ).fetchone()  # type: ignore[misc]
+        sessions = con.execute("SELECT count(DISTINCT session) FROM trades").fetchone()
+    assert count == distinct == 45
+    assert sessions == (1,)
