@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ def _examples() -> list[tuple[str, str]]:
     return re.findall(r"```sh\n(.*?)```\s*```json\n(.*?)```", DOC.read_text(), re.S)
 
 
+@cache
 def _run(command: str, cwd: Path) -> str:
     done = subprocess.run(
         ["bash", "-c", command.replace("uv run lob", str(LOB))],
@@ -35,16 +37,21 @@ def test_replay_doc_has_runnable_examples() -> None:
     assert len(_examples()) >= 4
 
 
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("replay-docs")
+
+
 @pytest.mark.parametrize("index", range(4))
-def test_replay_doc_example_prints_what_the_page_shows(index: int, tmp_path: Path) -> None:
+def test_replay_doc_example_prints_what_the_page_shows(index: int, workdir: Path) -> None:
     command, output = _examples()[index]
-    assert _run(command, tmp_path) == output
+    assert _run(command, workdir) == output
 
 
-def test_replay_doc_event_examples_are_real_output(tmp_path: Path) -> None:
+def test_replay_doc_event_examples_are_real_output(workdir: Path) -> None:
     printed = set()
     for command, _ in _examples():
-        printed |= set(_run(command, tmp_path).splitlines())
+        printed |= set(_run(command, workdir).splitlines())
     shown = re.findall(r"```json\n(.*?)```", DOC.read_text(), re.S)
     lines = [line for block in shown for line in block.splitlines()]
     assert {json.loads(line)["type"] for line in lines} >= {

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lob.engine import MatchingEngine
+from lob.engine import MatchingEngine, Side, format_price
+from lob.engine.json_codec import CommandError, parse_command
 from lob.engine.replay import replay_lines, session_open_ns
+from tests.engine.reference_model import ReferenceExchange
 
 CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 NAMES = sorted(p.name.removesuffix(".jsonl") for p in CASES.glob("*.jsonl"))
@@ -59,3 +61,38 @@ def test_conformance_stream_gives_required_results(name: str) -> None:
     for symbol, book in books.items():
         if symbol not in expected["final_books"]:
             assert not book["bids"] and not book["asks"], symbol
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_conformance_stream_gives_required_results_in_the_reference_model(name: str) -> None:
+    """The naive model of the differential tests agrees with the shared expected results too."""
+    expected = json.loads((CASES / f"{name}.expected.json").read_text())
+    model = ReferenceExchange()
+    trades: list[tuple] = []
+    rejected = 0
+    for line in (CASES / f"{name}.jsonl").read_text().splitlines():
+        if not line.strip():
+            continue
+        try:
+            command = parse_command(json.loads(line))
+        except (ValueError, CommandError):
+            rejected += 1
+            continue
+        if hasattr(command, "symbol"):
+            result = model.new_order(*command)
+        elif hasattr(command, "price"):
+            result = model.replace(*command)
+        else:
+            result = model.cancel(*command)
+        rejected += len(result.rejected)
+        trades += [
+            (t[0], Decimal(format_price(t[1])), t[2], t[3], t[4], t[5], t[6]) for t in result.trades
+        ]
+    assert trades == [_norm_trade(t) for t in expected["trades"]]
+    assert rejected == expected["rejected"]
+    assert set(expected["final_books"]) <= set(model.symbols)
+    for symbol in model.symbols:
+        book = expected["final_books"].get(symbol, {"bids": [], "asks": []})
+        for side, key in ((Side.BUY, "bids"), (Side.SELL, "asks")):
+            levels = [(Decimal(format_price(p)), q, n) for p, q, n in model.l2(symbol, side)]
+            assert levels == _norm_levels(book[key]), (symbol, key)
