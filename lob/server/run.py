@@ -67,12 +67,12 @@ async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, s
         _say(f"  WARNING: listening on {config.host}, not loopback: others can reach it")
     if created:
         account, key = created[0]
+        symbol = "AAPL" if "AAPL" in ex.symbols else sorted(ex.symbols)[0]
+        reference = ex.symbol_info(symbol)["reference_price"] or "1.00"
+        order = f'{{"symbol":"{symbol}","side":"buy","qty":100,"price":"{reference}"}}'
         _say(f"  created an API key for account {account!r} in {config.data_dir / KEYS_FILE}:")
         _say(f"    export LOB_KEY={key}")
-        _say(
-            f'    curl -s -H "Authorization: Bearer $LOB_KEY" -d \'{{"symbol":"AAPL",'
-            f'"side":"buy","qty":100,"price":"190.00"}}\' {url}/orders'
-        )
+        _say(f"    curl -s -H \"Authorization: Bearer $LOB_KEY\" -d '{order}' {url}/orders")
     else:
         _say(f"  accounts   {', '.join(keys.accounts)}")
     stop = asyncio.Event()

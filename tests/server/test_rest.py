@@ -352,3 +352,19 @@ def test_rest_symbols_health_metrics_and_sub_dollar_ticks(tmp_path: Path) -> Non
             assert "lob_journal_records 1" in metrics
 
     run(body)
+
+
+def test_readme_run_the_exchange_examples_work(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Run the exchange", 1)[1].split("\n## ", 1)[0]
+    order = json.loads(re.search(r"-d '(\{.*?\})'", section).group(1))  # type: ignore[union-attr]
+    query = re.search(r"'http://127\.0\.0\.1:8000(/book/\S+)'", section).group(1)  # type: ignore[union-attr]
+
+    async def body() -> None:
+        async with running(tmp_path) as server, RestClient(server.url, ALICE) as alice:
+            ack = await alice.call("POST", "/orders", order)
+            assert ack["order"]["status"] == "open"
+            book = await alice.call("GET", query)
+            assert book["bids"] == [{"price": "227.50", "qty": 100, "orders": 1}]
+
+    run(body)
