@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from lob.engine.book import LevelView
 from lob.engine.calendar import SessionCalendar, hms
 from lob.engine.engine import MatchingEngine
-from lob.engine.events import Event
+from lob.engine.events import Event, Rejected
 from lob.engine.json_codec import CommandError, event_to_dict, parse_command
 from lob.engine.prices import PriceError, format_price, parse_price
 from lob.engine.session import IllegalTransition
@@ -173,7 +173,13 @@ def _apply_line(
             ), clock
     events = engine.advance(clock) if engine.calendar is not None else []
     if op in _SESSION_OPS:
-        return events + _session_command(engine, obj, clock), clock
+        known = set(engine.symbols)
+        session = _session_command(engine, obj, clock)
+        if len(session) == 1 and type(session[0]) is Rejected:
+            # A rejected command changes nothing: not even the symbols it named.
+            for symbol in set(engine.symbols) - known:
+                del engine._books[symbol]
+        return events + session, clock
     try:
         command = parse_command(obj)
     except CommandError as exc:

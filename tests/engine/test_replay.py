@@ -278,3 +278,18 @@ def test_replay_runs_through_an_engine_that_stays_consistent() -> None:
     for _ in replay_lines(lines, OPEN, engine=engine, on_events=lambda _: engine.check_integrity()):
         pass
     engine.check_integrity()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        {"op": "state", "symbol": "NEWS", "state": "bogus"},
+        {"op": "state", "symbol": "NEWS", "state": "opening_auction"},  # illegal from continuous
+        {"op": "luld", "symbol": "NEWS", "tier": 7},
+        {"op": "luld", "symbol": "NEWS", "reference": "abc"},
+        {"op": "luld", "symbol": "NEWS"},  # no price to centre the bands on
+    ],
+)
+def test_replay_rejected_trading_day_command_creates_no_symbol(command: dict) -> None:
+    out = replay(command, final_book=True)
+    assert [e["type"] for e in out] == ["rejected"]
