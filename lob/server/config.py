@@ -25,9 +25,9 @@ class Limits:
     """Largest WebSocket message, bytes (the connection is closed with 1009 beyond)."""
     max_open_orders: int = 10_000
     """Open orders per account (``too_many_orders`` beyond)."""
-    ws_rate: float = 2_000.0
+    ws_rate: float = 10_000.0
     """Messages per second a WebSocket connection may send, sustained."""
-    ws_burst: int = 4_000
+    ws_burst: int = 20_000
     """Messages a WebSocket connection may send in one burst."""
     ws_queue: int = 512
     """Messages queued to one WebSocket client before its market data is conflated."""

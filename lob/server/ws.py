@@ -52,7 +52,7 @@ from lob.feed.conflation import ConflatedBatch, Conflator
 from lob.feed.deltas import TradeDelta
 from lob.server.auth import KeyStore
 from lob.server.config import Limits
-from lob.server.errors import RATE_LIMITED, UNAVAILABLE, ApiError, error_body
+from lob.server.errors import RATE_LIMITED, UNAVAILABLE, ApiError
 from lob.server.exchange import Exchange
 from lob.server.http import HttpRequest
 from lob.server.marketdata import Update, encode_messages
@@ -325,14 +325,6 @@ class Session:
 
     def _message(self, frame: Frame) -> None:
         self.counters["ws_messages_in_total"] += 1
-        if not self.bucket.take():
-            self.counters["ws_rate_limited_total"] += 1
-            self.violations += 1
-            if self.violations > self.limits.ws_burst:
-                self.close(CloseCode.POLICY_VIOLATION, "rate limit exceeded")
-                return
-            self.send({"type": "error", **error_body(RATE_LIMITED, "too many messages")})
-            return
         req = None
         try:
             if frame.opcode is Opcode.TEXT:
@@ -344,6 +336,13 @@ class Session:
             req = msg.pop("req", None)
             if not _valid_req(req):
                 req = None
+            if not self.bucket.take():
+                self.counters["ws_rate_limited_total"] += 1
+                self.violations += 1
+                if self.violations > self.limits.ws_burst:
+                    self.close(CloseCode.POLICY_VIOLATION, "rate limit exceeded")
+                    return
+                raise ApiError(RATE_LIMITED, "too many messages: this one was not processed")
             self._dispatch(msg, req)
         except ApiError as exc:
             self._error(exc, req, None)
