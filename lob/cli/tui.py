@@ -52,10 +52,8 @@ def tui(
         _serve_web(host, port)
         return
     if url is not None:
-        _fail(
-            "not_available",
-            "remote mode needs lob.client's WebSocket client, which this build does not have yet",
-        )
+        _run_remote(url, key)
+        return
     from lob.sim.universe import UniverseError, load_symbols, load_universe
 
     try:
@@ -70,6 +68,16 @@ def tui(
 
     source = simulated_source(securities, seed=seed, rate=rate, speed=speed, account=account)
     WorkstationApp(source).run()
+
+
+def _run_remote(url: str, key: str | None) -> None:
+    from lob.tui.app import WorkstationApp
+    from lob.tui.remote import RemoteSource
+
+    app = WorkstationApp(RemoteSource(url, key))
+    app.run()
+    if app.start_error is not None:
+        _fail(*app.start_error)
 
 
 def _serve_web(host: str, port: int) -> None:

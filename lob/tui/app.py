@@ -14,6 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
+from lob.client.rest import LobApiError
 from lob.engine.types import Side
 from lob.tui.commands import CancelLine, CommandLineError, ReplaceLine, parse_line
 from lob.tui.screens.analytics import AnalyticsScreen
@@ -59,11 +60,21 @@ class WorkstationApp(App[None]):
     def __init__(self, source: DataSource, symbol: str | None = None) -> None:
         super().__init__()
         self.source = source
-        symbols = [info.symbol for info in source.symbols()]
-        self.symbol = symbol if symbol in symbols else (symbols[0] if symbols else "")
+        self.symbol = symbol or ""
+        self.start_error: tuple[str, str] | None = None
+        """(code, message) when the source could not start; the app exits with it."""
 
     async def on_mount(self) -> None:
-        await self.source.start()
+        try:
+            await self.source.start()
+        except (OSError, TimeoutError, LobApiError) as exc:
+            code = getattr(exc, "code", "unavailable")
+            self.start_error = (str(code), str(getattr(exc, "message", None) or exc))
+            self.exit(return_code=2)
+            return
+        symbols = [info.symbol for info in self.source.symbols()]
+        if self.symbol not in symbols:
+            self.symbol = symbols[0] if symbols else ""
         for screen_type in _SCREEN_TYPES:
             self.install_screen(screen_type(self.source), screen_type.NAME)
         await self.push_screen("overview")

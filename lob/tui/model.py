@@ -264,9 +264,13 @@ class MarketState:
         if kind is Trade:
             self._trade(event)  # type: ignore[arg-type]
             return
-        mine = getattr(event, "account", None) == self.account
-        if not mine:
-            return
+        if getattr(event, "account", None) == self.account:
+            self.private_event(event)
+
+    def private_event(self, event: Event) -> None:
+        """One of the user's own order events (not a trade: see ``private_fill``)."""
+        self.version += 1
+        kind = type(event)
         if kind is Accepted:
             e: Accepted = event  # type: ignore[assignment]
             self.orders[e.id] = MyOrder(
@@ -290,32 +294,45 @@ class MarketState:
             self.rejects.append(event)  # type: ignore[arg-type]
 
     def _trade(self, t: Trade) -> None:
-        row = TradeRow(
-            t.ts,
-            t.seq,
-            t.symbol,
-            t.trade_id,
-            t.price,
-            t.qty,
-            t.aggressor,
-            t.buy_account,
-            t.sell_account,
+        self.public_trade(
+            TradeRow(
+                t.ts,
+                t.seq,
+                t.symbol,
+                t.trade_id,
+                t.price,
+                t.qty,
+                t.aggressor,
+                t.buy_account,
+                t.sell_account,
+            )
         )
+        for account, id, side in (
+            (t.buy_account, t.buy_id, Side.BUY),
+            (t.sell_account, t.sell_id, Side.SELL),
+        ):
+            if account == self.account:
+                liquidity = "taker" if t.aggressor is side else "maker"
+                self.private_fill(Fill(t.ts, t.seq, t.symbol, id, side, t.price, t.qty, liquidity))
+
+    def public_trade(self, row: TradeRow) -> None:
+        """A print of the market: tape, last, volume, VWAP, bars, volume at price."""
+        self.version += 1
         self.tape.append(row)
-        s = self.symbols.get(t.symbol) or self.add_symbol(t.symbol)
+        s = self.symbols.get(row.symbol) or self.add_symbol(row.symbol)
         s.tape.append(row)
-        price, qty = t.price, t.qty
+        price, qty = row.price, row.qty
         if s.open is None:
             s.open = s.high = s.low = price
         else:
             s.high = max(s.high or price, price)
             s.low = min(s.low or price, price)
-        s.last, s.last_aggressor = price, t.aggressor
+        s.last, s.last_aggressor = price, row.aggressor
         s.volume += qty
         s.notional += price * qty
         s.trades += 1
         s.volume_at_price[price] = s.volume_at_price.get(price, 0) + qty
-        start = t.ts - t.ts % self.bar_ns
+        start = row.ts - row.ts % self.bar_ns
         bar = s.bars[-1] if s.bars else None
         if bar is None or start > bar.start:
             bar = Bar(start, price, price, price, price)
@@ -326,24 +343,21 @@ class MarketState:
             bar.close = price
         bar.volume += qty
         bar.notional += price * qty
-        for account, id, side in (
-            (t.buy_account, t.buy_id, Side.BUY),
-            (t.sell_account, t.sell_id, Side.SELL),
-        ):
-            if account != self.account:
-                continue
-            liquidity = "taker" if t.aggressor is side else "maker"
-            self.fills.append(Fill(t.ts, t.seq, t.symbol, id, side, price, qty, liquidity))
-            position = self.positions.get(t.symbol)
-            if position is None:
-                position = self.positions[t.symbol] = Position(t.symbol)
-            position.apply(side, price, qty)
-            order = self.orders.get(id)
-            if order is not None:
-                order.filled += qty
-                order.qty = max(0, order.qty - qty)
-                if order.qty == 0:
-                    order.status = "filled"
+
+    def private_fill(self, fill: Fill) -> None:
+        """An execution of the user's order: fills, position, the order's open quantity."""
+        self.version += 1
+        self.fills.append(fill)
+        position = self.positions.get(fill.symbol)
+        if position is None:
+            position = self.positions[fill.symbol] = Position(fill.symbol)
+        position.apply(fill.side, fill.price, fill.qty)
+        order = self.orders.get(fill.id)
+        if order is not None:
+            order.filled += fill.qty
+            order.qty = max(0, order.qty - fill.qty)
+            if order.qty == 0:
+                order.status = "filled"
 
     # -- views ---------------------------------------------------------------
 
