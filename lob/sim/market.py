@@ -86,7 +86,7 @@ class Market:
         self.hawkes = HawkesClock(model.hawkes_mu, model.hawkes_alpha, model.hawkes_beta)
         self.now = 0.0  # simulated seconds since the start
         self.next_t = 0.0
-        self.next_hawkes = True
+        self.next_u = -1.0  # < 0: a noise arrival; else an offset into the Poisson rate
         self.poisson_rate = 0.0
         self.cancel_hazard = 0.0
         self.mm_rate = 0.0

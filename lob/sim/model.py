@@ -49,6 +49,9 @@ class ModelConfig:
     max_distance_units: float = 40.0
     """Placement distances are capped at this many units from the touch."""
     noise_book_orders: int = 300
+    noise_order_life: float = 5.0
+    """Longest mean life (seconds) of a noise order: at low rates the book thins
+    instead of going stale."""
     """Resting noise orders per symbol the per-order cancel rate is chosen to keep."""
     hawkes_branching: float = 0.6
     """Share of noise arrivals triggered by earlier ones (Hawkes alpha / beta)."""
@@ -76,6 +79,10 @@ class ModelConfig:
     """Shares of the message rate spent on momentum / value trading decisions."""
     child_share: float = 0.05
     """Rate of child orders per active parent order, as a share of the message rate."""
+    min_value_rate: float = 0.5
+    """Value decisions per second at least, however low the message rate."""
+    min_child_rate: float = 2.0
+    """Child orders per second per parent at least."""
     max_parents: int = 3
     parent_children: float = 12.0
     """Mean number of child orders per parent (meta-)order."""
@@ -145,14 +152,18 @@ class SymbolModel:
         self.noise_rate = rate * config.noise_share
         self.market_rate = self.noise_rate * config.market_order_share
         limit_rate = self.noise_rate - self.market_rate
-        self.cancel_hazard = limit_rate / config.noise_book_orders
+        self.cancel_hazard = max(
+            limit_rate / config.noise_book_orders, 1.0 / config.noise_order_life
+        )
         self.hawkes_beta = config.hawkes_decay
         self.hawkes_alpha = config.hawkes_branching * config.hawkes_decay
         self.hawkes_mu = self.noise_rate * (1.0 - config.hawkes_branching)
         self.mm_rate = rate * config.mm_requote_share / max(1, config.market_makers)
         self.momentum_rate = rate * config.momentum_share
-        self.value_rate = rate * config.value_share
-        self.child_rate = rate * config.child_share
+        # Value traders watch the fair value, which moves in seconds whatever
+        # the message rate: at low rates they keep a floor of activity.
+        self.value_rate = max(rate * config.value_share, config.min_value_rate)
+        self.child_rate = max(rate * config.child_share, config.min_child_rate)
         dollars = price / PRICE_SCALE
         self.lot = ROUND_LOT * (10 ** max(0, math.ceil(math.log10(5.0 / dollars))))
         self.odd_lot_prob = min(0.5, 0.04 + dollars / 1500.0) if self.lot == ROUND_LOT else 0.02

@@ -285,35 +285,52 @@ class MarketSimulator:
         return self.start_ns + round(self.now * _NS)
 
     def _schedule(self, m: Market, t: float) -> None:
-        """Draw the symbol's next action time from its two memoryless clocks."""
+        """Draw the symbol's next action from its clocks, by thinning.
+
+        The symbol's intensity is the Poisson rate ``R`` (cancels, requotes,
+        decisions, children: constant until the next action) plus the Hawkes
+        intensity of noise arrivals, which only decays until then. So the
+        intensity now bounds it from above: draw a candidate time at the
+        bound and accept it with probability (true intensity there) / bound,
+        else try again from the candidate (Lewis-Shedler thinning, exact). The
+        uniform that accepts also picks the stream: below the Hawkes part a
+        noise arrival (``next_u = -1``), else an offset into ``R`` that
+        ``_act`` splits among the Poisson streams.
+        """
         rng = self.rng
         rate = m.fixed_rate + m.cancel_hazard * len(m.noise_live) + m.child_rate * len(m.parents)
         m.poisson_rate = rate
-        wait = -math.log(1.0 - rng.random()) / rate if rate > 0.0 else math.inf
-        m.next_hawkes = False
-        if m.noise is not None:
-            # The Hawkes clock's next arrival, drawn exactly (lob.sim.processes),
-            # with its baseline following the volatility of the fair value
-            # (its square root, normalised to a mean of one: busier when volatile).
-            hawkes = m.hawkes
-            excess = hawkes.excess
+        if m.noise is None:
+            if rate <= 0.0:
+                m.next_t = math.inf
+                return
+            m.next_u = rng.random() * rate
+            m.next_t = t - math.log(1.0 - rng.random()) / rate
+            return
+        hawkes = m.hawkes
+        beta = hawkes.beta
+        base = m.hawkes_mu * m.fair.sqrt_vol
+        excess = hawkes.excess
+        if excess and t != hawkes.t:
+            excess *= math.exp(beta * (hawkes.t - t))
+        bound = rate + base + excess
+        while True:
+            wait = -math.log(1.0 - rng.random()) / bound
+            t += wait
             if excess:
-                excess *= math.exp(hawkes.beta * (hawkes.t - t))
+                excess *= math.exp(-beta * wait)
                 if excess < 1e-9:
                     excess = 0.0
-                hawkes.excess = excess
-            hawkes.t = t
-            excited = -math.log(1.0 - rng.random()) / (m.hawkes_mu * m.fair.sqrt_vol)
-            if excess:
-                d = 1.0 + hawkes.beta * math.log(1.0 - rng.random()) / excess
-                if d > 0.0:
-                    d = -math.log(d) / hawkes.beta
-                    if d < excited:
-                        excited = d
-            if excited < wait:
-                wait = excited
-                m.next_hawkes = True
-        m.next_t = t + wait
+            intensity = rate + base + excess
+            u = rng.random() * bound
+            if u < intensity:
+                break
+            bound = intensity
+        hawkes.excess = excess
+        hawkes.t = t
+        u -= base + excess
+        m.next_u = u if u >= 0.0 else -1.0
+        m.next_t = t
 
     def _act(self, m: Market, t: float) -> None:
         """Let the symbol's scheduled action happen at ``t``."""
@@ -323,7 +340,8 @@ class MarketSimulator:
         rng = self.rng
         if t - fair.t >= FAIR_VALUE_STEP:
             fair.advance(rng, t)
-        if m.next_hawkes:
+        u = m.next_u
+        if u < 0.0:
             m.hawkes.excess += m.hawkes.alpha
             noise = m.noise
             assert noise is not None
@@ -332,7 +350,7 @@ class MarketSimulator:
             else:
                 noise.place_limit(m)
         else:
-            u = rng.random() * m.poisson_rate - m.cancel_hazard * len(m.noise_live)
+            u -= m.cancel_hazard * len(m.noise_live)
             if u < 0.0:
                 m.noise.cancel_one(m)  # type: ignore[union-attr]
             elif u < m.mm_total:
@@ -350,6 +368,7 @@ class MarketSimulator:
         dirty = m.dirty
         while dirty:
             dirty.pop(0).requote(m)
+        self._schedule(m, t)
 
     # -- driving -------------------------------------------------------------
 
@@ -362,7 +381,6 @@ class MarketSimulator:
         m = self.markets[index]
         self.now = t
         self._act(m, t)
-        self._schedule(m, t)
         heapq.heapreplace(heap, (m.next_t, index))
         return t
 
@@ -372,17 +390,17 @@ class MarketSimulator:
         heap = self._heap
         markets = self.markets
         act = self._act
-        schedule = self._schedule
         replace = heapq.heapreplace
         while True:
             t, index = heap[0]
             if t > t_end:
                 break
-            while t >= self._next_sample:
-                self._sample()
+            if t >= self._next_sample:
+                while t >= self._next_sample:
+                    self._sample()
+            self.now = t
             m = markets[index]
             act(m, t)
-            schedule(m, t)
             replace(heap, (m.next_t, index))
         if t_end > self.now:
             self.now = t_end
