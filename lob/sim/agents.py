@@ -70,8 +70,8 @@ class NoiseTraders:
         max_distance_units: float,
         inside_prob: float,
     ) -> None:
-        if len(accounts) & (len(accounts) - 1):
-            raise ValueError("the number of noise accounts must be a power of two")
+        if len(accounts) & (len(accounts) - 1) or len(accounts) > 1 << 15:
+            raise ValueError("the number of noise accounts must be a power of two, at most 32768")
         self.accounts = accounts
         self.mask = len(accounts) - 1
         self.unit = unit
@@ -91,7 +91,8 @@ class NoiseTraders:
     def place_limit(self, m: Market) -> None:
         """One passive limit order: behind the touch, or inside the spread."""
         rng = m.rng
-        side = BUY if rng.random() < 0.5 else SELL
+        bits = rng.getrandbits(26)  # side, size and account from one draw
+        side = BUY if bits & 1 else SELL
         book = m.book
         bid = book.best_bid
         ask = book.best_ask
@@ -102,24 +103,29 @@ class NoiseTraders:
             and ask - bid > tick
             and rng.random() < self.inside_prob
         ):
-            inside = 1 + int(rng.random() * ((ask - bid) // tick - 1))  # type: ignore[operator]
+            inside = 1 + int(rng.random() * ((ask - bid) // tick - 1))
             price = bid + inside * tick if side is BUY else ask - inside * tick
         else:
-            d = self.distance(rng.random(), m.fair.sqrt_vol) * tick
+            d = int(self.unit * m.fair.sqrt_vol * ((1.0 - rng.random()) ** self.inv_tail - 1.0))
+            if d > self.max_distance:
+                d = self.max_distance
+            d *= tick
             if side is BUY:
-                touch = (
-                    bid if bid is not None else (ask - tick if ask is not None else m.fair_bid())
-                )
-                price = touch - d
+                if bid is not None:
+                    price = bid - d
+                else:
+                    price = (ask - tick if ask is not None else m.fair_bid()) - d
             else:
-                touch = (
-                    ask if ask is not None else (bid + tick if bid is not None else m.fair_ask())
-                )
-                price = touch + d
-        price = m.on_tick(price, side)
-        account = self.accounts[rng.getrandbits(16) & self.mask]
-        qty = m.sizes[rng.getrandbits(10)]
-        events = m.new_order(account, side, qty, price, LIMIT, DAY, CANCEL_OLDEST)
+                if ask is not None:
+                    price = ask + d
+                else:
+                    price = (bid + tick if bid is not None else m.fair_ask()) + d
+        if m.mixed_ticks or not m.floor <= price <= m.ceiling:
+            price = m.on_tick(price, side)
+        account = self.accounts[(bits >> 11) & self.mask]
+        events = m.new_order(
+            account, side, m.sizes[(bits >> 1) & 1023], price, LIMIT, DAY, CANCEL_OLDEST
+        )
         last = events[-1]
         if type(last) is Added:
             m.noise_live[last.id] = account

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
 from lob.engine.engine import MatchingEngine
-from lob.engine.events import Cancelled, Event, Rejected, Trade
+from lob.engine.events import Added, Cancelled, Event, Rejected, Trade
 from lob.engine.prices import ONE_DOLLAR
 from lob.engine.types import CancelReason, OrderType, SelfMatchMode, Side, TimeInForce
 from lob.sim.model import SymbolModel
@@ -213,7 +213,8 @@ class Market:
         events = self.engine.new_order(
             account, id, self.symbol, side, qty, price, ts, order_type, tif, False, smp
         )
-        self.absorb(events)
+        if len(events) != 2 or type(events[1]) is not Added:  # more than "rests untouched"
+            self.absorb(events)
         if self.sink is not None:
             self.sink(
                 NewOrder(account, id, self.symbol, side, qty, price, order_type, tif, False, smp),
