@@ -193,7 +193,7 @@ class Gateway:
     async def close_all(self, reason: str = "server shutting down") -> None:
         sessions = list(self.sessions)
         for session in sessions:
-            session.close(CloseCode.GOING_AWAY, reason)
+            session.close(CloseCode.GOING_AWAY, reason, flush=True)
         if sessions:
             await asyncio.wait(
                 [asyncio.ensure_future(s.finished.wait()) for s in sessions], timeout=3
@@ -295,12 +295,20 @@ class Session:
                 with contextlib.suppress(OSError):
                     writer.write_eof()
 
-    def close(self, code: int, reason: str) -> None:
-        """Start the closing handshake (idempotent)."""
+    def close(self, code: int, reason: str, flush: bool = False) -> None:
+        """Start the closing handshake (idempotent); ``flush`` sends what is queued first."""
         if self.closing:
             return
         self.closing = True
         with contextlib.suppress(InvalidState, Exception):
+            if flush:  # e.g. acks of the last commands before a shutdown
+                send = (
+                    self.protocol.send_text
+                    if self.encoding == "json"
+                    else self.protocol.send_binary
+                )
+                while self.queue:
+                    send(self.queue.popleft())
             self.protocol.send_close(code, reason)
             self._transmit()
         self.wakeup.set()

@@ -16,10 +16,12 @@ from lob.engine.types import Side
 from lob.feed.conflation import ConflatedBatch
 from lob.feed.deltas import BookSnapshot, LevelDelta, TopOfBook, TradeDelta
 from lob.feed.l2_builder import L2BookBuilder
+from lob.server.auth import KeyStore
 from lob.server.config import Limits
 from lob.server.server import ExchangeServer
+from lob.store.journal import Journal
 from tests.server.rawws import RawWs
-from tests.server.support import ALICE, BOB, run, running
+from tests.server.support import ALICE, BOB, KEYS, config_for, run, running
 
 
 def server_levels(server: ExchangeServer, symbol: str) -> tuple[list[Any], list[Any]]:
@@ -345,5 +347,36 @@ def test_ws_top_of_book_message_is_current(tmp_path: Path) -> None:
                 await until(lambda: "PNNY" in ws.tops)
                 assert type(ws.tops["PNNY"]) is TopOfBook
                 assert (ws.tops["PNNY"].bid_price, ws.tops["PNNY"].bid_qty) == (4270, 500)
+
+    run(body)
+
+
+def test_ws_shutdown_answers_every_journaled_order(tmp_path: Path) -> None:
+    async def body() -> None:
+        server = ExchangeServer(config_for(tmp_path, fsync="batch"), KeyStore(list(KEYS)))
+        await server.start()
+        ws = WsClient(server.url, ALICE)
+        try:
+            await ws.connect()
+            tasks = [
+                asyncio.ensure_future(ws.place("AAPL", "buy", 1, "227.00", id=f"s{i}"))
+                for i in range(2000)
+            ]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await server.stop()  # while commands are still arriving and committing
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            await ws.close()
+        journal = Journal.open(tmp_path)
+        journaled = {r.command.id for r in journal.recovered}  # type: ignore[union-attr]
+        journal.close()
+        acked = {r["id"] for r in results if isinstance(r, dict)}
+        unanswered = {
+            f"s{i}"
+            for i, r in enumerate(results)
+            if isinstance(r, LobApiError) and r.code == "disconnected"
+        }
+        assert acked == journaled and journaled
+        assert not unanswered & journaled
 
     run(body)
