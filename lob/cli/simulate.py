@@ -74,7 +74,7 @@ def simulate(
     history = attach_history(sim, db) if db is not None else None
     try:
         if realtime:
-            _run_realtime(sim, duration, json_out)
+            _run_realtime(sim, duration)
         elif json_out:
             sim.run(duration)
         else:
@@ -154,7 +154,7 @@ def _run_with_progress(sim: Any, duration: float) -> None:
     )
 
 
-def _run_realtime(sim: Any, duration: float, quiet: bool) -> None:
+def _run_realtime(sim: Any, duration: float) -> None:
     import asyncio
 
     from lob.sim.realtime import run_realtime
