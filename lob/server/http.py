@@ -182,7 +182,7 @@ async def serve_http(
                         await send(json_response(body_obj, status))
                 return
             request = HttpRequest(
-                method, path, query, headers, bytes(body), request_event.headers, target
+                method, path, query, headers, bytes(body), list(request_event.headers), target
             )
             if (
                 upgrade is not None

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Protocol
 
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event
@@ -75,15 +76,14 @@ class Update:
         return self._msgpack
 
 
-class Subscriber:
+class Subscriber(Protocol):
     """What the fan-out needs from a subscription (the gateway's ``Subscription``)."""
 
     symbol: str
     channel: str
     depth: int | None
 
-    def offer(self, update: Update) -> None:
-        raise NotImplementedError
+    def offer(self, update: Update) -> None: ...
 
 
 _Top = tuple[int | None, int, int | None, int]

@@ -307,7 +307,7 @@ _NEW_ERRORS = [
 
 
 def _param(name: str, where: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    out = {"name": name, "in": where, "schema": schema, "description": description}
+    out: dict[str, Any] = {"name": name, "in": where, "schema": schema, "description": description}
     if where == "path":
         out["required"] = True
     return out

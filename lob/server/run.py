@@ -47,6 +47,22 @@ async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, s
         return 1
     ex = server.exchange
     assert ex is not None
+    # Signals are handled before the addresses are printed: printed means ready.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals > 1:
+            _say("lob serve: second signal, exiting now")
+            raise SystemExit(130)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal)
     url = server.url
     _say(f"lob exchange: {len(ex.symbols)} symbols, data in {config.data_dir}")
     if ex.replayed:
@@ -75,21 +91,6 @@ async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, s
         _say(f"    curl -s -H \"Authorization: Bearer $LOB_KEY\" -d '{order}' {url}/orders")
     else:
         _say(f"  accounts   {', '.join(keys.accounts)}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = 0
-
-    def on_signal() -> None:
-        nonlocal signals
-        signals += 1
-        if signals > 1:
-            _say("lob serve: second signal, exiting now")
-            raise SystemExit(130)
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, on_signal)
     await stop.wait()
     _say("lob serve: shutting down")
     await server.stop()
