@@ -293,9 +293,10 @@ class HistoryWriter:
     >>> writer.write_events(engine_events)  # doctest: +SKIP
     >>> writer.flush()  # doctest: +SKIP
 
-    ``write_events`` buffers rows and writes them once ``batch_rows`` rows are
-    waiting; ``flush`` writes what is buffered now; ``close`` flushes and
-    closes. All three take one lock, so any thread may call them. ``reader()``
+    ``write_events`` buffers events and writes them once ``batch_rows`` events
+    (fills counted once per side) are waiting; ``flush`` writes what is buffered
+    now; ``close`` flushes and closes. All three take one lock, so any thread
+    may call them. ``reader()``
     gives a cursor on the same database for analytics in the same process
     (DuckDB lets one process at a time open a file for writing).
     """
@@ -313,14 +314,20 @@ class HistoryWriter:
         self._con = connection if connection is not None else duckdb.connect(self.path)
         self._lock = threading.RLock()
         create_schema(self._con)
-        row = self._con.execute("SELECT coalesce(max(session), 0) + 1 FROM sessions").fetchone()
-        self.session: int = int(row[0]) if row else 1
+        rows = self._con.execute("SELECT coalesce(max(session), 0) + 1 FROM sessions").fetchall()
+        self.session: int = int(rows[0][0])
         self._con.execute(
             "INSERT INTO sessions (session, source) VALUES (?, ?)", [self.session, source]
         )
+        # Raw events, converted to Arrow as they are; the order_events rows of
+        # added, cancelled and replaced orders are derived from them in DuckDB.
         self._trades: list[Trade] = []
         self._orders: list[Accepted] = []
-        self._events: list[tuple[Any, ...]] = []
+        self._added: list[Added] = []
+        self._cancelled: list[Cancelled] = []
+        self._replaced: list[Replaced] = []
+        self._roots: dict[type, list[int]] = {Added: [], Cancelled: [], Replaced: []}
+        self._fills: list[tuple[Any, ...]] = []
         self._quotes: list[tuple[Any, ...]] = []
         self._books: dict[str, _Book] = {}
         # Orders the writer has seen accepted and not yet finished:
@@ -349,19 +356,60 @@ class HistoryWriter:
             if self._closed:
                 raise ValueError("the history writer is closed")
             self._add(events)
-            pending = len(self._trades) + len(self._orders) + len(self._events)
+            pending = (
+                len(self._trades)
+                + len(self._orders)
+                + len(self._added)
+                + len(self._cancelled)
+                + len(self._replaced)
+                + len(self._fills)
+            )
             if pending >= self.batch_rows:
                 self._flush()
 
     def _add(self, events: Iterable[Event]) -> None:
         trades = self._trades
-        add_event = self._events.append
+        add_fill = self._fills.append
+        added, cancelled, replaced = self._added, self._cancelled, self._replaced
+        added_roots = self._roots[Added].append
+        cancelled_roots = self._roots[Cancelled].append
+        replaced_roots = self._roots[Replaced].append
         live = self._live
         books = self._books
         quotes = self._quotes.append
         for event in events:
             kind = type(event)
-            if kind is Trade:
+            if kind is Replaced:
+                replaced.append(event)  # type: ignore[arg-type]
+                (seq, ts, symbol, _, _, oid, old_oid, side, old_price, _, price, qty, priority,
+                 old_lq, _, lq, _) = event  # fmt: skip
+                state = live.pop(old_oid, None)
+                root = state[0] if state is not None else old_oid
+                live[oid] = [root, qty]
+                replaced_roots(root)
+                if priority is _LOST:
+                    change = (symbol, side, old_price, old_lq)
+                else:
+                    change = (symbol, side, price, lq)
+            elif kind is Added:
+                added.append(event)  # type: ignore[arg-type]
+                (seq, ts, symbol, _, _, oid, side, price, _, level_qty, _) = event
+                state = live.get(oid)
+                added_roots(state[0] if state is not None else oid)
+                change = (symbol, side, price, level_qty)
+            elif kind is Accepted:
+                self._orders.append(event)  # type: ignore[arg-type]
+                live[event[5]] = [event[5], event[9]]  # oid -> [oid, qty]
+                continue
+            elif kind is Cancelled:
+                cancelled.append(event)  # type: ignore[arg-type]
+                (seq, ts, symbol, _, _, oid, side, price, _, _, resting, lq, _) = event
+                state = live.pop(oid, None)
+                cancelled_roots(state[0] if state is not None else oid)
+                if not resting:
+                    continue
+                change = (symbol, side, price, lq)
+            elif kind is Trade:
                 trades.append(event)  # type: ignore[arg-type]
                 (seq, ts, symbol, trade_id, price, qty, aggressor, ba, bi, boid, sa, si, soid) = (
                     event[:13]
@@ -381,57 +429,12 @@ class HistoryWriter:
                         else:
                             del live[oid]
                     liquidity = "maker" if oid == resting_oid else "taker"
-                    add_event(
-                        (seq, ts, root, oid, symbol, account, id, side, "fill", price, qty,
-                         leaves, liquidity, trade_id, None, None)
+                    add_fill(
+                        (seq, ts, root, oid, symbol, account, id, side, price, qty, leaves,
+                         liquidity, trade_id)
                     )  # fmt: skip
                 book_side = Side.SELL if aggressor is _BUY else _BUY
                 change = (symbol, book_side, price, level_qty)
-            elif kind is Accepted:
-                self._orders.append(event)  # type: ignore[arg-type]
-                (seq, ts, symbol, account, id, oid, side, _t, price, qty) = event[:10]
-                live[oid] = [oid, qty]
-                add_event(
-                    (seq, ts, oid, oid, symbol, account, id, side, "accepted", price, qty,
-                     qty, None, None, None, None)
-                )  # fmt: skip
-                continue
-            elif kind is Added:
-                (seq, ts, symbol, account, id, oid, side, price, qty, level_qty, _) = event
-                state = live.get(oid)
-                root = state[0] if state is not None else oid
-                add_event(
-                    (seq, ts, root, oid, symbol, account, id, side, "added", price, qty,
-                     qty, None, None, None, None)
-                )  # fmt: skip
-                change = (symbol, side, price, level_qty)
-            elif kind is Cancelled:
-                (seq, ts, symbol, account, id, oid, side, price, qty, reason, resting, lq, _) = (
-                    event
-                )
-                state = live.pop(oid, None)
-                root = state[0] if state is not None else oid
-                add_event(
-                    (seq, ts, root, oid, symbol, account, id, side, "cancelled", price, qty,
-                     0, reason, None, None, None)
-                )  # fmt: skip
-                if not resting:
-                    continue
-                change = (symbol, side, price, lq)
-            elif kind is Replaced:
-                (seq, ts, symbol, account, id, oid, old_oid, side, old_price, old_qty, price, qty,
-                 priority, old_lq, _, lq, _) = event  # fmt: skip
-                state = live.pop(old_oid, None)
-                root = state[0] if state is not None else old_oid
-                live[oid] = [root, qty]
-                add_event(
-                    (seq, ts, root, oid, symbol, account, id, side, "replaced", price, qty,
-                     qty, priority, None, old_price, old_qty)
-                )  # fmt: skip
-                if priority is _LOST:
-                    change = (symbol, side, old_price, old_lq)
-                else:
-                    change = (symbol, side, price, lq)
             elif event.TYPE == "executed":
                 (seq, ts, symbol, account, id, oid, side, price, qty, left, trade_id, cross_price,
                  in_book, level_qty, _) = event  # fmt: skip
@@ -444,9 +447,9 @@ class HistoryWriter:
                         state[1] = left
                     else:
                         del live[oid]
-                add_event(
-                    (seq, ts, root, oid, symbol, account, id, side, "fill", cross_price, qty,
-                     left, "cross", trade_id, None, None)
+                add_fill(
+                    (seq, ts, root, oid, symbol, account, id, side, cross_price, qty, left,
+                     "cross", trade_id)
                 )  # fmt: skip
                 if not in_book:
                     continue
@@ -469,26 +472,41 @@ class HistoryWriter:
             return self._flush()
 
     def _flush(self) -> int:
-        batches: list[tuple[str, pa.Table]] = []
         session = self.session
+        # (table, Arrow batch, SQL that inserts it): Arrow conversion holds the
+        # GIL; the SQL (derivations included) runs in DuckDB without it.
+        steps: list[tuple[pa.Table, str]] = []
         if self._trades:
-            batches.append(("trades", _table("trades", session, self._trades, _TRADE_EXTRA)))
+            table = _table("trades", session, self._trades, _TRADE_EXTRA)
+            steps.append((table, "INSERT INTO trades SELECT * FROM _lob_batch"))
         if self._orders:
-            batches.append(("orders", _table("orders", session, self._orders)))
-        if self._events:
-            batches.append(("order_events", _table("order_events", session, self._events)))
+            table = _table("orders", session, self._orders)
+            steps.append((table, "INSERT INTO orders SELECT * FROM _lob_batch"))
+            steps.append((table, _ORDER_EVENTS_FROM["accepted"]))
+        for kind, events in (
+            (Added, self._added),
+            (Cancelled, self._cancelled),
+            (Replaced, self._replaced),
+        ):
+            if events:
+                table = _raw_table(kind, events, self._roots[kind], session)
+                steps.append((table, _ORDER_EVENTS_FROM[kind.TYPE]))
+        if self._fills:
+            table = _raw_rows(_FILL_FIELDS, self._fills, session)
+            steps.append((table, _ORDER_EVENTS_FROM["fill"]))
         if self._quotes:
-            batches.append(("quotes", _table("quotes", session, self._quotes)))
-        if not batches:
+            table = _table("quotes", session, self._quotes)
+            steps.append((table, "INSERT INTO quotes SELECT * FROM _lob_batch"))
+        if not steps:
             return 0
         con = self._con
         rows = 0
         con.execute("BEGIN TRANSACTION")
         try:
-            for name, table in batches:
+            for table, sql in steps:
                 con.register("_lob_batch", table)
                 try:
-                    con.execute(f"INSERT INTO {name} SELECT * FROM _lob_batch")
+                    con.execute(sql)
                 finally:
                     con.unregister("_lob_batch")
                 rows += table.num_rows
@@ -498,7 +516,11 @@ class HistoryWriter:
             raise
         self._trades = []
         self._orders = []
-        self._events = []
+        self._added = []
+        self._cancelled = []
+        self._replaced = []
+        self._roots = {Added: [], Cancelled: [], Replaced: []}
+        self._fills = []
         self._quotes = []
         self.rows_written += rows
         return rows
@@ -566,6 +588,75 @@ def _table(
     arrays = [pa.repeat(pa.scalar(session, pa.int32()), len(rows))]
     arrays += [struct.field(i) for i in range(len(fields))]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+_STRINGS = frozenset(
+    {"symbol", "account", "id", "side", "reason", "priority", "order_type", "tif", "smp"}
+)
+_BOOLS = frozenset({"resting", "post_only", "in_book"})
+
+
+def _struct(fields: Sequence[str]) -> pa.StructType:
+    return pa.struct(
+        [
+            pa.field(
+                name,
+                pa.string() if name in _STRINGS else pa.bool_() if name in _BOOLS else pa.int64(),
+            )
+            for name in fields
+        ]
+    )
+
+
+_RAW_TYPES = {kind: _struct(kind._fields) for kind in (Added, Cancelled, Replaced)}
+
+_FILL_FIELDS = (
+    "seq", "ts", "root", "oid", "symbol", "account", "id", "side", "price", "qty", "leaves",
+    "reason", "trade_id",
+)  # fmt: skip
+_FILL_TYPE = _struct(_FILL_FIELDS)
+
+
+def _raw_table(kind: type, events: list[Any], roots: list[int], session: int) -> pa.Table:
+    """Events of one kind as they are, plus the oid each order was accepted under."""
+    table = pa.Table.from_struct_array(pa.array(events, type=_RAW_TYPES[kind]))
+    table = table.append_column("root", pa.array(roots, pa.int64()))
+    return table.append_column("session", pa.repeat(pa.scalar(session, pa.int32()), len(roots)))
+
+
+def _raw_rows(fields: Sequence[str], rows: list[tuple[Any, ...]], session: int) -> pa.Table:
+    table = pa.Table.from_struct_array(pa.array(rows, type=_FILL_TYPE))
+    return table.append_column("session", pa.repeat(pa.scalar(session, pa.int32()), len(rows)))
+
+
+_EVENT_ROW = (
+    "INSERT INTO order_events SELECT session, seq, ts, {order_oid}, oid, symbol, account, id,"
+    " side, '{event}', price, qty, {leaves}, {reason}, {trade_id}, {old_price}, {old_qty}"
+    " FROM _lob_batch"
+)
+_ORDER_EVENTS_FROM = {
+    "accepted": _EVENT_ROW.format(
+        order_oid="oid", event="accepted", leaves="qty", reason="NULL", trade_id="NULL",
+        old_price="NULL", old_qty="NULL",
+    ),
+    "added": _EVENT_ROW.format(
+        order_oid="root", event="added", leaves="qty", reason="NULL", trade_id="NULL",
+        old_price="NULL", old_qty="NULL",
+    ),
+    "cancelled": _EVENT_ROW.format(
+        order_oid="root", event="cancelled", leaves="0", reason="reason", trade_id="NULL",
+        old_price="NULL", old_qty="NULL",
+    ),
+    "replaced": _EVENT_ROW.format(
+        order_oid="root", event="replaced", leaves="qty", reason="priority", trade_id="NULL",
+        old_price="old_price", old_qty="old_qty",
+    ),
+    "fill": _EVENT_ROW.format(
+        order_oid="root", event="fill", leaves="leaves", reason="reason", trade_id="trade_id",
+        old_price="NULL", old_qty="NULL",
+    ),
+}  # fmt: skip
+"""How each kind of buffered input becomes ``order_events`` rows."""
 
 
 class BackgroundHistoryWriter:

@@ -250,8 +250,8 @@ def test_writer_seeded_book_starts_quotes_from_the_snapshot() -> None:
 
 def test_writer_flushes_by_itself_when_a_batch_is_full(tmp_path: Path) -> None:
     engine = MatchingEngine()
-    # Each resting order is 3 rows (orders, accepted, added): 4 wait, the 5th fills the batch.
-    writer = HistoryWriter(tmp_path / "h.duckdb", batch_rows=15)
+    # Each resting order is 2 events (accepted, added): 4 wait, the 5th fills the batch.
+    writer = HistoryWriter(tmp_path / "h.duckdb", batch_rows=10)
     for i in range(4):
         writer.write_events(engine.new_order("A", f"a{i}", "XYZ", Side.SELL, 10, 1_000_000, ts=i))
     assert writer.rows_written == 0
