@@ -61,10 +61,10 @@ class Sizes:
 
 FULL = Sizes(
     write_rows=2_000_000,
-    event_trades=200_000,
+    event_trades=100_000,
     match_commands=200_000,
     query_trades=10_000_000,
-    runs=5,
+    runs=3,
 )
 QUICK = Sizes(
     write_rows=20_000, event_trades=5_000, match_commands=5_000, query_trades=100_000, runs=2
