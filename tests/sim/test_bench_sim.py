@@ -1,0 +1,16 @@
+"""``lob bench sim`` reports a rate per workload (its figures are not checked: speed is not tested)."""
+
+from __future__ import annotations
+
+from lob.bench import load
+from lob.bench.harness import NullProgress
+
+
+def test_bench_sim_quick_reports_simulator_and_engine_rates() -> None:
+    report = load("sim")(True, NullProgress())
+    assert report.name == "sim" and report.quick
+    assert [row["what"] for row in report.rows] == ["simulate", "engine only"] * 2
+    for key in ("3_symbols", "8_symbols"):
+        assert report.metrics[f"{key}.messages_per_s"] > 0
+        assert report.metrics[f"{key}.engine_only_messages_per_s"] > 0
+        assert 0 < report.metrics[f"{key}.orders_per_s"] < report.metrics[f"{key}.messages_per_s"]
