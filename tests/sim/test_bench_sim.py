@@ -1,4 +1,4 @@
-"""``lob bench sim`` reports a rate per workload (its figures are not checked: speed is not tested)."""
+"""``lob bench sim`` reports a rate per workload (never checked: tests do not test speed)."""
 
 from __future__ import annotations
 
