@@ -6,26 +6,29 @@ timed. Then, for lob's ``MatchingEngine`` and for the seed design
 
 - throughput: a fresh engine is filled with the workload's prefill (untimed),
   then the whole stream is sent through ``engine.submit(command, ts)``, every
-  event built and returned; ops/s is commands per second, the median of
-  several runs after a warm-up run, with the spread of the runs;
-- latency without coordinated omission: the stream is sent again at a fixed
-  offered rate of half the median throughput just measured, each latency
-  counted from the command's intended start (``harness.open_loop_latency``);
-  the service time (from actual start) is reported beside it;
+  event built and returned; ops/s is commands per second of the process's CPU
+  time, the median of several runs after a warm-up run, with the spread of
+  the runs. lob's runs and the seed design's take turns, so both meet the same
+  load on a shared machine;
+- latency without coordinated omission, on the wall clock: the stream is sent
+  again at a fixed offered rate of half the wall-clock throughput of a
+  closed-loop pass just before,
+  each latency counted from the command's intended start
+  (``harness.open_loop_latency``); the service time (from actual start) is
+  reported beside it;
 - market sweeps: each market order takes 20 levels (200 fills); the refill
   between sweeps is not timed, only the sweep itself;
 - resting orders: the time to add N passive orders, and the bytes each one
   costs, measured with ``tracemalloc``: everything the engine holds after the
   adds (book, levels, order index, client-id strings) divided by N.
 
-The seed design runs shorter streams (it is much slower); a rate is a rate,
-and each stream is long enough for the book to be in its steady state.
+The seed design runs shorter streams (it is slower); a rate is a rate, and
+each stream is long enough for the book to be in its steady state.
 """
 
 from __future__ import annotations
 
 import gc
-import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,12 +45,15 @@ from lob.bench.book_workloads import (
     to_seed,
 )
 from lob.bench.harness import (
+    CPU_CLOCK,
     BenchReport,
     LatencyResult,
     Progress,
     Summary,
     describe_machine,
     format_ns,
+    interleaved_throughput,
+    load_average,
     open_loop_latency,
     repeat_throughput,
     summarize,
@@ -88,8 +94,8 @@ class Sizes:
     seed_sweeps: int
     resting: int
     seed_resting: int
-    runs: int
-    seed_runs: int
+    runs: int  # timed runs of each engine, after one warm-up round
+    resting_runs: int  # timed runs of the resting adds (no warm-up: each is long)
     live: int  # live orders per symbol in the mixes
 
     @classmethod
@@ -104,7 +110,7 @@ class Sizes:
             resting=1_000_000,
             seed_resting=100_000,
             runs=5,
-            seed_runs=3,
+            resting_runs=3,
             live=1_000,
         )
 
@@ -120,7 +126,7 @@ class Sizes:
             resting=3_000,
             seed_resting=1_000,
             runs=2,
-            seed_runs=2,
+            resting_runs=1,
             live=200,
         )
 
@@ -141,12 +147,19 @@ LOB = _Subject("lob", MatchingEngine, list)
 SEED = _Subject("seed", SeedEngine, to_seed)
 
 
-def _throughput(subject: _Subject, prefill: list[Any], stream: list[Any], runs: int) -> Summary:
+def _fresh(subject: _Subject, prefill: list[Any]) -> Callable[[Any, int], Any]:
+    """A new engine with ``prefill`` applied; its ``submit``."""
+    submit = subject.make().submit
+    for command in prefill:
+        submit(command, TS)
+    return submit  # type: ignore[no-any-return]
+
+
+def _prepare(subject: _Subject, prefill: list[Any], stream: list[Any]) -> Callable[[], Any]:
+    """A fresh engine with the prefill applied (untimed); the trial sends the stream."""
+
     def prepare() -> Callable[[], int]:
-        engine = subject.make()
-        submit = engine.submit
-        for command in prefill:
-            submit(command, TS)
+        submit = _fresh(subject, prefill)
 
         def trial() -> int:
             for command in stream:
@@ -155,49 +168,79 @@ def _throughput(subject: _Subject, prefill: list[Any], stream: list[Any], runs: 
 
         return trial
 
-    return repeat_throughput(prepare, runs=runs, warmup=1)
+    return prepare
 
 
-def _latency(
-    subject: _Subject, prefill: list[Any], stream: list[Any], rate: float
-) -> LatencyResult:
+def _throughput(
+    lob: tuple[list[Any], list[Any]], seed: tuple[list[Any], list[Any]], runs: int, warmup: int
+) -> tuple[Summary, Summary]:
+    """lob's and the seed design's ops per CPU second, their runs taking turns."""
+    result = interleaved_throughput(
+        {"lob": _prepare(LOB, *lob), "seed": _prepare(SEED, *seed)},
+        runs=runs,
+        warmup=warmup,
+        clock=CPU_CLOCK,
+    )
+    return result["lob"], result["seed"]
+
+
+def _latency(subject: _Subject, prefill: list[Any], stream: list[Any]) -> LatencyResult:
+    """Open-loop latency at half the wall-clock capacity measured just before.
+
+    The capacity is taken on the wall clock, from one closed-loop pass over the
+    same stream, so that on a shared machine the offered rate stays below what
+    the process can get right now.
+    """
+    capacity = repeat_throughput(_prepare(subject, prefill, stream), runs=1, warmup=0).median
+    submit = _fresh(subject, prefill)
+    gc.collect()
+    return open_loop_latency(
+        lambda command: submit(command, TS), stream, capacity / 2, warmup=len(stream) // 10
+    )
+
+
+def _sweep_plan(subject: _Subject, rounds: int) -> tuple[list[Any], list[tuple[list[Any], Any]]]:
+    initial, plan = sweep_rounds(rounds)
+    converted = [(subject.convert(refill), subject.convert([sweep])[0]) for refill, sweep in plan]
+    return subject.convert(initial), converted
+
+
+def _sweep_rate(subject: _Subject, initial: list[Any], plan: list[tuple[list[Any], Any]]) -> float:
+    """Sweeps per CPU second: only the market orders are timed, never the refills."""
     engine = subject.make()
     submit = engine.submit
-    for command in prefill:
+    for command in initial:
         submit(command, TS)
     gc.collect()
-    return open_loop_latency(lambda c: submit(c, TS), stream, rate, warmup=len(stream) // 10)
-
-
-def _sweeps(subject: _Subject, rounds: int, runs: int) -> Summary:
-    """Sweeps per second: only the market orders are timed, never the refills."""
-    initial, plan = sweep_rounds(rounds)
-    initial = subject.convert(initial)
-    plan = [(subject.convert(refill), subject.convert([sweep])[0]) for refill, sweep in plan]
-    clock = time.perf_counter_ns
-    rates = []
-    for i in range(runs + 1):
-        engine = subject.make()
-        submit = engine.submit
-        for command in initial:
+    clock = CPU_CLOCK
+    spent = 0
+    for refill, sweep in plan:
+        for command in refill:
             submit(command, TS)
-        gc.collect()
-        spent = 0
-        for refill, sweep in plan:
-            for command in refill:
-                submit(command, TS)
-            start = clock()
-            submit(sweep, TS)
-            spent += clock() - start
+        start = clock()
+        submit(sweep, TS)
+        spent += clock() - start
+    return len(plan) * 1e9 / max(spent, 1)
+
+
+def _sweeps(lob_rounds: int, seed_rounds: int, runs: int) -> tuple[Summary, Summary]:
+    lob_plan = _sweep_plan(LOB, lob_rounds)
+    seed_plan = _sweep_plan(SEED, seed_rounds)
+    lob_rates, seed_rates = [], []
+    for i in range(runs + 1):  # the first round of runs warms up
+        lob_rate = _sweep_rate(LOB, *lob_plan)
+        seed_rate = _sweep_rate(SEED, *seed_plan)
         if i:
-            rates.append(len(plan) * 1e9 / max(spent, 1))
-    return summarize(rates)
+            lob_rates.append(lob_rate)
+            seed_rates.append(seed_rate)
+    return summarize(lob_rates), summarize(seed_rates)
 
 
-def _resting_time(subject: _Subject, n: int, runs: int) -> Summary:
+def _resting_time(lob_n: int, seed_n: int, runs: int) -> tuple[Summary, Summary]:
     accounts = [f"A{i:04d}" for i in range(1_000)]
-    orders = subject.convert(resting_orders(n, accounts))
-    return _throughput(subject, [], orders, runs)
+    lob_orders = LOB.convert(resting_orders(lob_n, accounts))
+    seed_orders = SEED.convert(resting_orders(seed_n, accounts))
+    return _throughput(([], lob_orders), ([], seed_orders), runs, warmup=0)
 
 
 def _resting_bytes(subject: _Subject, n: int) -> float:
@@ -253,10 +296,11 @@ def _metrics(prefix: str, ops: Summary, lat: LatencyResult | None = None) -> dic
 def run(quick: bool, progress: Progress) -> BenchReport:
     """Measure lob's order book and the seed design on the same workloads."""
     sizes = Sizes.quick() if quick else Sizes.full()
+    load_at_start = load_average()
     rows: list[dict[str, Any]] = []
     metrics: dict[str, Any] = {}
     notes: list[str] = []
-    steps = 12
+    steps = 9
     step = 0
 
     def say(message: str) -> None:
@@ -273,18 +317,15 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     keys = {"mix": "mix", "add_cancel": "add_cancel"}
     for workload in workloads:
         key = keys.get(workload.name, "mix8")
-        say(f"{workload.name}: lob")
-        lob_ops = _throughput(LOB, workload.prefill, workload.stream, sizes.runs)
-        lob_lat = _latency(
-            LOB, workload.prefill, workload.stream[: sizes.latency], lob_ops.median / 2
-        )
-        say(f"{workload.name}: seed design")
+        say(f"{workload.name}: throughput")
         seed_prefill = to_seed(workload.prefill)
         seed_stream = to_seed(workload.stream[: sizes.seed_stream])
-        seed_ops = _throughput(SEED, seed_prefill, seed_stream, sizes.seed_runs)
-        seed_lat = _latency(
-            SEED, seed_prefill, seed_stream[: sizes.seed_latency], seed_ops.median / 2
+        lob_ops, seed_ops = _throughput(
+            (workload.prefill, workload.stream), (seed_prefill, seed_stream), sizes.runs, 1
         )
+        say(f"{workload.name}: latency")
+        lob_lat = _latency(LOB, workload.prefill, workload.stream[: sizes.latency])
+        seed_lat = _latency(SEED, seed_prefill, seed_stream[: sizes.seed_latency])
         ratio = lob_ops.median / seed_ops.median
         rows.append(_row(workload.name, "lob", lob_ops, lob_lat) | {"vs seed": f"{ratio:.1f}x"})
         rows.append(_row(workload.name, "seed", seed_ops, seed_lat))
@@ -299,10 +340,8 @@ def run(quick: bool, progress: Progress) -> BenchReport:
             f" seed {seed_lat.offered_rate:,.0f}/{seed_lat.achieved_rate:,.0f} per s"
         )
 
-    say("market sweeps: lob")
-    lob_sweeps = _sweeps(LOB, sizes.sweeps, sizes.runs)
-    say("market sweeps: seed design")
-    seed_sweeps = _sweeps(SEED, sizes.seed_sweeps, sizes.seed_runs)
+    say("market sweeps")
+    lob_sweeps, seed_sweeps = _sweeps(sizes.sweeps, sizes.seed_sweeps, sizes.runs)
     fills = SWEEP_DEPTH * ORDERS_PER_LEVEL
     ratio = lob_sweeps.median / seed_sweeps.median
     rows.append(_row("sweep", "lob", lob_sweeps) | {"vs seed": f"{ratio:.1f}x"})
@@ -316,12 +355,10 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         " the refill between sweeps is not timed"
     )
 
-    say(f"{sizes.resting:,} resting orders: lob")
-    lob_add = _resting_time(LOB, sizes.resting, max(sizes.runs - 2, 1))
-    say("resting orders: lob memory (tracemalloc)")
+    say(f"{sizes.resting:,} resting orders: time to add")
+    lob_add, seed_add = _resting_time(sizes.resting, sizes.seed_resting, sizes.resting_runs)
+    say("resting orders: memory (tracemalloc)")
     lob_bytes = _resting_bytes(LOB, sizes.resting)
-    say(f"{sizes.seed_resting:,} resting orders: seed design")
-    seed_add = _resting_time(SEED, sizes.seed_resting, sizes.seed_runs)
     seed_bytes = _resting_bytes(SEED, sizes.seed_resting)
     ratio = lob_add.median / seed_add.median
     rows.append(
@@ -345,14 +382,19 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         " client-id strings) over the number of orders, by tracemalloc"
     )
     notes.append(
-        f"ops/s: median of {sizes.runs} runs (seed {sizes.seed_runs}) after one warm-up run,"
-        " spread = (max - min) / median; every command goes through engine.submit and its"
-        " events are built"
+        f"ops/s: per second of CPU time used by this process (time spent descheduled by"
+        f" other work on the machine does not count); median of {sizes.runs} runs after one"
+        f" warm-up run ({sizes.resting_runs} for resting, no warm-up), lob's and the"
+        " seed design's runs taking turns; spread = (max - min) / median; every command"
+        " goes through engine.submit and its events are built"
     )
     notes.append(
-        "lat: open loop at half the median ops/s, latency = completion - intended start"
-        " (stalls charged to every queued command); svc = completion - actual start"
+        "lat: wall clock, open loop at half the wall-clock capacity measured just before,"
+        " latency = completion - intended start (stalls, including time descheduled,"
+        " charged to every queued"
+        " command); svc = completion - actual start"
     )
+    notes.append(f"load average at the start: {load_at_start}")
     progress("done", completed=steps, total=steps)
     return BenchReport(
         name="book",

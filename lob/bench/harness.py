@@ -4,10 +4,14 @@ Every lob benchmark is built from the same few pieces, so that their figures
 mean the same thing:
 
 - ``describe_machine()`` says where a figure was measured (CPU model, cores,
-  Python version and implementation, OS). A figure without its machine is noise.
+  Python version and implementation, OS, load average). A figure without its
+  machine is noise.
 - ``repeat_throughput()`` runs a trial several times after warm-up and keeps
   every run, so that a report can give the median and the spread
   (``Summary``) instead of one lucky number. Set-up is never timed.
+  ``interleaved_throughput()`` does the same for several subjects whose runs
+  take turns, so that a comparison between them is made under the same load;
+  ``CPU_CLOCK`` times by the process's CPU time instead of the wall clock.
 - ``open_loop_latency()`` measures latency *without coordinated omission*:
   requests follow a fixed schedule at an offered rate, and each latency is
   ``completion time - intended start time``. When one request stalls, the ones
@@ -31,11 +35,12 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
 __all__ = [
+    "CPU_CLOCK",
     "BenchReport",
     "LatencyResult",
     "Machine",
@@ -45,6 +50,8 @@ __all__ = [
     "describe_machine",
     "format_count",
     "format_ns",
+    "interleaved_throughput",
+    "load_average",
     "open_loop_latency",
     "percentile",
     "repeat_throughput",
@@ -52,6 +59,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+CPU_CLOCK = time.process_time_ns
+"""CPU time of this process: throughput on a shared machine without the time it was
+descheduled (a single-threaded engine on a core of its own would see the same)."""
 
 PERCENTILES = (50.0, 99.0, 99.9)
 """The latency percentiles every report gives, besides the maximum."""
@@ -69,9 +80,12 @@ class Machine:
     python: str
     implementation: str
     os: str
+    load: str = ""
+    """The 1, 5 and 15 minute load averages when described: how shared the machine was."""
 
     def describe(self) -> str:
-        return f"{self.cpu}, {self.cores} cores, {self.implementation} {self.python}, {self.os}"
+        text = f"{self.cpu}, {self.cores} cores, {self.implementation} {self.python}, {self.os}"
+        return text + (f", load average {self.load}" if self.load else "")
 
 
 def _cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
@@ -86,8 +100,16 @@ def _cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+def load_average() -> str:
+    """``"1.20 0.80 0.40"``: the 1, 5 and 15 minute load averages, or "" where unknown."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (AttributeError, OSError):  # pragma: no cover - not Unix
+        return ""
+
+
 def describe_machine() -> Machine:
-    """The CPU model (from /proc/cpuinfo), usable cores, Python and OS of this process."""
+    """The CPU model (from /proc/cpuinfo), usable cores, Python, OS and load of this machine."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -98,6 +120,7 @@ def describe_machine() -> Machine:
         python=platform.python_version(),
         implementation=sys.implementation.name.replace("cpython", "CPython"),
         os=f"{platform.system()} {platform.release()}",
+        load=load_average(),
     )
 
 
@@ -178,6 +201,32 @@ def repeat_throughput(
         if i >= warmup:
             rates.append(ops * 1e9 / max(elapsed, 1))
     return summarize(rates)
+
+
+def interleaved_throughput(
+    prepares: Mapping[str, Callable[[], Callable[[], int]]],
+    runs: int,
+    warmup: int = 1,
+    clock: Callable[[], int] = time.perf_counter_ns,
+) -> dict[str, Summary]:
+    """``repeat_throughput`` for several subjects, their runs taking turns.
+
+    Run 1 of every subject, then run 2 of every subject, and so on: on a
+    shared machine whose load changes over a minute, each subject meets the
+    same conditions, so the ratio of their medians is fair. Pass
+    ``clock=CPU_CLOCK`` to count only the CPU time this process used.
+    """
+    rates: dict[str, list[float]] = {name: [] for name in prepares}
+    for i in range(warmup + runs):
+        for name, prepare in prepares.items():
+            trial = prepare()
+            gc.collect()
+            start = clock()
+            ops = trial()
+            elapsed = clock() - start
+            if i >= warmup:
+                rates[name].append(ops * 1e9 / max(elapsed, 1))
+    return {name: summarize(values) for name, values in rates.items()}
 
 
 # -- latency without coordinated omission ------------------------------------

@@ -10,6 +10,7 @@ from lob.bench.harness import (
     BenchReport,
     describe_machine,
     format_ns,
+    interleaved_throughput,
     open_loop_latency,
     percentile,
     repeat_throughput,
@@ -87,6 +88,33 @@ def test_repeat_throughput_skips_warmup_runs_and_times_only_the_trial() -> None:
     assert len(prepared) == 5
     assert summary.runs == (1e6, 1e6, 1e6)
     assert summary.spread == 0.0
+
+
+def test_interleaved_throughput_takes_turns_and_keeps_each_subjects_runs() -> None:
+    clock = FakeClock()
+    order: list[str] = []
+
+    def prepare_for(name: str, ns_per_op: int):
+        def prepare():
+            order.append(name)
+
+            def trial() -> int:
+                clock.now += ns_per_op * 100
+                return 100
+
+            return trial
+
+        return prepare
+
+    result = interleaved_throughput(
+        {"fast": prepare_for("fast", 1_000), "slow": prepare_for("slow", 4_000)},
+        runs=2,
+        warmup=1,
+        clock=clock,
+    )
+    assert order == ["fast", "slow"] * 3
+    assert result["fast"].runs == (1e6, 1e6)
+    assert result["slow"].runs == (250_000.0, 250_000.0)
 
 
 def test_open_loop_latency_below_capacity_equals_service_time() -> None:
