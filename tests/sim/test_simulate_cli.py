@@ -90,3 +90,20 @@ def test_simulate_table_and_report_name_every_symbol() -> None:
     assert "AAPL" in result.stdout and "NVDA" in result.stdout
     assert "realism report" in result.stdout
     assert "cancel-to-order" in result.stdout
+
+
+def test_simulate_json_is_identical_across_processes_and_hash_seeds() -> None:
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from lob.cli.app import main; main()", "simulate"]
+    command += ["--seed", "9", "--duration", "2"]
+    command += ["--symbols", "NVDA,PNNY", "--json"]
+    outputs = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(command, capture_output=True, env=env, timeout=120, check=True)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert b'"trades"' in outputs[0]

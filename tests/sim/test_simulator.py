@@ -145,3 +145,17 @@ def test_simulator_unknown_symbol_raises_with_code() -> None:
 def test_simulator_rejects_non_positive_rate() -> None:
     with pytest.raises(ValueError):
         MarketSimulator(seed=1, rate=0)
+
+
+def test_simulator_around_one_dollar_switches_ticks_without_rejections(tmp_path) -> None:
+    universe = tmp_path / "cheap.csv"
+    universe.write_text("symbol,reference_price,daily_volatility\nONED,1.00,0.08\nNEAR,1.03,0.08\n")
+    sim = MarketSimulator(seed=2, symbols=str(universe), rate=2_000)
+    prices = []
+    for command, _ in sim.stream(5.0):
+        if isinstance(command, NewOrder | ReplaceOrder) and command.price is not None:
+            prices.append(command.price)
+    assert all(is_on_tick(p) for p in prices)
+    assert any(p < 10_000 and p % 100 for p in prices)  # below $1: $0.0001 ticks
+    assert any(p >= 10_000 for p in prices)  # at or above $1: cents
+    assert sim.summary().rejects == 0
