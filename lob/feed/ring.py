@@ -52,6 +52,11 @@ class CatchUp(NamedTuple):
     deltas: tuple[Delta, ...]
     reason: str
 
+    def messages(self) -> list[BookSnapshot | Delta]:
+        """What to send the client, in order: the snapshot if there is one, then the deltas."""
+        head: list[BookSnapshot | Delta] = [self.snapshot] if self.snapshot is not None else []
+        return head + list(self.deltas)
+
     @property
     def last_seq(self) -> int | None:
         """The per-symbol seq the answer brings the client to (None if unchanged and unknown)."""

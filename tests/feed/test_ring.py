@@ -127,3 +127,9 @@ def test_ring_memory_is_bounded_by_capacity() -> None:
 def test_ring_capacity_must_be_positive_integer(capacity: object) -> None:
     with pytest.raises(ValueError):
         DeltaRing("XYZ", capacity)  # type: ignore[arg-type]
+
+
+def test_catch_up_messages_are_snapshot_first_then_deltas() -> None:
+    ring = _ring(4, 10)
+    assert ring.catch_up(1, lambda: _snapshot_at(10)).messages() == [_snapshot_at(10)]
+    assert ring.catch_up(8, _no_snapshot).messages() == [_delta(9), _delta(10)]
