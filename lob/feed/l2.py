@@ -22,8 +22,8 @@ Typical server loop, all on the engine's thread, between commands::
     for top in update.tops: fan out to top-of-book subscribers
     ...
     when a connection can take more: send encode_msgpack(m) for m in queue.take()
-    on subscribe / reconnect / REST: feed.catch_up(engine, "AAPL", since=client_seq),
-        then live deltas after answer.last_seq
+    on subscribe / reconnect / REST: answer = feed.catch_up(engine, "AAPL", since=client_seq)
+        send answer.messages(), then a new SubscriberQueue's deltas (after answer.last_seq)
 
 Because snapshots are taken synchronously between commands, after the
 command's events went through ``on_events``, a snapshot's per-symbol seq is
