@@ -91,7 +91,7 @@ def _replay_trial(commands: list, references: dict[str, int]) -> Callable[[], Ca
 
 def run(quick: bool, progress: Progress) -> BenchReport:
     """Measure the simulator (see the module docstring)."""
-    seconds = 2.0 if quick else 30.0
+    seconds = 0.5 if quick else 30.0
     runs = 1 if quick else 5
     rows = []
     metrics: dict[str, float] = {}
