@@ -333,6 +333,13 @@ class MarketMaker:
         if len(events) > 2:
             self.inventory -= _taken(events)
 
+    def forget(self, id: str) -> None:
+        """The quote ``id`` left the book without trading (cancelled by the venue)."""
+        if id == self.bid_id:
+            self.bid_qty = 0
+        elif id == self.ask_id:
+            self.ask_qty = 0
+
     def on_fill(self, m: Market, side: Side, qty: int, left: int) -> None:
         """A resting quote traded ``qty`` (``left`` remains): book it, requote soon."""
         if side is BUY:

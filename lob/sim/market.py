@@ -16,11 +16,11 @@ import math
 import random
 from array import array
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
 from lob.engine.engine import MatchingEngine
-from lob.engine.events import Added, Cancelled, Event, Rejected, Trade
+from lob.engine.events import Added, Cancelled, Event, Executed, Rejected, Trade
 from lob.engine.prices import ONE_DOLLAR
 from lob.engine.types import CancelReason, OrderType, SelfMatchMode, Side, TimeInForce
 from lob.sim.model import SymbolModel
@@ -242,6 +242,7 @@ class Market:
 
     def absorb(self, events: list[Event]) -> None:
         """Learn from one command's events: fills of resting orders, trades, rejections."""
+        e: Any  # narrowed by hand: ``kind is Trade`` and so on
         for e in events:
             kind = type(e)
             if kind is Trade:
@@ -291,6 +292,7 @@ class Market:
         A fill or a cancel of a simulated order caused by someone else would
         otherwise leave the agents believing the order still rests.
         """
+        e: Any  # narrowed by hand: ``kind is Trade`` and so on
         for e in events:
             kind = type(e)
             if kind is Trade:
@@ -303,8 +305,18 @@ class Market:
                     maker.on_fill(self, side, e.qty, e.resting_left)
                 elif not e.resting_left and self.noise_live.get(id) == account:
                     del self.noise_live[id]
-            elif kind is Cancelled and e.resting and self.noise_live.get(e.id) == e.account:
-                del self.noise_live[e.id]
+            elif kind is Executed and e.in_book:  # a cross took a resting order
+                maker = self.owners.get(e.account)
+                if maker is not None:
+                    maker.on_fill(self, e.side, e.qty, e.left)
+                elif not e.left and self.noise_live.get(e.id) == e.account:
+                    del self.noise_live[e.id]
+            elif kind is Cancelled and e.resting:  # e.g. expired at the end of the day
+                maker = self.owners.get(e.account)
+                if maker is not None:
+                    maker.forget(e.id)
+                elif self.noise_live.get(e.id) == e.account:
+                    del self.noise_live[e.id]
 
     # -- sampling ------------------------------------------------------------
 

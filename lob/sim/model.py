@@ -173,5 +173,5 @@ class SymbolModel:
         """One order size: an odd lot, or a heavy-tailed number of round lots."""
         if rng.random() < self.odd_lot_prob:
             return rng.randint(1, ROUND_LOT - 1)
-        lots = min(50, int((1.0 - rng.random()) ** -0.8))  # P(lots > k) ~ k^-1.25
-        return lots * self.lot
+        lots: int = min(50, int((1.0 - rng.random()) ** -0.8))  # P(lots > k) ~ k^-1.25
+        return lots * int(self.lot)

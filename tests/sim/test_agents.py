@@ -195,3 +195,16 @@ def test_informed_children_come_from_their_own_accounts_and_never_rest() -> None
             children += 1
             assert events[-1].TYPE != "added"
     assert children > 0
+
+
+def test_market_makers_requote_after_the_venue_cancels_their_quotes() -> None:
+    sim = _sim(MAKERS_ONLY)
+    sim.run(2.0)
+    m = sim.markets[0]
+    expired = sim.engine.expire(sim.now_ns, TimeInForce.DAY)  # the venue ends the day
+    assert expired and m.book.best_bid is None
+    sim.observe(expired)
+    assert all(mm.bid_qty == 0 and mm.ask_qty == 0 for mm in m.makers)
+    sim.run(2.0)
+    assert m.book.best_bid is not None and m.book.best_ask is not None
+    assert sim.summary().rejects == 0
