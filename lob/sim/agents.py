@@ -215,19 +215,32 @@ class MarketMaker:
         """The bid and ask this market maker wants now (on tick, bid < ask)."""
         unit_px = m.unit_px
         fair = m.fair
+        book = m.book
+        best_bid = book.best_bid
+        best_ask = book.best_ask
+        center = fair.price
+        if best_bid is not None and best_ask is not None:  # lean toward the mid
+            center += MID_WEIGHT * ((best_bid + best_ask) * 0.5 - center)
         # Inventory risk grows with volatility: so does the skew (and the spread).
         skew = self.inventory / self.skew
         if skew > MAX_SKEW:
             skew = MAX_SKEW
         elif skew < -MAX_SKEW:
             skew = -MAX_SKEW
-        center = self.estimate(m) - skew * unit_px * fair.sqrt_vol
-        half = self.half_spread * unit_px * fair.sqrt_vol
+        sqrt_vol = fair.sqrt_vol
+        center += (self.bias - skew * sqrt_vol) * unit_px
+        half = self.half_spread * unit_px * sqrt_vol
         tick = m.tick
         if half < tick:
             half = tick
-        bid = m.on_tick(int(center - half), BUY)
-        ask = m.on_tick(int(center + half) + 1, SELL)
+        bid = int(center - half)
+        ask = int(center + half) + 1
+        if m.mixed_ticks or bid < m.floor or ask > m.ceiling:
+            bid = m.on_tick(bid, BUY)
+            ask = m.on_tick(ask, SELL)
+        else:  # one tick size across the collar: round down and up by modulo
+            bid -= bid % tick
+            ask += -ask % tick
         if ask <= bid:
             ask = m.on_tick(bid + 1, SELL)
         return bid, ask
@@ -236,7 +249,9 @@ class MarketMaker:
         """Move both quotes to the targets, in the order that never crosses its own."""
         self.dirty = False
         rng = m.rng
-        self.bias = 0.9 * self.bias + 0.436 * self.noise * rng.gauss(0.0, 1.0)
+        # AR(1) private error; uniform innovations, scaled so its stationary
+        # standard deviation is ``noise`` (0.436^2 = 1 - 0.9^2).
+        self.bias = 0.9 * self.bias + 1.51 * self.noise * (rng.random() - 0.5)
         inventory = self.inventory
         limit = self.max_inventory
         if inventory >= limit or inventory <= -limit:

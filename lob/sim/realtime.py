@@ -71,10 +71,10 @@ async def run_realtime(
     pacer = WallClockPacer(sim, speed)
     limit = None if duration is None else duration * speed
     while True:
-        sent = pacer.tick(limit)
+        done = duration is not None and pacer.elapsed >= duration
+        sent = pacer.tick(limit)  # once done, this reaches the limit exactly
         if on_tick is not None:
             on_tick(sent)
-        if duration is not None and pacer.elapsed >= duration:
-            pacer.tick(limit)
+        if done:
             return sim.summary()
         await asyncio.sleep(interval)

@@ -51,4 +51,4 @@ def test_run_realtime_runs_for_the_duration_and_reports() -> None:
     summary = asyncio.run(run_realtime(sim, 0.2, speed=5.0, interval=0.01, on_tick=ticks.append))
     assert sim.now == pytest.approx(1.0)  # 0.2 wall seconds at five times life
     assert summary.messages == sum(ticks) > 0
-    assert len(ticks) >= 3
+    assert len(ticks) >= 2  # at least one tick before the end and the last one
