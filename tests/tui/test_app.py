@@ -304,3 +304,18 @@ def test_replace_from_blotter_moves_order_price(app: WorkstationApp) -> None:
         assert parse_price(format_price(new_price)) == new_price
 
     drive(app, script)
+
+
+def test_escape_in_command_line_gives_keys_back_to_the_screen(app: WorkstationApp) -> None:
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("colon")
+        await pilot.pause()
+        assert isinstance(pilot.app.focused, Input)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.focused, Watchlist)
+        await pilot.press("3")
+        await pilot.pause()
+        assert pilot.app.screen.name == "blotter"
+
+    drive(app, script)

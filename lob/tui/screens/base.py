@@ -67,6 +67,13 @@ class WorkScreen(Screen[None]):
     def compose_body(self) -> ComposeResult:
         return iter(())
 
+    def focus_body(self) -> None:
+        """Give the keyboard back to the screen's main widget (Esc in the command line)."""
+        if self.AUTO_FOCUS:
+            self.query_one(self.AUTO_FOCUS).focus()
+        else:
+            self.set_focus(None)
+
     def action_command_line(self) -> None:
         self.query_one(CommandBar).focus_input()
 

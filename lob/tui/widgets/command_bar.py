@@ -21,6 +21,8 @@ PLACEHOLDER = ": buy 100 AAPL 187.25 ioc | sell 50 MSFT mkt | cancel T1 | replac
 class CommandBar(Vertical):
     """An input line and a one-line answer (see the module docstring)."""
 
+    BINDINGS = [("escape", "leave", "Leave command line")]  # noqa: RUF012
+
     class Submitted(Message):
         def __init__(self, line: str) -> None:
             super().__init__()
@@ -42,6 +44,11 @@ class CommandBar(Vertical):
         self.query_one("#answer", Static).update(
             Text(("✔ " if ok else "✘ ") + message, style="green" if ok else "bold red")
         )
+
+    def action_leave(self) -> None:
+        focus_body = getattr(self.screen, "focus_body", None)
+        if focus_body is not None:
+            focus_body()
 
     def focus_input(self) -> None:
         self.query_one("#command", Input).focus()

@@ -42,7 +42,7 @@ class Movers(Widget):
         self.count = count
 
     def on_mount(self) -> None:
-        follow(self, self.source.state, self.refresh, TABLE_HZ)
+        follow(self, self.source.state, self.refresh, TABLE_HZ / 2)
 
     def render(self) -> Group:
         activity = market_activity(self.source.state, self.count)

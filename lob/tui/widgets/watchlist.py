@@ -45,6 +45,9 @@ class Watchlist(DataTable[object]):
         self.descending = False
         self.filter_text = ""
         self._shown: list[str] = []
+        self._values: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        self.frames = 0
+        """Rebuilds so far (the benchmark reads it)."""
 
     def on_mount(self) -> None:
         for name in COLUMNS:
@@ -85,6 +88,7 @@ class Watchlist(DataTable[object]):
         return 1 << 40
 
     def rebuild(self) -> None:
+        self.frames += 1
         state = self.source.state
         names = {info.symbol: info.name for info in self.source.symbols()}
         symbols = [
@@ -110,26 +114,45 @@ class Watchlist(DataTable[object]):
                 return sym.last or 0
 
             symbols.sort(key=lambda s: (value(s), s), reverse=self.descending)
+        rows = {s: self._cells(s) for s in symbols}
+        if symbols == self._shown and self.row_count == len(symbols):
+            # Same rows in the same order: touch only the cells whose text or colour moved.
+            for s in symbols:
+                old = self._values.get(s)
+                for column, (cell, before) in enumerate(zip(rows[s], old or (), strict=False)):
+                    if cell != before:
+                        self.update_cell(s, COLUMNS[column], _text(cell))
+                self._values[s] = rows[s]
+            return
         keep = self.selected_symbol
         self.clear()
         for s in symbols:
-            sym = state.symbols[s]
-            book = self.source.book(s, depth=1)
-            bid = book.bids[0].price if book.bids else None
-            ask = book.asks[0].price if book.asks else None
-            style = fmt.change_style(sym.change)
-            self.add_row(
-                Text(s, style="bold"),
-                Text(fmt.price(sym.last), justify="right"),
-                Text(fmt.pct(sym.change_pct) if sym.last else "-", style=style, justify="right"),
-                Text(fmt.price(bid), style="green", justify="right"),
-                Text(fmt.price(ask), style="red", justify="right"),
-                Text(fmt.price(ask - bid) if bid and ask else "-", justify="right"),
-                Text(fmt.qty(sym.volume), justify="right"),
-                Text(fmt.avg(sym.vwap), style="yellow", justify="right"),
-                Text(fmt.sparkline(sym.closes(SPARK_WIDTH), SPARK_WIDTH), style=style or "blue"),
-                key=s,
-            )
+            self.add_row(*(_text(cell) for cell in rows[s]), key=s)
+        self._values = rows
         self._shown = symbols
         if keep in symbols:
             self.move_cursor(row=symbols.index(keep), animate=False)
+
+    def _cells(self, s: str) -> tuple[tuple[str, str, str], ...]:
+        """(text, style, justify) of each column of one symbol's row."""
+        sym = self.source.state.symbols[s]
+        book = self.source.book(s, depth=1)
+        bid = book.bids[0].price if book.bids else None
+        ask = book.asks[0].price if book.asks else None
+        style = fmt.change_style(sym.change)
+        return (
+            (s, "bold", "left"),
+            (fmt.price(sym.last), "", "right"),
+            (fmt.pct(sym.change_pct) if sym.last else "-", style, "right"),
+            (fmt.price(bid), "green", "right"),
+            (fmt.price(ask), "red", "right"),
+            (fmt.price(ask - bid) if bid and ask else "-", "", "right"),
+            (fmt.qty(sym.volume), "", "right"),
+            (fmt.avg(sym.vwap), "yellow", "right"),
+            (fmt.sparkline(sym.closes(SPARK_WIDTH), SPARK_WIDTH), style or "blue", "left"),
+        )
+
+
+def _text(cell: tuple[str, str, str]) -> Text:
+    text, style, justify = cell
+    return Text(text, style=style, justify=justify)  # type: ignore[arg-type]
