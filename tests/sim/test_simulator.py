@@ -159,3 +159,13 @@ def test_simulator_around_one_dollar_switches_ticks_without_rejections(tmp_path)
     assert any(p < 10_000 and p % 100 for p in prices)  # below $1: $0.0001 ticks
     assert any(p >= 10_000 for p in prices)  # at or above $1: cents
     assert sim.summary().rejects == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_simulator_many_seeds_never_rejected_and_books_stay_sound(seed: int) -> None:
+    sim = MarketSimulator(seed=seed, symbols="TSLA,LLY,SNDL,PNNY", rate=4_000)
+    for _ in range(3):
+        summary = sim.run(1.0)
+        sim.engine.check_integrity()
+    assert summary.rejects == 0, summary.reject_codes
+    assert all(s.trades > 0 for s in summary.symbols.values())
