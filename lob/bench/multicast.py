@@ -62,7 +62,7 @@ class Sizes:
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(400_000, 200_000, 20_000, 20_000, 5_000.0, 5, (0, 1, 10, 100, 1_000, 10_000))
+        return cls(400_000, 200_000, 20_000, 20_000, 2_000.0, 5, (0, 1, 10, 100, 1_000, 10_000))
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -254,7 +254,8 @@ def _latency_listener(group: str, port: int, count: int, base: int, conn: Any) -
     samples: list[int] = []
 
     def on_message(seq: int, message: Any) -> None:
-        samples.append(time.perf_counter_ns() - base - message.timestamp)
+        if message.TYPE == "A":
+            samples.append(time.perf_counter_ns() - base - message.timestamp)
 
     async def main() -> None:
         sub = Subscriber(group, port, on_message=on_message, poll_interval=0.2)
@@ -270,7 +271,8 @@ def _latency_listener(group: str, port: int, count: int, base: int, conn: Any) -
 
 
 def _latency(group: str, port: int, count: int, rate: float) -> list[int]:
-    from lob.feed.itch import OrderDelete, encode
+    from lob.feed.itch import AddOrder, encode
+    from lob.feed.itch_mapper import stock_directory
     from lob.feed.net import Publisher
 
     ctx = mp.get_context("spawn")
@@ -284,13 +286,15 @@ def _latency(group: str, port: int, count: int, rate: float) -> list[int]:
     time.sleep(0.2)
     pub = Publisher(group, port, session="LAT", heartbeat_interval=0)
     pub.open()
+    # Every message is one the listener's book accepts: a directory, then adds.
+    pub.publish([encode(stock_directory(1, "LAT", time.perf_counter_ns() - base))])
     interval = 1e9 / rate
     t0 = time.perf_counter_ns() + 1_000_000
     for i in range(count):
         intended = t0 + int(i * interval)
         while time.perf_counter_ns() < intended:
             pass
-        pub.publish([encode(OrderDelete(1, 0, intended - base, i + 1))])
+        pub.publish([encode(AddOrder(1, 0, intended - base, i + 1, "B", 100, "LAT", 100_00))])
     samples: list[int] = ours.recv() if ours.poll(150) else []
     proc.join(timeout=10)
     pub._sock.close()  # type: ignore[union-attr]

@@ -336,6 +336,7 @@ MESSAGE_SIZES: dict[str, int] = {c.cls.TYPE: c.struct.size for c in _BY_CLASS.va
 """The fixed length in bytes of each message type (A is 36, E is 31, ...)."""
 
 _PADDED: dict[tuple[str, int], bytes] = {}
+_STOCK8: dict[str, bytes] = {}  # the hot case of _PADDED: stock symbols
 
 
 def pad_alpha(text: str, width: int) -> bytes:
@@ -355,6 +356,8 @@ def pad_alpha(text: str, width: int) -> bytes:
     padded = raw.ljust(width, b" ")
     if len(_PADDED) < 65_536:
         _PADDED[key] = padded
+        if width == 8:
+            _STOCK8[text] = padded
     return padded
 
 
@@ -378,67 +381,39 @@ _SIDE = {"B": b"B", "S": b"S"}
 
 
 def _encode_add(m: AddOrder) -> bytes:
-    ts = m.timestamp
-    side = _SIDE.get(m.side) or _char(m.side)
+    locate, tracking, ts, ref, side, shares, stock, price = m
     return _A.pack(
         b"A",
-        m.stock_locate,
-        m.tracking_number,
+        locate,
+        tracking,
         ts >> 32,
         ts & 0xFFFFFFFF,
-        m.order_ref,
-        side,
-        m.shares,
-        pad_alpha(m.stock, 8),
-        m.price,
+        ref,
+        _SIDE.get(side) or _char(side),
+        shares,
+        _STOCK8.get(stock) or pad_alpha(stock, 8),
+        price,
     )
 
 
 def _encode_executed(m: OrderExecuted) -> bytes:
-    ts = m.timestamp
-    return _E.pack(
-        b"E",
-        m.stock_locate,
-        m.tracking_number,
-        ts >> 32,
-        ts & 0xFFFFFFFF,
-        m.order_ref,
-        m.executed_shares,
-        m.match_number,
-    )
+    locate, tracking, ts, ref, shares, match = m
+    return _E.pack(b"E", locate, tracking, ts >> 32, ts & 0xFFFFFFFF, ref, shares, match)
 
 
 def _encode_cancel(m: OrderCancel) -> bytes:
-    ts = m.timestamp
-    return _X.pack(
-        b"X",
-        m.stock_locate,
-        m.tracking_number,
-        ts >> 32,
-        ts & 0xFFFFFFFF,
-        m.order_ref,
-        m.cancelled_shares,
-    )
+    locate, tracking, ts, ref, shares = m
+    return _X.pack(b"X", locate, tracking, ts >> 32, ts & 0xFFFFFFFF, ref, shares)
 
 
 def _encode_delete(m: OrderDelete) -> bytes:
-    ts = m.timestamp
-    return _D.pack(b"D", m.stock_locate, m.tracking_number, ts >> 32, ts & 0xFFFFFFFF, m.order_ref)
+    locate, tracking, ts, ref = m
+    return _D.pack(b"D", locate, tracking, ts >> 32, ts & 0xFFFFFFFF, ref)
 
 
 def _encode_replace(m: OrderReplace) -> bytes:
-    ts = m.timestamp
-    return _U.pack(
-        b"U",
-        m.stock_locate,
-        m.tracking_number,
-        ts >> 32,
-        ts & 0xFFFFFFFF,
-        m.original_order_ref,
-        m.new_order_ref,
-        m.shares,
-        m.price,
-    )
+    locate, tracking, ts, old, new, shares, price = m
+    return _U.pack(b"U", locate, tracking, ts >> 32, ts & 0xFFFFFFFF, old, new, shares, price)
 
 
 def _encode_generic(m: Message) -> bytes:
