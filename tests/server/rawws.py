@@ -95,6 +95,13 @@ class RawWs:
                     self.frames.append(event)
             self._flush()
 
+    async def read_until(self, done: Any, timeout: float = 10.0) -> None:
+        """Read until ``done(self)`` is true, the connection ends, or ``timeout`` passes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.closed and not done(self) and loop.time() < deadline:
+            await self.read_for(0.05)
+
     def messages(self) -> list[tuple[str, Any]]:
         """Every received message: ("control", dict) or ("market", wire message)."""
         out: list[tuple[str, Any]] = []

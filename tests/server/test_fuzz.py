@@ -145,7 +145,9 @@ def test_fuzz_websocket_frames_change_nothing(
         for opcode, data in frames:
             ws.send_raw(opcode, data)
         ws.send({"op": "ping", "req": "last"})
-        await ws.read_for(0.3)
+        await ws.read_until(
+            lambda w: any(m.get("req") == "last" for k, m in w.messages() if k == "control")
+        )
         await ws.close()
         controls = [m for kind, m in ws.messages() if kind == "control"]
         assert any(c.get("req") == "last" for c in controls) or ws.close_frame() is not None

@@ -44,6 +44,22 @@ async def until(condition: Any, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
+def last_seq(ws: RawWs, symbol: str) -> int | None:
+    """The per-symbol seq the raw client's book stream has reached."""
+    seq = None
+    for kind, m in ws.messages():
+        if kind == "market" and m.symbol == symbol:
+            seq = m.last_seq if type(m) is ConflatedBatch else m.seq
+    return seq
+
+
+async def caught_up(ws: RawWs, server: ExchangeServer, symbol: str) -> None:
+    ex = server.exchange
+    assert ex is not None
+    target = ex.market.seq(symbol)
+    await ws.read_until(lambda w: last_seq(w, symbol) == target, timeout=20)
+
+
 def churn(server: ExchangeServer, rng: random.Random, n: int, symbol: str = "AAPL") -> None:
     """``n`` random orders and cancels straight into the sequencer (fsync off: applied now)."""
     ex = server.exchange
@@ -124,11 +140,11 @@ def test_ws_book_subscription_is_snapshot_then_contiguous_deltas(
             churn(server, rng, 40)
             ws = await RawWs.connect(server.port, f"encoding={encoding}")
             ws.send({"op": "subscribe", "symbol": "AAPL", "channel": "book", "req": 1})
-            await ws.read_for(0.2)
+            await caught_up(ws, server, "AAPL")
             for _ in range(20):
                 churn(server, rng, 10)
                 await asyncio.sleep(0.005)
-            await ws.read_for(0.3)
+            await caught_up(ws, server, "AAPL")
             await ws.close()
             messages = [m for kind, m in ws.messages() if kind == "market"]
             controls = [m for kind, m in ws.messages() if kind == "control"]
@@ -190,7 +206,7 @@ def test_ws_slow_client_is_conflated_while_fast_client_is_not(tmp_path: Path) ->
                 want = server_levels(server, "AAPL")
                 await until(lambda: builder_levels(fast.books["AAPL"]) == want)
                 assert fast.conflated == 0 and fast.resyncs == 0
-                await slow.read_for(2.0)
+                await caught_up(slow, server, "AAPL")
             await slow.close()
             market = [m for kind, m in slow.messages() if kind == "market"]
             assert any(type(m) is ConflatedBatch for m in market)
@@ -212,12 +228,12 @@ def test_ws_client_far_behind_gets_a_resync_snapshot(tmp_path: Path) -> None:
             rng = random.Random(5)
             slow = await RawWs.connect(server.port, "encoding=json", rcvbuf=2048)
             slow.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
-            await slow.read_for(0.1)
+            await caught_up(slow, server, "AAPL")
             for _ in range(300):
                 churn(server, rng, 5)
                 await asyncio.sleep(0.001)
             want = server_levels(server, "AAPL")
-            await slow.read_for(2.0)
+            await caught_up(slow, server, "AAPL")
             await slow.close()
             market = [m for kind, m in slow.messages() if kind == "market"]
             snapshots = [m for m in market if type(m) is BookSnapshot]
@@ -243,8 +259,8 @@ def test_ws_client_that_stays_behind_is_disconnected_with_a_reason(tmp_path: Pat
             await fast.subscribe_book("AAPL")
             gateway = server.gateway
             assert gateway is not None
-            for _ in range(600):
-                churn(server, rng, 4)
+            for _ in range(1200):
+                churn(server, rng, 2)
                 await asyncio.sleep(0.002)
                 if gateway.counters["ws_slow_disconnects_total"]:
                     break
@@ -284,7 +300,7 @@ def test_ws_resume_after_reconnect_from_ring_or_snapshot(tmp_path: Path) -> None
                     "resume_from": ws.books["AAPL"].seq,
                 }
             )
-            await raw.read_for(0.3)
+            await caught_up(raw, server, "AAPL")
             await raw.close()
             market = [m for kind, m in raw.messages() if kind == "market"]
             assert market and all(type(m) is not BookSnapshot for m in market)
@@ -307,7 +323,7 @@ def test_ws_resume_from_too_old_seq_gets_a_snapshot(tmp_path: Path) -> None:
             assert ex.market.feed.ring("AAPL").first_seq > 2
             raw = await RawWs.connect(server.port)
             raw.send({"op": "subscribe", "symbol": "AAPL", "channel": "book", "resume_from": 1})
-            await raw.read_for(0.3)
+            await caught_up(raw, server, "AAPL")
             await raw.close()
             market = [m for kind, m in raw.messages() if kind == "market"]
             assert type(market[0]) is BookSnapshot and market[0].seq == ex.market.seq("AAPL")
@@ -323,14 +339,14 @@ def test_ws_rate_limit_and_frame_size_limit(tmp_path: Path) -> None:
             ws = await RawWs.connect(server.port)
             for i in range(10):
                 ws.send({"op": "ping", "req": i})
-            await ws.read_for(0.3)
+            await ws.read_until(lambda w: len(w.messages()) >= 10)
             controls = [m for kind, m in ws.messages() if kind == "control"]
             assert sum(c["type"] == "pong" for c in controls) == 5
             assert sum(c.get("error", {}).get("code") == "rate_limited" for c in controls) == 5
             await ws.close()
             big = await RawWs.connect(server.port)
             big.send({"op": "ping", "pad": "x" * 4000})
-            await big.read_for(0.5)
+            await big.read_until(lambda w: w.close_frame() is not None)
             close = big.close_frame()
             assert close is not None and close.data[:2] == (1009).to_bytes(2, "big")
             await big.close()
