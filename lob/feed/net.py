@@ -408,7 +408,9 @@ class Subscriber:
         self.book_errors = 0
         self.snapshot_errors = 0
         self.rate = 0.0
+        """Messages per second over the last full second (over the run until one has passed)."""
         self._rate_mark = (time.monotonic(), 0)
+        self._rate_measured = False
         self._mcast: asyncio.DatagramTransport | None = None
         self._unicast: asyncio.DatagramTransport | None = None
         self._timer: asyncio.Task[None] | None = None
@@ -419,7 +421,11 @@ class Subscriber:
     def health(self) -> dict[str, object]:
         """Sequence, gaps, recoveries, snapshots, duplicates... and messages per second."""
         out = self.receiver.health.to_dict()
-        out["msgs_per_s"] = round(self.rate, 1)
+        rate = self.rate
+        if not self._rate_measured:
+            elapsed = time.monotonic() - self._rate_mark[0]
+            rate = self.receiver.health.messages / elapsed if elapsed > 0 else 0.0
+        out["msgs_per_s"] = round(rate, 1)
         out["bad_messages"] = self.bad_messages
         out["book_errors"] = self.book_errors
         out["snapshot_errors"] = self.snapshot_errors
@@ -427,6 +433,7 @@ class Subscriber:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self._rate_mark = (time.monotonic(), 0)
         sock = receiver_socket(self.group, self.port, self.interface)
         self._mcast, _ = await loop.create_datagram_endpoint(
             lambda: _Datagrams(self._on_packet), sock=sock
@@ -490,6 +497,7 @@ class Subscriber:
                 count = self.receiver.health.messages
                 self.rate = (count - mark_count) / (now - mark_time)
                 self._rate_mark = (now, count)
+                self._rate_measured = True
             self._after()
 
     async def wait_for(self, seq: int, timeout: float) -> bool:
