@@ -9,13 +9,15 @@ that applies snapshots, deltas and conflated batches in sequence; when the
 builder reports a gap or an inconsistency the client re-subscribes with
 ``resume_from`` its last good seq (the server answers from its ring, or with a
 snapshot), so the local book is never silently wrong. After a reconnect
-(``reconnect()``) every subscription is restored the same way.
+(``reconnect()``, or by itself with ``auto_reconnect=True``) every
+subscription is restored the same way.
 
 Everything that arrives — acks excepted — is also put on ``updates`` (an
 ``asyncio.Queue`` of ``(kind, symbol, payload)``) for an application to read:
 ``("book", symbol, builder)`` after a book changed, ``("depth", symbol,
 snapshot)``, ``("trades", symbol, [TradeDelta])``, ``("top", symbol, top)``,
-``("executions", None, [event dicts])``, ``("disconnected", None, reason)``.
+``("executions", None, [event dicts])``, ``("disconnected", None, reason)``,
+``("reconnected", None, url)``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class WsClient:
         encoding: str = "msgpack",
         timeout: float = 10.0,
         max_updates: int = 100_000,
+        auto_reconnect: bool = False,
     ) -> None:
         base = url.rstrip("/")
         if base.startswith("http://"):
@@ -82,6 +85,11 @@ class WsClient:
         self._reqs = itertools.count(1)
         self._recovering: set[str] = set()
         self.closed_reason: str | None = None
+        self.auto_reconnect = auto_reconnect
+        """Reconnect by itself (with back-off) when the connection drops, and restore."""
+        self.reconnects = 0
+        self._closing = False
+        self._auto_task: asyncio.Task[None] | None = None
 
     # -- connection ----------------------------------------------------------
 
@@ -96,6 +104,7 @@ class WsClient:
         """Open the connection and authenticate (when a key was given)."""
         from websockets.asyncio.client import connect
 
+        self._closing = False
         self._ws = await connect(
             self.url, compression=None, proxy=None, open_timeout=self.timeout, max_size=2**24
         )
@@ -109,6 +118,9 @@ class WsClient:
         """Connect again and restore every subscription from where its book stands."""
         await self.close()
         await self.connect()
+        await self._restore()
+
+    async def _restore(self) -> None:
         if self._executions:
             await self.request({"op": "subscribe", "channel": "executions"})
         for (symbol, channel), depth in list(self._subs.items()):
@@ -119,6 +131,12 @@ class WsClient:
             await self._subscribe(symbol, channel, depth, resume)
 
     async def close(self) -> None:
+        self._closing = True
+        auto, self._auto_task = self._auto_task, None
+        if auto is not None and auto is not asyncio.current_task():
+            auto.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await auto
         ws, self._ws = self._ws, None
         if ws is not None:
             await ws.close()
@@ -241,6 +259,27 @@ class WsClient:
                 self.closed_reason = rcvd or "closed"
             self._fail_pending(self.closed_reason)
             self._put(("disconnected", None, self.closed_reason))
+            if self.auto_reconnect and not self._closing and self._auto_task is None:
+                self._auto_task = asyncio.get_running_loop().create_task(self._auto())
+
+    async def _auto(self) -> None:
+        from websockets.exceptions import WebSocketException
+
+        delay = 0.05
+        while not self._closing:
+            await asyncio.sleep(delay)
+            try:
+                self._ws = None
+                await self.connect()
+                await self._restore()
+            except (OSError, TimeoutError, LobApiError, WebSocketException) as exc:
+                self.closed_reason = f"reconnecting: {exc}"
+                delay = min(delay * 2, 5.0)
+                continue
+            self.reconnects += 1
+            self._put(("reconnected", None, self.url))
+            break
+        self._auto_task = None
 
     def _frame(self, frame: bytes | str) -> None:
         if isinstance(frame, str):

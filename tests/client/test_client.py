@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lob.client import LobApiError, RestClient, WsClient
+from lob.client import ExchangeClient, LobApiError, RestClient, WsClient
 from lob.client.http import HttpError
 from lob.server.auth import KeyStore
 from lob.server.config import Limits
@@ -103,5 +103,57 @@ def test_ws_client_resumes_its_book_after_a_server_restart(tmp_path: Path) -> No
         finally:
             await ws.close()
             await server.stop()
+
+    run(body)
+
+
+def test_ws_client_reconnects_by_itself_and_restores_its_book(tmp_path: Path) -> None:
+    async def body() -> None:
+        config = config_for(tmp_path)
+        server = ExchangeServer(config, KeyStore(list(KEYS)))
+        await server.start()
+        rng = random.Random(13)
+        ws = WsClient(server.url, ALICE, auto_reconnect=True)
+        try:
+            await ws.connect()
+            await ws.subscribe_book("MSFT")
+            await ws.subscribe_executions()
+            churn(server, rng, 30, "MSFT")
+            await until(lambda: builder_levels(ws.books["MSFT"]) == server_levels(server, "MSFT"))
+            port = server.port
+            await server.stop()
+            await until(lambda: ws.closed_reason is not None)
+            server = ExchangeServer(dataclasses.replace(config, port=port), KeyStore(list(KEYS)))
+            await server.start()
+            await until(lambda: ws.reconnects == 1, timeout=15)
+            churn(server, rng, 30, "MSFT")
+            want = server_levels(server, "MSFT")
+            await until(lambda: builder_levels(ws.books["MSFT"]) == want)
+            ack = await ws.place("MSFT", "buy", 1, "400.00")  # authenticated again
+            assert ack["order"]["status"] == "open"
+        finally:
+            await ws.close()
+            await server.stop()
+
+    run(body)
+
+
+def test_exchange_client_places_over_ws_and_reads_over_rest(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server, ExchangeClient(server.url, ALICE) as ex:
+            await ex.subscribe_book("AAPL")
+            ack = await ex.place("AAPL", "sell", 100, "227.60", id="e1")
+            assert ack["order"]["status"] == "open"
+            assert [o["id"] for o in await ex.orders()] == ["e1"]
+            assert (await ex.order("e1"))["leaves_qty"] == 100
+            await ex.replace("e1", qty=40)
+            await until(
+                lambda: ex.books["AAPL"].asks() != [] and ex.books["AAPL"].asks()[0].qty == 40
+            )
+            assert (await ex.book("AAPL"))["asks"][0]["qty"] == 40
+            assert "AAPL" in {s["symbol"] for s in await ex.symbols()}
+            await ex.cancel("e1")
+            assert await ex.orders() == [] and await ex.fills() == []
+            assert await ex.trades("AAPL") == []
 
     run(body)
