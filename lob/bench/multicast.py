@@ -3,10 +3,12 @@
 Three measurements, in one process plus helpers (docs/benchmarks.md shows figures):
 
 - encode + frame: a realistic message mix (A/E/X/D/U from a random engine
-  stream through ``ItchMapper``, built first and never timed) is encoded with
-  ``itch.encode`` and packed into 1,400-byte MoldUDP64 packets by ``Packer``,
-  on one core. The mapper's own cost (engine events -> messages) is a second
-  row. Median of several runs, with their spread.
+  stream through ``ItchMapper``, built first and never timed) is encoded and
+  packed into 1,400-byte MoldUDP64 packets on one core, each command's
+  messages together (``itch.encode_all`` + ``Packer.add_all``, the publisher's
+  path) and one message at a time (``itch.encode`` + ``Packer.add``). The
+  mapper's own cost (engine events -> messages) is another row. Median of
+  several runs, with their spread.
 - publisher cost with 0 to 10,000 subscribers: ``Publisher.publish`` (history,
   packing, ``sendto``) of pre-encoded messages, as full packets and as one
   message per packet, while N real UDP sockets are joined to the group on
@@ -69,21 +71,23 @@ class Sizes:
         return cls(5_000, 5_000, 500, 300, 2_000.0, 2, (0, 1, 10))
 
 
-def _message_mix(count: int, seed: int = 1) -> tuple[list[Any], list[list[Any]]]:
-    """ITCH messages from a random engine stream, and the engine events they came from."""
+def _message_mix(count: int, seed: int = 1) -> tuple[list[list[Any]], list[list[Any]]]:
+    """At least ``count`` ITCH messages from a random engine stream, grouped by command,
+    and the engine events of every command."""
     from lob.engine import MatchingEngine, Side
     from lob.feed.itch_mapper import ItchMapper
 
     rng = random.Random(seed)
     engine = MatchingEngine()
     mapper = ItchMapper(0)
-    messages: list[Any] = []
+    groups: list[list[Any]] = []
+    messages = 0
     batches: list[list[Any]] = []
     symbols = ["AAPL", "MSFT", "NVDA", "AMZN"]
     live: list[tuple[str, str]] = []
     n = 0
     ts = 34_200_000_000_000
-    while len(messages) < count:
+    while messages < count:
         n += 1
         ts += 1_000
         roll = rng.random()
@@ -116,25 +120,40 @@ def _message_mix(count: int, seed: int = 1) -> tuple[list[Any], list[list[Any]]]
             if engine.order(account, id) is None:
                 live.remove((account, id))
         batches.append(events)
-        messages.extend(mapper.map(events))
-    return messages[:count], batches
+        group = mapper.map(events)
+        if group:
+            groups.append(group)
+            messages += len(group)
+    return groups, batches
 
 
-def _encode_rate(messages: list[Any], runs: int) -> Any:
-    from lob.feed.itch import encode
+def _encode_rate(groups: list[list[Any]], runs: int, per_command: bool) -> Any:
+    """Encode + frame: each command's messages together (``encode_all`` +
+    ``Packer.add_all``, what ``Publisher.publish_messages`` does), or one at a time."""
+    from lob.feed.itch import encode, encode_all
     from lob.feed.moldudp64 import Packer
+
+    count = sum(len(g) for g in groups)
 
     def prepare() -> Callable[[], int]:
         packer = Packer("BENCH")
 
-        def trial() -> int:
-            add = packer.add
-            for message in messages:
-                add(encode(message))
+        def by_command() -> int:
+            add_all = packer.add_all
+            for group in groups:
+                add_all(encode_all(group))
             packer.flush()
-            return len(messages)
+            return count
 
-        return trial
+        def one_by_one() -> int:
+            add = packer.add
+            for group in groups:
+                for message in group:
+                    add(encode(message))
+            packer.flush()
+            return count
+
+        return by_command if per_command else one_by_one
 
     return repeat_throughput(prepare, runs=runs, warmup=1)
 
@@ -314,16 +333,20 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     notes: list[str] = []
 
     progress("building the message mix (not timed)")
-    messages, batches = _message_mix(max(sizes.messages, sizes.publish))
+    groups, batches = _message_mix(max(sizes.messages, sizes.publish))
+    messages = [m for group in groups for m in group]
     mix = Counter(m.TYPE for m in messages)
     notes.append(
         "message mix: " + ", ".join(f"{t} {mix[t] * 100 / len(messages):.0f}%" for t in "AEXDU")
     )
 
     progress("encode + frame")
-    enc = _encode_rate(messages[: sizes.messages], sizes.runs)
+    enc = _encode_rate(groups, sizes.runs, per_command=True)
     rows.append(_row("encode + frame", None, enc.median, enc.spread, 1e9 / enc.median))
     metrics["encode_frame.msgs_per_s"] = enc.to_json()
+    one = _encode_rate(groups, sizes.runs, per_command=False)
+    rows.append(_row("encode + frame, 1 by 1", None, one.median, one.spread, 1e9 / one.median))
+    metrics["encode_frame_one.msgs_per_s"] = one.to_json()
 
     progress("engine events -> ITCH messages")
     mapped = _mapper_rate(batches, sizes.runs)

@@ -21,7 +21,7 @@ For every byte string ``b`` that decodes, ``encode(decode(b)) == b``.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "SystemEvent",
     "decode",
     "encode",
+    "encode_all",
     "pad_alpha",
 ]
 
@@ -457,6 +458,16 @@ def encode(message: Message) -> bytes:
         raise
     except (struct.error, TypeError, AttributeError, ValueError) as exc:
         raise ItchEncodeError("itch_bad_field", f"{type(message).__name__}: {exc}") from None
+
+
+def encode_all(messages: Iterable[Message]) -> list[bytes]:
+    """``[encode(m) for m in messages]``, faster for the book messages (A, E, X, D, U)."""
+    batch = messages if isinstance(messages, list) else list(messages)
+    fast = _FAST
+    try:
+        return [fast[type(m)](m) for m in batch]
+    except Exception:  # another type, or a bad field: encode() says which, precisely
+        return [encode(m) for m in batch]
 
 
 def decode(data: bytes | bytearray | memoryview) -> Message:

@@ -203,13 +203,27 @@ class Packer:
         return packet
 
     def add_all(self, messages: Iterable[bytes]) -> list[bytes]:
-        """Queue many messages; return the packets they completed."""
+        """Queue many messages; return the packets they completed (``add`` in one loop)."""
         out: list[bytes] = []
-        add = self.add
+        parts = self._parts
+        size = self._size
+        limit = self.max_payload
+        prefix = _PREFIX
+        known = len(prefix)
         for message in messages:
-            packet = add(message)
-            if packet is not None:
-                out.append(packet)
+            length = len(message)
+            size += 2 + length
+            if size > limit:
+                self._size = size - 2 - length
+                if length + 2 + HEADER_SIZE > limit:
+                    raise ValueError(f"a {length}-byte message does not fit in one packet")
+                out.append(self._close())
+                parts = self._parts
+                size = HEADER_SIZE + 2 + length
+            parts.append(prefix[length] if length < known else _LEN.pack(length))
+            parts.append(message)
+            self.next_seq += 1
+        self._size = size
         return out
 
     def flush(self) -> bytes | None:
@@ -251,9 +265,9 @@ class MessageHistory:
         self._messages.append(message)
         self.next_seq += 1
 
-    def extend(self, messages: Iterable[bytes]) -> None:
-        for message in messages:
-            self.append(message)
+    def extend(self, messages: list[bytes]) -> None:
+        self._messages.extend(messages)
+        self.next_seq += len(messages)
 
     def get(self, seq: int, count: int) -> list[bytes] | None:
         """Messages ``seq`` .. ``seq + count - 1`` (cut at the newest), or None when

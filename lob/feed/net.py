@@ -209,18 +209,15 @@ class Publisher:
 
     def publish(self, messages: Iterable[bytes]) -> None:
         """Publish encoded ITCH messages (each numbered with the next sequence)."""
-        history = self.history
-        add = self.packer.add
+        batch = messages if isinstance(messages, list) else list(messages)
+        if not batch:
+            return
+        self.history.extend(batch)
         send = self._send
-        count = 0
-        for message in messages:
-            history.append(message)
-            packet = add(message)
-            if packet is not None:
-                send(packet)
-            count += 1
-        self.messages_sent += count
-        if count and not self._flush_scheduled:
+        for packet in self.packer.add_all(batch):
+            send(packet)
+        self.messages_sent += len(batch)
+        if not self._flush_scheduled:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
@@ -230,8 +227,8 @@ class Publisher:
                 loop.call_soon(self.flush)
 
     def publish_messages(self, messages: Iterable[itch.Message]) -> None:
-        """Encode and publish ITCH message tuples."""
-        self.publish([itch.encode(m) for m in messages])
+        """Encode and publish ITCH message tuples (raises ``ItchEncodeError``, sending nothing)."""
+        self.publish(itch.encode_all(messages))
 
     def flush(self) -> None:
         """Send the partial packet now."""

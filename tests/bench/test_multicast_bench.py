@@ -15,7 +15,7 @@ def test_bench_multicast_quick_json_reports_encode_publish_and_latency() -> None
     report = json.loads(result.stdout)
     assert report["name"] == "multicast" and report["quick"] is True
     measures = [row["measure"] for row in report["rows"]]
-    assert measures[:2] == ["encode + frame", "map events"]
+    assert measures[:3] == ["encode + frame", "encode + frame, 1 by 1", "map events"]
     assert {
         row["subscribers"] for row in report["rows"] if row["measure"].startswith("publish ")
     } >= {
@@ -28,6 +28,7 @@ def test_bench_multicast_quick_json_reports_encode_publish_and_latency() -> None
         assert row["msgs/s"] > 0
     metrics = report["metrics"]
     assert metrics["encode_frame.msgs_per_s"]["median"] > 0
+    assert metrics["encode_frame_one.msgs_per_s"]["median"] > 0
     assert metrics["publish.10"]["packets_per_run"] > 0
     latency = metrics["latency_ns"]
     assert 0 < latency["p50"] <= latency["p99"] <= latency["max"]

@@ -273,3 +273,16 @@ def test_decode_any_body_of_a_known_type_round_trips_or_raises(kind: str, data: 
         return
     assert kind == message.TYPE
     assert itch.encode(message) == wire
+
+
+def test_encode_all_equals_encode_of_each_message():
+    messages = [case[0] for case in CASES]
+    assert itch.encode_all(messages) == [itch.encode(m) for m in messages]
+    assert itch.encode_all(iter(messages[3:9])) == [itch.encode(m) for m in messages[3:9]]
+
+
+def test_encode_all_with_a_bad_field_raises_encode_error():
+    good = AddOrder(1, 0, 0, 1, "B", 100, "AAPL", 100)
+    with pytest.raises(ItchEncodeError) as info:
+        itch.encode_all([good, good._replace(shares=-5)])
+    assert info.value.code == "itch_bad_field"

@@ -331,3 +331,19 @@ def test_packer_oversize_message_raises_and_keeps_packet_in_progress():
         packer.add(b"b" * 179)  # 20 + 2 + 179 > 200
     assert packer.pending == 1 and packer.next_seq == 2
     assert decode_packet(packer.flush()).messages == [b"a" * 36]  # type: ignore[arg-type]
+
+
+@given(st.lists(st.binary(min_size=1, max_size=120), max_size=60), st.integers(90, 400))
+def test_packer_add_all_packs_exactly_like_add_one_by_one(messages: list[bytes], payload: int):
+    one, many = Packer("S", max_payload=payload), Packer("S", max_payload=payload)
+    singles = [p for p in (one.add(m) for m in messages) if p is not None]
+    assert many.add_all(messages) == singles
+    assert (many.next_seq, many.pending, many.flush()) == (one.next_seq, one.pending, one.flush())
+
+
+def test_history_extend_numbers_like_append():
+    a, b = MessageHistory(3), MessageHistory(3)
+    a.extend([b"1", b"2", b"3", b"4"])
+    for m in [b"1", b"2", b"3", b"4"]:
+        b.append(m)
+    assert (a.first_seq, a.next_seq, a.get(2, 5)) == (b.first_seq, b.next_seq, b.get(2, 5))
