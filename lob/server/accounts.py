@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from typing import Any
 
-from lob.engine.events import Accepted, Added, Cancelled, Event, Replaced, Trade
+from lob.engine.events import Accepted, Added, Cancelled, Event, Executed, Replaced, Trade
 from lob.engine.prices import format_price
 
 __all__ = ["MAX_DONE_ORDERS", "MAX_FILLS", "MAX_TRADES", "Accounts", "OrderStatus", "Tape"]
@@ -140,7 +140,10 @@ class Accounts:
         for event in events:
             kind = type(event)
             if kind is Trade:
-                self._trade(event)  # type: ignore[arg-type]
+                if event.aggressor is not None:  # type: ignore[union-attr]
+                    self._trade(event)  # type: ignore[arg-type]
+            elif kind is Executed:
+                self._executed(event)  # type: ignore[arg-type]
             elif kind is Accepted:
                 acct = self._get(event.account)  # type: ignore[union-attr]
                 acct.done.pop(event.id, None)  # type: ignore[union-attr]
@@ -170,6 +173,31 @@ class Accounts:
                     status.qty = status.filled + e.qty
                     status.leaves = e.qty
                     status.updated = e.ts
+
+    def _executed(self, e: Executed) -> None:
+        """An order's share of a cross (the cross's Trade events name no aggressor)."""
+        acct = self._get(e.account)
+        status = acct.live.get(e.id)
+        if status is not None:
+            status.filled += e.qty
+            status.leaves = e.left
+            status.updated = e.ts
+            if e.left <= 0:
+                status.status = "filled"
+                self._finish(acct, status)
+        acct.fills.append(
+            {
+                "trade_id": e.trade_id,
+                "symbol": e.symbol,
+                "id": e.id,
+                "side": str(e.side),
+                "price": format_price(e.cross_price),
+                "qty": e.qty,
+                "liquidity": "cross",
+                "ts": e.ts,
+                "seq": e.seq,
+            }
+        )
 
     def _trade(self, t: Trade) -> None:
         for account, id, side in (
@@ -231,7 +259,7 @@ class Tape:
                 {
                     "price": format_price(t.price),
                     "qty": t.qty,
-                    "aggressor": str(t.aggressor),
+                    "aggressor": None if t.aggressor is None else str(t.aggressor),
                     "ts": t.ts,
                     "trade_id": t.trade_id,
                     "seq": t.seq,

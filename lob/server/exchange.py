@@ -180,7 +180,9 @@ class Exchange:
                 seen.add(event.buy_account)  # type: ignore[union-attr]
                 seen.add(event.sell_account)  # type: ignore[union-attr]
             elif event.TYPE != "rejected":
-                seen.add(event.account)  # type: ignore[union-attr]
+                account = getattr(event, "account", None)  # market-wide events have none
+                if account is not None:
+                    seen.add(account)
         for account in seen:
             for listener in private.get(account, ()):
                 listener(events)

@@ -455,9 +455,11 @@ class Session:
         mine = []
         for e in events:
             if e.TYPE == "trade":
+                if e.aggressor is None:  # type: ignore[union-attr]
+                    continue  # a cross: each order's share comes as an "executed" event
                 if e.buy_account == account or e.sell_account == account:  # type: ignore[union-attr]
                     mine.append(private_event(e, account))
-            elif e.TYPE != "rejected" and e.account == account:  # type: ignore[union-attr]
+            elif e.TYPE != "rejected" and getattr(e, "account", None) == account:
                 mine.append(private_event(e, account))
         if mine:
             self.send({"type": "executions", "channel": "executions", "events": mine})
