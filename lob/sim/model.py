@@ -94,10 +94,10 @@ class ModelConfig:
     """Gap between fair value and mid, in units, that makes a value trader act."""
 
     # The latent fair value.
-    vol_of_vol: float = 1.0
-    vol_halflife: float = 240.0
+    vol_of_vol: float = 1.2
+    vol_halflife: float = 300.0
     jump_rate: float = 1.0 / 600.0
-    jump_variance_share: float = 0.1
+    jump_variance_share: float = 0.05
     """Share of the daily variance that comes from jumps."""
 
 
