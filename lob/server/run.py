@@ -19,6 +19,7 @@ import sys
 from lob.server.auth import KEYS_FILE, KeyStore
 from lob.server.config import ServerConfig
 from lob.server.server import ExchangeServer
+from lob.store.journal import JournalError
 
 __all__ = ["is_loopback", "run_server"]
 
@@ -42,7 +43,7 @@ async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, s
     server = ExchangeServer(config, keys)
     try:
         await server.start()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, JournalError) as exc:
         _say(f"lob serve: cannot start: {exc}")
         return 1
     ex = server.exchange

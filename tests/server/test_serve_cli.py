@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,25 @@ def test_serve_sigterm_shuts_down_cleanly_and_a_second_run_recovers(tmp_path: Pa
     _stop(proc, signal.SIGINT)
     assert proc.returncode == 0
     assert (tmp_path / "journal.lob").exists() and not (tmp_path / "api-keys.json").exists()
+
+
+def test_serve_refuses_a_data_dir_in_use_or_a_foreign_journal(tmp_path: Path) -> None:
+    proc, _ = _start(tmp_path)
+    try:
+        second = subprocess.run(
+            [sys.executable, "-c", "from lob.cli.app import main; main()", "serve", "--port", "0",
+             "--data-dir", str(tmp_path), "--no-multicast", "--no-history"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 1 and "another lob serve" in second.stderr
+    finally:
+        _stop(proc, signal.SIGTERM)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "journal.lob").write_bytes(b"not a journal, definitely")
+    third = subprocess.run(
+        [sys.executable, "-c", "from lob.cli.app import main; main()", "serve", "--port", "0",
+         "--data-dir", str(other), "--no-multicast", "--no-history"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert third.returncode == 1 and "not a lob journal" in third.stderr
