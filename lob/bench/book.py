@@ -22,8 +22,9 @@ timed. Then, for lob's ``MatchingEngine`` and for the seed design
   costs, measured with ``tracemalloc``: everything the engine holds after the
   adds (book, levels, order index, client-id strings) divided by N.
 
-The seed design runs shorter streams (it is slower); a rate is a rate, and
-each stream is long enough for the book to be in its steady state.
+The seed design runs shorter command streams (it is slower); a rate is a
+rate, and each stream is long enough for the book to be in its steady state.
+Both add the same number of resting orders.
 """
 
 from __future__ import annotations
@@ -93,7 +94,6 @@ class Sizes:
     sweeps: int
     seed_sweeps: int
     resting: int
-    seed_resting: int
     runs: int  # timed runs of each engine, after one warm-up round
     resting_runs: int  # timed runs of the resting adds (no warm-up: each is long)
     live: int  # live orders per symbol in the mixes
@@ -108,7 +108,6 @@ class Sizes:
             sweeps=2_000,
             seed_sweeps=200,
             resting=1_000_000,
-            seed_resting=100_000,
             runs=5,
             resting_runs=3,
             live=1_000,
@@ -124,7 +123,6 @@ class Sizes:
             sweeps=20,
             seed_sweeps=10,
             resting=3_000,
-            seed_resting=1_000,
             runs=2,
             resting_runs=1,
             live=200,
@@ -356,30 +354,31 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     )
 
     say(f"{sizes.resting:,} resting orders: time to add")
-    lob_add, seed_add = _resting_time(sizes.resting, sizes.seed_resting, sizes.resting_runs)
+    lob_add, seed_add = _resting_time(sizes.resting, sizes.resting, sizes.resting_runs)
     say("resting orders: memory (tracemalloc)")
     lob_bytes = _resting_bytes(LOB, sizes.resting)
-    seed_bytes = _resting_bytes(SEED, sizes.seed_resting)
+    seed_bytes = _resting_bytes(SEED, sizes.resting)
     ratio = lob_add.median / seed_add.median
     rows.append(
         _row(f"resting {sizes.resting:,}", "lob", lob_add)
         | {"bytes/order": round(lob_bytes), "vs seed": f"{ratio:.1f}x"}
     )
     rows.append(
-        _row(f"resting {sizes.seed_resting:,}", "seed", seed_add)
-        | {"bytes/order": round(seed_bytes)}
+        _row(f"resting {sizes.resting:,}", "seed", seed_add) | {"bytes/order": round(seed_bytes)}
     )
     metrics |= _metrics("resting", lob_add) | _metrics("resting.seed", seed_add)
     metrics["resting.orders"] = sizes.resting
     metrics["resting.seconds"] = sizes.resting / lob_add.median
     metrics["resting.bytes_per_order"] = lob_bytes
-    metrics["resting.seed.orders"] = sizes.seed_resting
     metrics["resting.seed.bytes_per_order"] = seed_bytes
     metrics["resting.speedup"] = ratio
+    metrics["resting.seed_bytes_ratio"] = seed_bytes / lob_bytes
     notes.append(
-        f"resting: {sizes.resting:,} passive adds take {sizes.resting / lob_add.median:.2f} s;"
-        " bytes/order is everything the engine holds afterwards (levels, orders, order index,"
-        " client-id strings) over the number of orders, by tracemalloc"
+        f"resting: {sizes.resting:,} passive adds take lob {sizes.resting / lob_add.median:.2f}"
+        f" s of CPU, the seed design {sizes.resting / seed_add.median:.2f} s; bytes/order is"
+        " everything the engine holds afterwards (levels, orders, order index, client-id"
+        f" strings) over the number of orders, by tracemalloc: the seed design needs"
+        f" {seed_bytes / lob_bytes:.1f}x lob's"
     )
     notes.append(
         f"ops/s: per second of CPU time used by this process (time spent descheduled by"
