@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lob.engine import LevelView, MatchingEngine, Side
 from lob.feed.conflation import ConflatedBatch, Conflator
@@ -252,3 +254,49 @@ def test_builder_follows_random_stream_with_halts_and_crosses(seed: int) -> None
     for symbol, builder in builders.items():
         _assert_equal_to_engine(builder, engine)
         assert builder.seq == feed.seq(symbol)
+
+
+_steps = st.lists(
+    st.tuples(
+        st.sampled_from(("new", "new", "new", "cancel", "replace", "market")),
+        st.integers(0, 2),  # account
+        st.sampled_from((BUY, SELL)),
+        st.integers(-3, 6),  # ticks away from the mid, on the passive side
+        st.integers(1, 400),  # quantity
+        st.booleans(),  # the lagging consumer drains after this step
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_steps)
+def test_conflating_consumer_equals_engine_for_any_command_sequence(steps: list[tuple]) -> None:
+    engine = MatchingEngine()
+    feed = L2Feed(ring_capacity=16)
+    builder = L2BookBuilder("XYZ", seq=0)
+    conflator = Conflator("XYZ", trade_limit=2)
+    for i, (kind, who, side, ticks, qty, drain) in enumerate(steps):
+        account = "ABC"[who]
+        live = engine.open_orders(account)
+        if kind == "cancel" and live:
+            events = engine.cancel(account, live[0].id, i)
+        elif kind == "replace" and live:
+            events = engine.replace(account, live[-1].id, i, price=live[-1].price + 100 * ticks)
+        elif kind == "market":
+            events = engine.new_order(account, f"m{i}", "XYZ", side, qty, None, i, "market")  # type: ignore[arg-type]
+        else:
+            price = 100_000 - 100 * ticks if side is BUY else 100_000 + 100 * ticks
+            events = engine.new_order(account, f"o{i}", "XYZ", side, qty, price, i)
+        conflator.extend(feed.on_events(events).deltas)
+        if drain:
+            batch = conflator.flush()
+            if batch is not None:
+                builder.apply_batch(batch)
+            if "XYZ" in engine.symbols:
+                _assert_equal_to_engine(builder, engine)
+    batch = conflator.flush()
+    if batch is not None:
+        builder.apply_batch(batch)
+    if "XYZ" in engine.symbols:
+        _assert_equal_to_engine(builder, engine)
