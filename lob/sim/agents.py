@@ -12,7 +12,8 @@ number from the simulator's ``random.Random``, so a seed fixes their choices.
 - ``MarketMaker``: two-sided quotes around its own fair-value estimate
   (the latent value plus a persistent private error), shifted against its
   inventory, wider in volatile spells; it requotes after each fill and on its
-  own clock, by cancel-replace. It never takes liquidity.
+  own clock, by cancel-replace. It takes liquidity only to pick off a side
+  that is stale by a unit or more, or to trade out of inventory past its limit.
 - ``InformedTraders``: momentum traders buy when the mid has risen over their
   moving average (and sell after falls); value traders buy when the latent fair
   value is above the mid. Both work a decision as a parent order split into
