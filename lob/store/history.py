@@ -293,7 +293,8 @@ class HistoryWriter:
     >>> writer.write_events(engine_events)  # doctest: +SKIP
     >>> writer.flush()  # doctest: +SKIP
 
-    ``write_events`` buffers events and writes them once ``batch_rows`` events
+    ``write_events`` buffers events, turns them into Arrow tables every
+    ``stage_rows`` events and writes to DuckDB once ``batch_rows`` events
     (fills counted once per side) are waiting; ``flush`` writes what is buffered
     now; ``close`` flushes and closes. All three take one lock, so any thread
     may call them. ``reader()``
@@ -307,10 +308,12 @@ class HistoryWriter:
         *,
         source: str = "",
         batch_rows: int = 65_536,
+        stage_rows: int = 2_048,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
         self.path = str(path)
         self.batch_rows = batch_rows
+        self.stage_rows = min(stage_rows, batch_rows)
         self._con = connection if connection is not None else duckdb.connect(self.path)
         self._lock = threading.RLock()
         create_schema(self._con)
@@ -329,6 +332,8 @@ class HistoryWriter:
         self._roots: dict[type, list[int]] = {Added: [], Cancelled: [], Replaced: []}
         self._fills: list[tuple[Any, ...]] = []
         self._quotes: list[tuple[Any, ...]] = []
+        self._staged: list[tuple[str, pa.Table]] = []
+        self._staged_rows = 0
         self._books: dict[str, _Book] = {}
         # Orders the writer has seen accepted and not yet finished:
         # engine oid -> [oid it was accepted under, open quantity].
@@ -356,7 +361,7 @@ class HistoryWriter:
             if self._closed:
                 raise ValueError("the history writer is closed")
             self._add(events)
-            pending = (
+            buffered = (
                 len(self._trades)
                 + len(self._orders)
                 + len(self._added)
@@ -364,8 +369,10 @@ class HistoryWriter:
                 + len(self._replaced)
                 + len(self._fills)
             )
-            if pending >= self.batch_rows:
-                self._flush()
+            if buffered >= self.stage_rows:
+                self._stage()
+                if self._staged_rows >= self.batch_rows:
+                    self._write_staged()
 
     def _add(self, events: Iterable[Event]) -> None:
         trades = self._trades
@@ -472,17 +479,27 @@ class HistoryWriter:
             return self._flush()
 
     def _flush(self) -> int:
+        self._stage()
+        return self._write_staged()
+
+    def _stage(self) -> None:
+        """Turn the buffered events into Arrow tables and let go of the Python objects.
+
+        Done every ``stage_rows`` events, so that events die young: events kept
+        alive longer reach CPython's oldest GC generation, whose collections walk
+        every object in the process and would slow the matching thread too.
+        Arrow conversion holds the GIL; the SQL that inserts (and derives the
+        lifecycle rows) runs later in DuckDB, without it.
+        """
         session = self.session
-        # (table, Arrow batch, SQL that inserts it): Arrow conversion holds the
-        # GIL; the SQL (derivations included) runs in DuckDB without it.
-        steps: list[tuple[pa.Table, str]] = []
+        staged = self._staged
         if self._trades:
             table = _table("trades", session, self._trades, _TRADE_EXTRA)
-            steps.append((table, "INSERT INTO trades SELECT * FROM _lob_batch"))
+            staged.append(("INSERT INTO trades SELECT * FROM _lob_batch", table))
         if self._orders:
             table = _table("orders", session, self._orders)
-            steps.append((table, "INSERT INTO orders SELECT * FROM _lob_batch"))
-            steps.append((table, _ORDER_EVENTS_FROM["accepted"]))
+            staged.append(("INSERT INTO orders SELECT * FROM _lob_batch", table))
+            staged.append((_ORDER_EVENTS_FROM["accepted"], table))
         for kind, events in (
             (Added, self._added),
             (Cancelled, self._cancelled),
@@ -490,20 +507,43 @@ class HistoryWriter:
         ):
             if events:
                 table = _raw_table(kind, events, self._roots[kind], session)
-                steps.append((table, _ORDER_EVENTS_FROM[kind.TYPE]))
+                staged.append((_ORDER_EVENTS_FROM[kind.TYPE], table))
         if self._fills:
             table = _raw_rows(_FILL_FIELDS, self._fills, session)
-            steps.append((table, _ORDER_EVENTS_FROM["fill"]))
+            staged.append((_ORDER_EVENTS_FROM["fill"], table))
         if self._quotes:
             table = _table("quotes", session, self._quotes)
-            steps.append((table, "INSERT INTO quotes SELECT * FROM _lob_batch"))
-        if not steps:
+            staged.append(("INSERT INTO quotes SELECT * FROM _lob_batch", table))
+        self._staged_rows += (
+            len(self._trades)
+            + len(self._orders)
+            + len(self._added)
+            + len(self._cancelled)
+            + len(self._replaced)
+            + len(self._fills)
+        )
+        self._trades = []
+        self._orders = []
+        self._added = []
+        self._cancelled = []
+        self._replaced = []
+        self._roots = {Added: [], Cancelled: [], Replaced: []}
+        self._fills = []
+        self._quotes = []
+
+    def _write_staged(self) -> int:
+        """Insert every staged Arrow table in one transaction; return the rows inserted."""
+        if not self._staged:
             return 0
+        by_sql: dict[str, list[pa.Table]] = {}
+        for sql, table in self._staged:
+            by_sql.setdefault(sql, []).append(table)
         con = self._con
         rows = 0
         con.execute("BEGIN TRANSACTION")
         try:
-            for table, sql in steps:
+            for sql, tables in by_sql.items():
+                table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
                 con.register("_lob_batch", table)
                 try:
                     con.execute(sql)
@@ -514,14 +554,8 @@ class HistoryWriter:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self._trades = []
-        self._orders = []
-        self._added = []
-        self._cancelled = []
-        self._replaced = []
-        self._roots = {Added: [], Cancelled: [], Replaced: []}
-        self._fills = []
-        self._quotes = []
+        self._staged = []
+        self._staged_rows = 0
         self.rows_written += rows
         return rows
 
@@ -662,14 +696,15 @@ _ORDER_EVENTS_FROM = {
 class BackgroundHistoryWriter:
     """A ``HistoryWriter`` on its own thread, fed without locks from the matching thread.
 
-    ``submit(events)`` is one ``deque.append`` (atomic, no lock, no wake-up):
-    the matching thread pays nothing else. The writer thread wakes every
-    ``interval`` seconds, or at once when ``wake_at`` lists wait, and writes
-    everything waiting in one go. When ``max_pending`` lists wait, ``submit``
-    blocks until the thread has caught up: history is never dropped, and a
-    writer that falls behind slows its producer instead of growing without
-    bound. An error in the thread is raised again by the next ``submit`` or
-    by ``close``.
+    ``submit(events)`` is one ``deque.append`` (atomic, no lock), and a wake-up
+    of the writer thread when ``wake_at`` lists wait: the thread takes events
+    while they are young (see ``HistoryWriter._stage`` for why that matters),
+    and when ``interval`` seconds pass without a wake-up it flushes, so the
+    file is current within about that long when the load is light. When
+    ``max_pending`` lists wait, ``submit`` blocks until the thread has caught
+    up: history is never dropped, and a writer that falls behind slows its
+    producer instead of growing without bound. An error in the thread is
+    raised again by a later ``submit`` or by ``close``.
 
     In CPython the writer's own work (Python objects into Arrow columns,
     top-of-book tracking) holds the GIL, so on a saturated matching thread it
@@ -681,7 +716,7 @@ class BackgroundHistoryWriter:
         writer: HistoryWriter,
         *,
         max_pending: int = 200_000,
-        wake_at: int = 20_000,
+        wake_at: int = 256,
         interval: float = 0.05,
     ) -> None:
         self.writer = writer
@@ -703,20 +738,23 @@ class BackgroundHistoryWriter:
         if len(pending) >= self._wake_at:
             if self._error is not None:
                 raise RuntimeError("the history writer failed") from self._error
-            self._wake.set()
+            wake = self._wake
+            if not wake.is_set():
+                wake.set()
             while len(pending) >= self._max and self._error is None and self._thread.is_alive():
                 self._drained.clear()
-                self._wake.set()
+                wake.set()
                 self._drained.wait(self._interval)
 
     def _run(self) -> None:
         pending = self._pending
         popleft = pending.popleft
         writer = self.writer
+        wake = self._wake
         try:
             while True:
-                self._wake.wait(self._interval)
-                self._wake.clear()
+                woken = wake.wait(self._interval)
+                wake.clear()
                 stop = self._stop
                 for _ in range(len(pending)):
                     writer.write_events(popleft())
@@ -724,8 +762,8 @@ class BackgroundHistoryWriter:
                 if stop:
                     writer.flush()
                     return
-                if not pending:
-                    writer.flush()
+                if not woken:
+                    writer.flush()  # a quiet spell: make the file current
         except BaseException as exc:  # handed to the producer
             self._error = exc
             self._drained.set()
