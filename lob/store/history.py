@@ -9,8 +9,9 @@ writer turns events into rows of five tables:
 - ``orders``: one row per ``Accepted`` order, keyed by ``(session, oid)``.
 - ``order_events``: the lifecycle of each order (``accepted``, ``fill``,
   ``added``, ``replaced``, ``cancelled``), keyed by the oid the order was
-  accepted under (``order_oid``) even after a replace gave it a new engine oid,
-  with the open quantity left after each event (``leaves``).
+  accepted under (``order_oid``, the key into ``orders``, which holds its
+  symbol, account, client id and side) even after a replace gave it a new
+  engine oid, with the open quantity left after each event (``leaves``).
 - ``quotes``: the top of the book (best bid and ask, price and size) after
   every event that changed it. The writer keeps, per symbol and side, the
   quantity of every price level from the level fields the engine puts on
@@ -101,10 +102,6 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("ts", "BIGINT NOT NULL"),
         ("order_oid", "BIGINT NOT NULL"),
         ("oid", "BIGINT NOT NULL"),
-        ("symbol", "VARCHAR NOT NULL"),
-        ("account", "VARCHAR NOT NULL"),
-        ("id", "VARCHAR NOT NULL"),
-        ("side", "VARCHAR NOT NULL"),
         ("event", "VARCHAR NOT NULL"),
         ("price", "BIGINT"),
         ("qty", "BIGINT NOT NULL"),
@@ -418,13 +415,13 @@ class HistoryWriter:
                 change = (symbol, side, price, lq)
             elif kind is Trade:
                 trades.append(event)  # type: ignore[arg-type]
-                (seq, ts, symbol, trade_id, price, qty, aggressor, ba, bi, boid, sa, si, soid) = (
-                    event[:13]
-                )
+                (seq, ts, symbol, trade_id, price, qty, aggressor, _, _, boid, _, _, soid) = event[
+                    :13
+                ]
                 if aggressor is None:
                     continue  # a cross: an ``executed`` event follows for each side
                 resting_oid, resting_left, level_qty = event[13], event[14], event[15]
-                for oid, account, id, side in ((boid, ba, bi, "buy"), (soid, sa, si, "sell")):
+                for oid in (boid, soid):
                     state = live.get(oid)
                     if state is None:
                         root, leaves = oid, None
@@ -436,14 +433,11 @@ class HistoryWriter:
                         else:
                             del live[oid]
                     liquidity = "maker" if oid == resting_oid else "taker"
-                    add_fill(
-                        (seq, ts, root, oid, symbol, account, id, side, price, qty, leaves,
-                         liquidity, trade_id)
-                    )  # fmt: skip
+                    add_fill((seq, ts, root, oid, price, qty, leaves, liquidity, trade_id))
                 book_side = Side.SELL if aggressor is _BUY else _BUY
                 change = (symbol, book_side, price, level_qty)
             elif event.TYPE == "executed":
-                (seq, ts, symbol, account, id, oid, side, price, qty, left, trade_id, cross_price,
+                (seq, ts, symbol, _, _, oid, side, price, qty, left, trade_id, cross_price,
                  in_book, level_qty, _) = event  # fmt: skip
                 state = live.get(oid)
                 if state is None:
@@ -454,10 +448,7 @@ class HistoryWriter:
                         state[1] = left
                     else:
                         del live[oid]
-                add_fill(
-                    (seq, ts, root, oid, symbol, account, id, side, cross_price, qty, left,
-                     "cross", trade_id)
-                )  # fmt: skip
+                add_fill((seq, ts, root, oid, cross_price, qty, left, "cross", trade_id))
                 if not in_book:
                     continue
                 change = (symbol, side, price, level_qty)
@@ -644,10 +635,7 @@ def _struct(fields: Sequence[str]) -> pa.StructType:
 
 _RAW_TYPES = {kind: _struct(kind._fields) for kind in (Added, Cancelled, Replaced)}
 
-_FILL_FIELDS = (
-    "seq", "ts", "root", "oid", "symbol", "account", "id", "side", "price", "qty", "leaves",
-    "reason", "trade_id",
-)  # fmt: skip
+_FILL_FIELDS = ("seq", "ts", "root", "oid", "price", "qty", "leaves", "reason", "trade_id")
 _FILL_TYPE = _struct(_FILL_FIELDS)
 
 
@@ -664,9 +652,8 @@ def _raw_rows(fields: Sequence[str], rows: list[tuple[Any, ...]], session: int) 
 
 
 _EVENT_ROW = (
-    "INSERT INTO order_events SELECT session, seq, ts, {order_oid}, oid, symbol, account, id,"
-    " side, '{event}', price, qty, {leaves}, {reason}, {trade_id}, {old_price}, {old_qty}"
-    " FROM _lob_batch"
+    "INSERT INTO order_events SELECT session, seq, ts, {order_oid}, oid, '{event}', price, qty,"
+    " {leaves}, {reason}, {trade_id}, {old_price}, {old_qty} FROM _lob_batch"
 )
 _ORDER_EVENTS_FROM = {
     "accepted": _EVENT_ROW.format(

@@ -147,7 +147,7 @@ def test_writer_replace_that_loses_priority_keeps_the_order_key(tmp_path: Path) 
     con = duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True)
     rows = con.execute(
         "SELECT order_oid, oid, event, price, qty, leaves, reason FROM order_events"
-        " WHERE account = 'A' ORDER BY seq"
+        " WHERE order_oid IN (SELECT oid FROM orders WHERE account = 'A') ORDER BY seq"
     ).fetchall()
     assert rows == [
         (1, 1, "accepted", 1_000_000, 100, 100, None),
