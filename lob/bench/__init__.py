@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, str] = {
     "sim": "lob.bench.sim:run",
     "history": "lob.bench.history:run",
     "tui": "lob.bench.tui:run",
+    "ws": "lob.bench.ws:run",
 }
 """Benchmark name -> ``"module:function"``, in the order ``lob bench all`` runs them."""
 
