@@ -150,6 +150,13 @@ class MatchingEngine(TradingDayMixin):
             book.ref_low = low + (-low % tick_size(low))
         book.refresh_limits()
 
+    def remove_symbol(self, symbol: str) -> None:
+        """Stop trading ``symbol``; only a book with no orders (resting or waiting) can go."""
+        book = self.book(symbol)
+        if book.bids or book.asks or book.auction:
+            raise ValueError(f"{symbol} still has orders")
+        del self._books[symbol]
+
     @property
     def symbols(self) -> list[str]:
         return sorted(self._books)
@@ -956,10 +963,18 @@ def _check_limit_price(
             f"{format_price(price)} is off tick: the tick is ${format_price(tick_size(price))}"
             " at this price (Rule 612)"
         )
-    high = book.collar_high
-    if high is not None and (price > high if side == BUY else price < book.collar_low):  # type: ignore[operator]
+    low, high = book.collar_low, book.collar_high
+    if low is not None and high is not None and (price > high if side == BUY else price < low):
+        luld = book.luld
+        if luld is not None:
+            bands = luld.bands
+            if price > bands.upper if side == BUY else price < bands.lower:
+                return RejectCode.OUTSIDE_PRICE_BAND, (
+                    f"{format_price(price)} is outside the Limit Up-Limit Down band"
+                    f" {format_price(bands.lower)} - {format_price(bands.upper)}"
+                )
         return RejectCode.PRICE_OUT_OF_COLLAR, (
-            f"{format_price(price)} is outside the collar {format_price(book.collar_low)}"  # type: ignore[arg-type]
+            f"{format_price(price)} is outside the collar {format_price(low)}"
             f" - {format_price(high)} around the reference price"
         )
     if post_only:

@@ -178,7 +178,7 @@ def _apply_line(
         if len(session) == 1 and type(session[0]) is Rejected:
             # A rejected command changes nothing: not even the symbols it named.
             for symbol in set(engine.symbols) - known:
-                del engine._books[symbol]
+                engine.remove_symbol(symbol)
         return events + session, clock
     try:
         command = parse_command(obj)

@@ -103,4 +103,4 @@ def test_luld_command_switches_bands_on() -> None:
     )
     bands = next(e for e in out if e["type"] == "bands")
     assert (bands["lower"], bands["upper"]) == ("95.00", "105.00")
-    assert [e["code"] for e in out if e["type"] == "rejected"] == ["price_out_of_collar"]
+    assert [e["code"] for e in out if e["type"] == "rejected"] == ["outside_price_band"]

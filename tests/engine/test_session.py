@@ -73,3 +73,13 @@ def test_closed_symbol_rejects_orders_with_market_closed() -> None:
     engine.set_state("XYZ", "closed", ts=1)
     events = engine.new_order("A", "a1", "XYZ", Side.BUY, 100, 100_000, ts=2)
     assert events[0].code == "market_closed"
+
+
+def test_remove_symbol_takes_only_an_empty_book() -> None:
+    engine = MatchingEngine()
+    engine.new_order("A", "a1", "XYZ", Side.BUY, 100, 100_000, ts=1)
+    engine.add_symbol("EMPTY")
+    with pytest.raises(ValueError, match="still has orders"):
+        engine.remove_symbol("XYZ")
+    engine.remove_symbol("EMPTY")
+    assert engine.symbols == ["XYZ"]

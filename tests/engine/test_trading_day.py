@@ -197,7 +197,7 @@ def test_luld_limit_state_pauses_after_15_seconds_and_reopens_by_cross() -> None
     engine.add_symbol("XYZ")
     engine.enable_luld("XYZ", tier=1, reference=px("100.00"), ts=0)
     assert engine.new_order("A", "a0", "XYZ", Side.BUY, 10, px("105.01"), ts=1)[0].code == (
-        "price_out_of_collar"
+        "outside_price_band"
     )
     engine.new_order("A", "a1", "XYZ", Side.BUY, 100, px("105.00"), ts=1)  # bid at the upper band
     engine.advance(1 + LIMIT_STATE_NS - 1)
