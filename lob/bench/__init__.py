@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, str] = {
     "history": "lob.bench.history:run",
     "tui": "lob.bench.tui:run",
     "ws": "lob.bench.ws:run",
+    "e2e": "lob.bench.e2e:run",
 }
 """Benchmark name -> ``"module:function"``, in the order ``lob bench all`` runs them."""
 

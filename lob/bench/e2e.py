@@ -1,0 +1,520 @@
+"""``lob bench e2e``: orders in, acks out, through a real ``lob serve``.
+
+What runs (docs/benchmarks.md shows figures):
+
+- ``lob serve`` as a subprocess in its own process group, on 127.0.0.1 and a
+  port the OS picks (``--port 0``), with its defaults: the journal with
+  ``--fsync batch`` (group commit, every ack after its fsync), the DuckDB
+  history, and the ITCH multicast feed (a random group on loopback, TTL 0).
+  The process group is killed at the end whatever happens.
+- 100 market-data subscribers follow the full book of the traded symbol over
+  WebSocket from a process of their own (``lob.bench.ws.ClientPool``) and
+  decode every frame.
+- Order entry over WebSocket (msgpack) from 2 client processes, each with 2
+  connections per account: account ``buyer`` rests bids 1-10 ticks under the
+  reference price and sends IOC buys that cross, ``seller`` the mirror image;
+  a connection cancels its oldest resting order once it has 100 (about 60%
+  passive adds, 30% cancels, 10% crossing IOCs).
+- Open loop, no coordinated omission: order ``i`` has an intended send time
+  ``t0 + i / rate`` on the system-wide monotonic clock; a sender that is late
+  sends at once, and the latency of each order is *ack received - intended
+  send time*. The sender spins (``asyncio.sleep(0)``) between orders to keep
+  the schedule, which costs the client a core. Errors (a cancel of an order
+  that was filled meanwhile) are answers too and count as acks, separately.
+- Fixed offered rates (1,000, 5,000, 10,000 orders/s) for p50/p99/p99.9 and
+  the achieved rate (acks over the time from the first intended send to the
+  last ack), then a flood at 60,000 orders/s offered for the most the server
+  sustains. The server's CPU time per order comes from ``/proc``.
+- REST for comparison: one keep-alive HTTP connection posting orders one
+  after another (closed loop: each waits for its answer), so its latency is
+  service time and its rate what one synchronous REST client gets.
+
+``LOB_E2E_PROFILE=/path/out.prof`` runs the server under cProfile and writes
+the profile there when it exits (figures are then slower: it is for finding
+where time goes, not for quoting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lob.bench.harness import BenchReport, Progress, describe_machine, format_ns, percentile
+from lob.bench.ws import SYMBOL, ClientPool
+
+__all__ = ["LobServe", "run"]
+
+KEYS = {"buyer": "bench-buyer-key-0123456789", "seller": "bench-seller-key-0123456789"}
+COLUMNS = [
+    "measure",
+    "offered/s",
+    "achieved/s",
+    "p50",
+    "p99",
+    "p99.9",
+    "max",
+    "errors",
+    "cpu/order",
+]
+ENTRY_PROCESSES = 2
+CONNECTIONS = 2  # per account per entry process
+
+
+@dataclass(frozen=True)
+class Sizes:
+    rates: tuple[float, ...]
+    seconds: float
+    flood_rate: float
+    flood_seconds: float
+    subscribers: int
+    rest_orders: int
+
+    @classmethod
+    def full(cls) -> Sizes:
+        return cls((1_000.0, 5_000.0, 10_000.0), 5.0, 60_000.0, 3.0, 100, 2_000)
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls((200.0,), 0.5, 2_000.0, 0.5, 3, 50)
+
+
+# -- the server --------------------------------------------------------------------
+
+
+def _lob_command() -> list[str]:
+    script = Path(sys.executable).parent / "lob"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from lob.cli.app import app; app()"]
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of a process, in clock ticks (``/proc/PID/stat``)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])
+
+
+class LobServe:
+    """``lob serve --port 0`` in its own process group; ``url`` once it says it is ready."""
+
+    def __init__(self, symbols: str, profile: str | None = None) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="lob-bench-e2e-")
+        rng = random.Random()
+        group = f"239.255.{rng.randrange(41, 250)}.{rng.randrange(1, 250)}"
+        port = rng.randrange(40_000, 60_000)
+        command = _lob_command()
+        if profile:
+            command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
+        args = [
+            *command,
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(Path(self._dir.name) / "data"),
+            "--symbols",
+            symbols,
+            "--fsync",
+            "batch",
+            "--multicast",
+            f"{group}:{port}",
+        ]
+        for account, key in KEYS.items():
+            args += ["--api-key", f"{account}:{key}"]
+        self.log_path = Path(self._dir.name) / "serve.log"
+        self._log = open(self.log_path, "w+b")  # noqa: SIM115 - closed in close()
+        self.proc = subprocess.Popen(
+            args, stdout=self._log, stderr=self._log, start_new_session=True
+        )
+        self.url = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            for line in self.log_path.read_text(errors="replace").splitlines():
+                if line.strip().startswith("REST"):
+                    self.url = line.split()[1]
+            if self.url:
+                break
+            time.sleep(0.05)
+        if not self.url:
+            text = self.log_path.read_text(errors="replace")
+            self.close()
+            raise RuntimeError(f"lob serve did not start: {text[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        return _cpu_ticks(self.proc.pid) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        """SIGTERM to the process group (a graceful stop), SIGKILL if it lingers."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self._log.close()
+        self._dir.cleanup()
+
+
+# -- order entry -------------------------------------------------------------------
+
+
+def _entry_main(url: str, index: int, processes: int, reference: int, conn: Any) -> None:
+    import uvloop
+
+    uvloop.run(_entry(url, index, processes, reference, conn))
+
+
+class _Conn:
+    """One order-entry connection: its account, resting ids and in-flight requests."""
+
+    __slots__ = ("account", "live", "n", "prefix", "side", "ws")
+
+    def __init__(self, ws: Any, account: str, prefix: str) -> None:
+        self.ws = ws
+        self.prefix = prefix
+        self.account = account
+        self.side = "buy" if account == "buyer" else "sell"
+        self.live: list[str] = []
+        self.n = 0
+
+
+async def _entry(url: str, index: int, processes: int, reference: int, conn: Any) -> None:
+    import msgpack
+    from websockets.asyncio.client import connect
+
+    from lob.engine.prices import format_price
+
+    tick = 100
+    prices = {
+        side: [format_price(reference + sign * k * tick) for k in range(-10, 11)]
+        for side, sign in (("buy", 1), ("sell", -1))
+    }  # prices[side][10 + k] is k ticks through the reference (positive k crosses)
+    rng = random.Random(1_000 + index)
+    pending: dict[int, int] = {}
+    latencies = array("q")
+    errors = [0]
+    codes: dict[str, int] = {}
+    last = [0]
+    packb = msgpack.packb
+    unpackb = msgpack.unpackb
+    clock = time.monotonic_ns
+
+    async def read(ws: Any) -> None:
+        async for frame in ws:
+            now = clock()
+            body = unpackb(frame)
+            req = body.get("req")
+            intended = pending.pop(req, None) if req is not None else None
+            if intended is not None:
+                latencies.append(now - intended)
+                last[0] = now
+                if body.get("type") == "error":
+                    errors[0] += 1
+                    code = body.get("error", {}).get("code", "?")
+                    codes[code] = codes.get(code, 0) + 1
+
+    conns: list[_Conn] = []
+    for account, key in KEYS.items():
+        for _ in range(CONNECTIONS):
+            ws = await connect(f"{url}/ws?encoding=msgpack", compression=None, max_size=2**24)
+            await ws.send(packb({"op": "auth", "key": key}))
+            answer = unpackb(await ws.recv())
+            if answer.get("type") != "authenticated":
+                raise RuntimeError(f"authentication failed: {answer}")
+            conns.append(_Conn(ws, account, f"e{index}c{len(conns)}-"))
+    readers = [asyncio.create_task(read(c.ws)) for c in conns]
+    loop = asyncio.get_running_loop()
+    conn.send("ready")
+    req = index * 100_000_000
+    while True:
+        request = await loop.run_in_executor(None, conn.recv)
+        if request[0] != "run":
+            break
+        _, rate, seconds, t0 = request
+        latencies = array("q")
+        errors[0] = 0
+        codes.clear()
+        last[0] = 0
+        total = int(rate * seconds)
+        interval = 1e9 / rate
+        sent = 0
+        i = index
+        late = 0
+        while i < total:
+            intended = t0 + int(i * interval)
+            now = clock()
+            if now < intended:
+                if intended - now > 2_000_000:
+                    await asyncio.sleep((intended - now - 1_000_000) / 1e9)
+                else:
+                    await asyncio.sleep(0)
+                continue
+            late = max(late, now - intended)
+            c = conns[(i // processes) % len(conns)]
+            req += 1
+            if len(c.live) > 100:
+                message: dict[str, Any] = {"op": "cancel", "id": c.live.pop(0), "req": req}
+            else:
+                roll = rng.random()
+                if roll < 0.10:
+                    message = {
+                        "op": "new",
+                        "symbol": SYMBOL,
+                        "side": c.side,
+                        "qty": 100,
+                        "price": prices[c.side][10 + rng.randint(1, 3)],
+                        "tif": "ioc",
+                        "req": req,
+                    }
+                elif roll < 0.40 and c.live:
+                    message = {"op": "cancel", "id": c.live.pop(0), "req": req}
+                else:
+                    c.n += 1
+                    id = f"{c.prefix}{c.n}"
+                    message = {
+                        "op": "new",
+                        "id": id,
+                        "symbol": SYMBOL,
+                        "side": c.side,
+                        "qty": rng.randint(1, 5) * 100,
+                        "price": prices[c.side][10 - rng.randint(1, 10)],
+                        "req": req,
+                    }
+                    c.live.append(id)
+            pending[req] = intended
+            await c.ws.send(packb(message))
+            sent += 1
+            i += processes
+        deadline = time.monotonic() + 60
+        while pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        conn.send(
+            {
+                "sent": sent,
+                "latencies": latencies.tobytes(),
+                "errors": errors[0],
+                "error_codes": dict(codes),
+                "unanswered": len(pending),
+                "last": last[0],
+                "sender_late_max": late,
+            }
+        )
+        pending.clear()
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*(c.ws.close() for c in conns), return_exceptions=True)
+    conn.send("stopped")
+
+
+class _Entry:
+    """The order-entry client processes."""
+
+    def __init__(self, url: str, reference: int, processes: int = ENTRY_PROCESSES) -> None:
+        ctx = mp.get_context("spawn")
+        ws_url = url.replace("http://", "ws://", 1)
+        self.conns: list[Any] = []
+        self.procs: list[Any] = []
+        for index in range(processes):
+            ours, theirs = ctx.Pipe()
+            proc = ctx.Process(
+                target=_entry_main,
+                args=(ws_url, index, processes, reference, theirs),
+                daemon=True,
+            )
+            proc.start()
+            self.conns.append(ours)
+            self.procs.append(proc)
+        for c in self.conns:
+            if not c.poll(60) or c.recv() != "ready":
+                raise RuntimeError("an order-entry process did not connect")
+
+    def run(self, rate: float, seconds: float) -> dict[str, Any]:
+        t0 = time.monotonic_ns() + 200_000_000
+        for c in self.conns:
+            c.send(("run", rate, seconds, t0))
+        answers = [c.recv() if c.poll(seconds + 120) else None for c in self.conns]
+        if None in answers:
+            raise RuntimeError("an order-entry process did not report")
+        latencies = array("q")
+        for a in answers:
+            latencies.frombytes(a["latencies"])
+        last = max(a["last"] for a in answers)
+        return {
+            "sent": sum(a["sent"] for a in answers),
+            "acks": len(latencies),
+            "errors": sum(a["errors"] for a in answers),
+            "error_codes": _merge([a["error_codes"] for a in answers]),
+            "unanswered": sum(a["unanswered"] for a in answers),
+            "achieved": len(latencies) * 1e9 / max(last - t0, 1),
+            "sender_late_max_ns": max(a["sender_late_max"] for a in answers),
+            "latencies": latencies,
+        }
+
+    def close(self) -> None:
+        for c in self.conns:
+            with contextlib.suppress(OSError):
+                c.send(("stop",))
+        for c, proc in zip(self.conns, self.procs, strict=True):
+            with contextlib.suppress(OSError, EOFError):
+                if c.poll(10):
+                    c.recv()
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+
+
+def _merge(counts: list[dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in counts:
+        for code, n in c.items():
+            out[code] = out.get(code, 0) + n
+    return out
+
+
+# -- REST, closed loop -------------------------------------------------------------
+
+
+def _rest(url: str, reference: int, orders: int) -> dict[str, Any]:
+    from lob.engine.prices import format_price
+
+    host, _, port = url.removeprefix("http://").partition(":")
+    client = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Authorization": f"Bearer {KEYS['buyer']}", "Content-Type": "application/json"}
+    latencies = array("q")
+    errors = 0
+    start = time.monotonic_ns()
+    for n in range(orders):
+        if n % 2:
+            client.request("DELETE", f"/orders/r{n - 1}", headers=headers)
+        else:
+            price = format_price(reference - (1 + n % 10) * 100)
+            body = {"symbol": SYMBOL, "side": "buy", "qty": 100, "price": price, "id": f"r{n}"}
+            client.request("POST", "/orders", body=json.dumps(body), headers=headers)
+        t = time.monotonic_ns()
+        response = client.getresponse()
+        response.read()
+        latencies.append(time.monotonic_ns() - t)
+        if response.status >= 300:
+            errors += 1
+    elapsed = time.monotonic_ns() - start
+    client.close()
+    return {
+        "orders": orders,
+        "achieved": orders * 1e9 / elapsed,
+        "errors": errors,
+        "lat": latencies,
+    }
+
+
+# -- the report --------------------------------------------------------------------
+
+
+def _stats(latencies: array[int]) -> dict[str, Any]:
+    if not latencies:
+        return {"p50": None, "p99": None, "p99_9": None, "max": None}
+    return {
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "p99_9": percentile(latencies, 99.9),
+        "max": max(latencies),
+    }
+
+
+def _row(measure: str, offered: float | None, result: dict[str, Any], cpu: float | None) -> dict:
+    stats = result["stats"]
+    return {
+        "measure": measure,
+        "offered/s": offered,
+        "achieved/s": result["achieved"],
+        "p50": None if stats["p50"] is None else format_ns(stats["p50"]),
+        "p99": None if stats["p99"] is None else format_ns(stats["p99"]),
+        "p99.9": None if stats["p99_9"] is None else format_ns(stats["p99_9"]),
+        "max": None if stats["max"] is None else format_ns(stats["max"]),
+        "errors": result["errors"],
+        "cpu/order": None if cpu is None else format_ns(cpu),
+    }
+
+
+def run(quick: bool, progress: Progress) -> BenchReport:
+    """Order-to-ack latency at fixed rates and the most sustained, through ``lob serve``."""
+    from lob.sim.universe import load_symbols
+
+    sizes = Sizes.quick() if quick else Sizes.full()
+    reference = load_symbols(SYMBOL)[0].reference_price
+    rows: list[dict[str, Any]] = []
+    metrics: dict[str, Any] = {}
+    notes: list[str] = []
+    progress("starting lob serve (journal fsync batch, history, multicast)")
+    server = LobServe(SYMBOL, os.environ.get("LOB_E2E_PROFILE") or None)
+    pool: ClientPool | None = None
+    entry: _Entry | None = None
+    try:
+        progress(f"connecting {sizes.subscribers} market-data subscribers")
+        pool = ClientPool(server.url, sizes.subscribers, processes=1)
+        if pool.connected < sizes.subscribers:
+            raise RuntimeError(f"only {pool.connected} subscribers connected: {pool.errors[:1]}")
+        entry = _Entry(server.url, reference)
+        entry.run(min(sizes.rates[0], 500.0), 0.5)  # warm-up
+        phases = [(f"WebSocket, {r:,.0f}/s", r, sizes.seconds) for r in sizes.rates]
+        phases.append(("WebSocket, flood", sizes.flood_rate, sizes.flood_seconds))
+        for i, (name, rate, seconds) in enumerate(phases):
+            progress(f"order entry: {name}", i, len(phases))
+            pool.reset(False)
+            cpu0 = server.cpu_seconds()
+            result = entry.run(rate, seconds)
+            md = pool.drained()
+            cpu = server.cpu_seconds() - cpu0
+            result["stats"] = _stats(result.pop("latencies"))
+            result["server_cpu_ns_per_order"] = cpu * 1e9 / max(result["acks"], 1)
+            result["market_data_deltas"] = md["deltas"]
+            result["offered"] = rate
+            key = "flood" if name.endswith("flood") else f"ws.{int(rate)}"
+            metrics[key] = result
+            rows.append(_row(name, rate, result, result["server_cpu_ns_per_order"]))
+        progress("REST, one connection, closed loop")
+        rest = _rest(server.url, reference, sizes.rest_orders)
+        rest["stats"] = _stats(rest.pop("lat"))
+        metrics["rest"] = rest
+        rows.append(_row("REST, 1 connection, closed loop", None, rest, None))
+    finally:
+        if entry is not None:
+            entry.close()
+        if pool is not None:
+            pool.close()
+        server.close()
+    notes.append(
+        "lob serve with --fsync batch, DuckDB history and ITCH multicast on, "
+        f"{sizes.subscribers} WebSocket subscribers to the {SYMBOL} book in another process"
+    )
+    notes.append(
+        f"order entry: {ENTRY_PROCESSES} processes x {2 * CONNECTIONS} WebSocket connections, "
+        "open loop; latency = ack received - intended send time (no coordinated omission)"
+    )
+    notes.append("REST: latency is service time (closed loop), not comparable to the open loop")
+    return BenchReport(
+        name="e2e",
+        title="Order entry to acknowledgement through lob serve",
+        columns=COLUMNS,
+        rows=rows,
+        machine=describe_machine(),
+        quick=quick,
+        metrics=metrics,
+        notes=notes,
+    )

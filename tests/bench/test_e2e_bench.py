@@ -1,0 +1,45 @@
+"""``lob bench e2e --quick --json``: orders through a real ``lob serve``, every one answered."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from lob.bench.e2e import LobServe
+from lob.bench.ws import SYMBOL
+from lob.cli.app import app
+
+
+def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
+    result = CliRunner().invoke(app, ["bench", "e2e", "--quick", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["name"] == "e2e" and report["quick"] is True
+    for row in report["rows"]:
+        assert set(row) <= set(report["columns"])
+    metrics = report["metrics"]
+    assert {"ws.200", "flood", "rest"} <= set(metrics)
+    for key in ("ws.200", "flood"):
+        phase = metrics[key]
+        assert phase["sent"] > 0 and phase["unanswered"] == 0
+        assert phase["acks"] == phase["sent"]
+        # only cancels of orders an IOC filled meanwhile may fail
+        assert set(phase["error_codes"]) <= {"unknown_order"}
+        stats = phase["stats"]
+        assert 0 < stats["p50"] <= stats["p99"] <= stats["p99_9"] <= stats["max"]
+        assert phase["market_data_deltas"] > 0
+    rest = metrics["rest"]
+    assert rest["errors"] == 0 and rest["achieved"] > 0
+
+
+def test_lob_serve_process_group_is_gone_after_close() -> None:
+    server = LobServe(SYMBOL)
+    pid = server.proc.pid
+    assert server.url.startswith("http://127.0.0.1:")
+    server.close()
+    assert server.proc.returncode is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
