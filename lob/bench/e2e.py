@@ -56,7 +56,7 @@ from typing import Any
 from lob.bench.harness import BenchReport, Progress, describe_machine, format_ns, percentile
 from lob.bench.ws import SYMBOL, ClientPool
 
-__all__ = ["LobServe", "run"]
+__all__ = ["LobServe", "fsync_probe", "run"]
 
 KEYS = {"buyer": "bench-buyer-key-0123456789", "seller": "bench-seller-key-0123456789"}
 COLUMNS = [
@@ -112,7 +112,7 @@ def _cpu_ticks(pid: int) -> int:
 class LobServe:
     """``lob serve --port 0`` in its own process group; ``url`` once it says it is ready."""
 
-    def __init__(self, symbols: str, profile: str | None = None) -> None:
+    def __init__(self, symbols: str, profile: str | None = None, fsync: str = "batch") -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="lob-bench-e2e-")
         rng = random.Random()
         group = f"239.255.{rng.randrange(41, 250)}.{rng.randrange(1, 250)}"
@@ -130,7 +130,7 @@ class LobServe:
             "--symbols",
             symbols,
             "--fsync",
-            "batch",
+            fsync,
             "--multicast",
             f"{group}:{port}",
         ]
@@ -452,30 +452,52 @@ def _row(measure: str, offered: float | None, result: dict[str, Any], cpu: float
     }
 
 
-def run(quick: bool, progress: Progress) -> BenchReport:
-    """Order-to-ack latency at fixed rates and the most sustained, through ``lob serve``."""
-    from lob.sim.universe import load_symbols
+def fsync_probe(count: int = 50) -> dict[str, float]:
+    """p50 and p99 of appending 100 bytes to a file and syncing it as the journal does.
 
-    sizes = Sizes.quick() if quick else Sizes.full()
-    reference = load_symbols(SYMBOL)[0].reference_price
-    rows: list[dict[str, Any]] = []
-    metrics: dict[str, Any] = {}
-    notes: list[str] = []
-    progress("starting lob serve (journal fsync batch, history, multicast)")
-    server = LobServe(SYMBOL, os.environ.get("LOB_E2E_PROFILE") or None)
+    ``Journal.sync`` is ``fdatasync``; the group commit cannot acknowledge an
+    order sooner than one, so this is the floor under every order-to-ack
+    latency with ``--fsync batch`` (the journal lives in the temp directory too).
+    """
+    sync = getattr(os, "fdatasync", os.fsync)
+    samples = array("q")
+    with tempfile.TemporaryDirectory(prefix="lob-bench-fsync-") as tmp:
+        fd = os.open(Path(tmp) / "probe", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            for _ in range(count):
+                os.write(fd, b"x" * 100)
+                start = time.perf_counter_ns()
+                sync(fd)
+                samples.append(time.perf_counter_ns() - start)
+        finally:
+            os.close(fd)
+    return {"p50": percentile(samples, 50), "p99": percentile(samples, 99)}
+
+
+def _measure(
+    fsync: str,
+    phases: list[tuple[str, float, float]],
+    sizes: Sizes,
+    reference: int,
+    progress: Progress,
+    rest: bool,
+) -> dict[str, Any]:
+    """Start ``lob serve --fsync FSYNC``, run ``phases`` (name, rate, seconds), stop it."""
+    progress(f"starting lob serve (--fsync {fsync}, history, multicast)")
+    profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
+    server = LobServe(SYMBOL, profile or None, fsync)
     pool: ClientPool | None = None
     entry: _Entry | None = None
+    out: dict[str, Any] = {}
     try:
         progress(f"connecting {sizes.subscribers} market-data subscribers")
         pool = ClientPool(server.url, sizes.subscribers, processes=1)
         if pool.connected < sizes.subscribers:
             raise RuntimeError(f"only {pool.connected} subscribers connected: {pool.errors[:1]}")
         entry = _Entry(server.url, reference)
-        entry.run(min(sizes.rates[0], 500.0), 0.5)  # warm-up
-        phases = [(f"WebSocket, {r:,.0f}/s", r, sizes.seconds) for r in sizes.rates]
-        phases.append(("WebSocket, flood", sizes.flood_rate, sizes.flood_seconds))
-        for i, (name, rate, seconds) in enumerate(phases):
-            progress(f"order entry: {name}", i, len(phases))
+        entry.run(min(phases[0][1], 500.0), 0.5)  # warm-up
+        for i, (key, rate, seconds) in enumerate(phases):
+            progress(f"order entry, fsync {fsync}: {key}", i, len(phases))
             pool.reset(False)
             cpu0 = server.cpu_seconds()
             result = entry.run(rate, seconds)
@@ -485,22 +507,60 @@ def run(quick: bool, progress: Progress) -> BenchReport:
             result["server_cpu_ns_per_order"] = cpu * 1e9 / max(result["acks"], 1)
             result["market_data_deltas"] = md["deltas"]
             result["offered"] = rate
-            key = "flood" if name.endswith("flood") else f"ws.{int(rate)}"
-            metrics[key] = result
-            rows.append(_row(name, rate, result, result["server_cpu_ns_per_order"]))
-        progress("REST, one connection, closed loop")
-        rest = _rest(server.url, reference, sizes.rest_orders)
-        rest["stats"] = _stats(rest.pop("lat"))
-        metrics["rest"] = rest
-        rows.append(_row("REST, 1 connection, closed loop", None, rest, None))
+            out[key] = result
+        if rest:
+            progress("REST, one connection, closed loop")
+            answer = _rest(server.url, reference, sizes.rest_orders)
+            answer["stats"] = _stats(answer.pop("lat"))
+            out["rest"] = answer
     finally:
         if entry is not None:
             entry.close()
         if pool is not None:
             pool.close()
         server.close()
+    return out
+
+
+def run(quick: bool, progress: Progress) -> BenchReport:
+    """Order-to-ack latency at fixed rates and the most sustained, through ``lob serve``."""
+    from lob.sim.universe import load_symbols
+
+    sizes = Sizes.quick() if quick else Sizes.full()
+    reference = load_symbols(SYMBOL)[0].reference_price
+    rows: list[dict[str, Any]] = []
+    metrics: dict[str, Any] = {}
+    notes: list[str] = []
+    progress("timing fdatasync on this disk")
+    disk = metrics["disk_fsync_ns"] = fsync_probe(20 if quick else 200)
     notes.append(
-        "lob serve with --fsync batch, DuckDB history and ITCH multicast on, "
+        f"fdatasync of the journal's disk here: p50 {format_ns(disk['p50'])}, "
+        f"p99 {format_ns(disk['p99'])}: with --fsync batch no ack can come sooner"
+    )
+    phases = [(f"ws.{int(r)}", r, sizes.seconds) for r in sizes.rates]
+    phases.append(("flood", sizes.flood_rate, sizes.flood_seconds))
+    batch = _measure("batch", phases, sizes, reference, progress, rest=True)
+    # The same without waiting for the disk: what the software costs on its own.
+    off = _measure("off", phases[-2:], sizes, reference, progress, rest=False)
+    for fsync, results in (("batch", batch), ("off", off)):
+        for key, result in results.items():
+            metrics[key if fsync == "batch" else f"off.{key}"] = result
+            if key == "rest":
+                name = "REST, 1 connection, closed loop"
+                rows.append(_row(name, None, result, None))
+                continue
+            name = "flood" if key == "flood" else f"{result['offered']:,.0f}/s"
+            rows.append(
+                _row(
+                    f"WebSocket {name}, fsync {fsync}",
+                    result["offered"],
+                    result,
+                    result["server_cpu_ns_per_order"],
+                )
+            )
+    notes.append(
+        "lob serve with its journal (--fsync batch, then off), DuckDB history and ITCH "
+        "multicast on, "
         f"{sizes.subscribers} WebSocket subscribers to the {SYMBOL} book in another process"
     )
     notes.append(

@@ -21,8 +21,9 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
     for row in report["rows"]:
         assert set(row) <= set(report["columns"])
     metrics = report["metrics"]
-    assert {"ws.200", "flood", "rest"} <= set(metrics)
-    for key in ("ws.200", "flood"):
+    assert {"ws.200", "flood", "rest", "off.ws.200", "off.flood"} <= set(metrics)
+    assert 0 < metrics["disk_fsync_ns"]["p50"] <= metrics["disk_fsync_ns"]["p99"]
+    for key in ("ws.200", "flood", "off.ws.200", "off.flood"):
         phase = metrics[key]
         assert phase["sent"] > 0 and phase["unanswered"] == 0
         assert phase["acks"] == phase["sent"]
