@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from lob.cli import analytics, bench, feed, history, replay, serve, simulate, tui
+from lob.cli import analytics, bench, feed, history, replay, scripting, serve, simulate, tui
 
 app = typer.Typer(
     name="lob",
@@ -32,6 +32,7 @@ app.command("tui")(tui.tui)
 app.add_typer(feed.app, name="feed")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(history.app, name="history")
+scripting.register(app)
 
 
 def main() -> None:
