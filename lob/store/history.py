@@ -304,7 +304,7 @@ class HistoryWriter:
         path: str | Path,
         *,
         source: str = "",
-        batch_rows: int = 65_536,
+        batch_rows: int = 262_144,
         stage_rows: int = 2_048,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
