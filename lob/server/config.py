@@ -70,3 +70,13 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     ring_capacity: int = 4096
     """L2 deltas kept per symbol for catch-up and resume."""
+    calendar: str = "continuous"
+    """The trading day to follow: continuous, nasdaq or compressed (lob.server.day)."""
+    day_length: int = 0
+    """Length of a compressed day, ns."""
+    day_tick: float = 0.2
+    """Seconds between the day timer's looks at the clock."""
+    luld: bool = False
+    """Switch Limit Up-Limit Down bands on for every symbol with a reference price."""
+    admin_key: str | None = None
+    """Bearer key of the operator endpoints (/admin/...); None turns them off."""

@@ -29,16 +29,27 @@ from lob.engine.replay import NEW_YORK
 from lob.engine.types import TimeInForce
 from lob.server.accounts import Accounts, Tape
 from lob.server.config import ServerConfig
+from lob.server.day import DayClock, DayPlan
 from lob.server.marketdata import MarketData
 from lob.server.sequencer import Sequencer
-from lob.sim.universe import Security
-from lob.store.journal import ExpireOrders, Journal
+from lob.server.trading import TradingView
+from lob.sim.universe import Security, load_universe
+from lob.store.journal import EnableLuld, ExpireOrders, Journal
 
-__all__ = ["SYMBOLS_FILE", "Exchange", "session_date"]
+__all__ = ["SYMBOLS_FILE", "Exchange", "luld_tier", "session_date"]
 
 log = logging.getLogger("lob.server")
 
 SYMBOLS_FILE = "symbols.json"
+
+
+_SMALL_CAPS = frozenset({"SNDL", "PNNY"})
+"""Shipped symbols that are not large caps (LULD tier 2)."""
+
+
+def luld_tier(symbol: str, shipped: frozenset[str]) -> int:
+    """LULD tier 1 for the shipped universe's large caps, tier 2 for everything else."""
+    return 1 if symbol in shipped and symbol not in _SMALL_CAPS else 2
 
 
 def session_date(ts_ns: int) -> dt.date:
@@ -61,6 +72,9 @@ class Exchange:
         self.accounts = Accounts()
         self.tape = Tape()
         self.market = MarketData(self.engine, config.ring_capacity)
+        self.trading = TradingView(self.engine)
+        self.plan = DayPlan(config.calendar, config.day_length)
+        self.day = DayClock(self.plan, self.engine, self.sequencer, clock, config.day_tick)
         self.private: dict[str, list[Callable[[list[Event]], None]]] = {}
         """Per-account listeners (WebSocket execution streams)."""
         self.counters: dict[str, int] = {"commands": 0, "rejected": 0, "trades": 0}
@@ -80,6 +94,7 @@ class Exchange:
             self.accounts.apply,
             self.tape.apply,
             self.market.on_events,
+            self.trading.on_events,
             self._count,
         ]
 
@@ -154,10 +169,21 @@ class Exchange:
         self.sequencer.listeners.extend(listeners)
         self.sequencer.start()
         last = self.sequencer.last_ts
-        if last and session_date(last) < session_date(self.clock()):
+        continuous = self.plan.calendar == "continuous"
+        if continuous and last and session_date(last) < session_date(self.clock()):
             self.sequencer.enqueue(ExpireOrders(TimeInForce.DAY))
+        self.day.step()  # a calendar takes over at once (and a replaced one lets go)
+        if self.config.luld:
+            shipped = frozenset(s.symbol for s in load_universe())
+            for symbol in sorted(self.reference):
+                price = self.reference[symbol]
+                if price is not None and self.engine.book(symbol).luld is None:
+                    tier = luld_tier(symbol, shipped)
+                    self.sequencer.enqueue(EnableLuld(symbol, tier, price))
+        self.day.start()
 
     async def close(self) -> None:
+        await self.day.close()
         await self.sequencer.close()
 
     def _count(self, events: list[Event]) -> None:

@@ -30,7 +30,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event
-from lob.store.journal import ExpireOrders, Journal, JournalInput, encode_record
+from lob.server.day import apply_session_input
+from lob.store.journal import (
+    Advance,
+    EnableLuld,
+    ExpireOrders,
+    Journal,
+    JournalInput,
+    SetState,
+    encode_record,
+)
 
 __all__ = ["FSYNC_MODES", "Listener", "Sequencer", "SequencerClosed"]
 
@@ -193,8 +202,11 @@ class Sequencer:
                 failed(error)
 
     def _apply(self, command: JournalInput, ts: int) -> list[Event]:
-        if type(command) is ExpireOrders:
-            return self.engine.expire(ts, command.tif)
+        kind = type(command)
+        if kind is ExpireOrders:
+            return self.engine.expire(ts, command.tif)  # type: ignore[union-attr]
+        if kind is Advance or kind is SetState or kind is EnableLuld:
+            return apply_session_input(self.engine, command, ts)  # type: ignore[arg-type]
         return self.engine.submit(command, ts)  # type: ignore[arg-type]
 
     def _notify(self, events: list[Event]) -> None:

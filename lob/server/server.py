@@ -15,6 +15,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
+from collections.abc import Callable
 from typing import Any
 
 from lob.server.auth import KeyStore
@@ -32,9 +34,13 @@ log = logging.getLogger("lob.server")
 class ExchangeServer:
     """Run one exchange: ``await start()``, ``await stop()``; or ``async with``."""
 
-    def __init__(self, config: ServerConfig, keys: KeyStore) -> None:
+    def __init__(
+        self, config: ServerConfig, keys: KeyStore, clock: Callable[[], int] = time.time_ns
+    ) -> None:
         self.config = config
         self.keys = keys
+        self.clock = clock
+        """Where the exchange's time comes from (a test may drive it by hand)."""
         self.exchange: Exchange | None = None
         self.gateway: Gateway | None = None
         self.rest: RestApi | None = None
@@ -58,7 +64,7 @@ class ExchangeServer:
         config = self.config
         self._lock_fd = data_dir_lock(config.data_dir)
         try:
-            exchange = self.exchange = Exchange(config)
+            exchange = self.exchange = Exchange(config, self.clock)
             self.gateway = Gateway(exchange, self.keys, config.limits)
             self.rest = RestApi(exchange, self.keys, self.gateway.stats)
             replay_listeners = []
@@ -124,6 +130,7 @@ class ExchangeServer:
         if self._server is not None:
             self._server.close()
         if exchange is not None:
+            await exchange.day.close()
             exchange.sequencer._accepting = False  # new orders now get 503 unavailable
             await exchange.sequencer.close()  # waits for queued inputs to commit and answer
         if self.gateway is not None:
@@ -148,6 +155,8 @@ class ExchangeServer:
             with contextlib.suppress(Exception):
                 await self.history.close()
             self.history = None
+        if self.exchange is not None:
+            await self.exchange.day.close()
         if self.exchange is not None and self.exchange.journal.fd >= 0:
             self.exchange.journal.close()
         if self._lock_fd is not None:

@@ -17,6 +17,15 @@ the timestamp (int ns since the epoch) the input was sequenced at:
     [1, ts, account, id]                                                           cancel
     [2, ts, account, id, price|nil, qty|nil]                                       replace
     [3, ts, tif]                                                                   expire
+    [4, ts, calendar, day, length]                                                 advance
+    [5, ts, symbol, state]                                                         state
+    [6, ts, symbol, tier, reference|nil]                                           luld
+
+``advance`` lets time pass (the trading day's transitions, crosses, imbalance
+information, LULD timers) under the calendar it names: ``continuous``,
+``nasdaq`` or ``compressed``, the start of the day ``ts`` falls in and, for a
+compressed day, its length (``lob.server.day``). ``state`` is an operator's
+move of a symbol's trading state; ``luld`` switches price bands on.
 
 A crash can leave a torn record at the end (short or failing its CRC). Reading
 stops at the first bad record and ``open`` truncates the file there: such a
@@ -43,10 +52,13 @@ from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 
 __all__ = [
     "JOURNAL_NAME",
+    "Advance",
+    "EnableLuld",
     "ExpireOrders",
     "Journal",
     "JournalError",
     "JournalRecord",
+    "SetState",
     "decode_payload",
     "encode_record",
     "read_records",
@@ -58,7 +70,7 @@ _HEAD = struct.Struct(">II")
 MAX_RECORD = 1 << 20
 """A record longer than this is corruption, not an input."""
 
-_NEW, _CANCEL, _REPLACE, _EXPIRE = 0, 1, 2, 3
+_NEW, _CANCEL, _REPLACE, _EXPIRE, _ADVANCE, _STATE, _LULD = 0, 1, 2, 3, 4, 5, 6
 
 
 class JournalError(Exception):
@@ -71,7 +83,33 @@ class ExpireOrders(NamedTuple):
     tif: TimeInForce
 
 
-JournalInput = Command | ExpireOrders
+class Advance(NamedTuple):
+    """Time passes: the engine follows ``calendar``'s day starting at ``day`` (ns)."""
+
+    calendar: str
+    """``continuous`` (no calendar), ``nasdaq`` or ``compressed``."""
+    day: int
+    """Start (midnight) of the trading day, ns since the epoch; 0 when continuous."""
+    length: int
+    """Length of a compressed day in ns; 0 otherwise."""
+
+
+class SetState(NamedTuple):
+    """An operator moves ``symbol`` to trading state ``state`` (e.g. a halt)."""
+
+    symbol: str
+    state: str
+
+
+class EnableLuld(NamedTuple):
+    """Limit Up-Limit Down bands on for ``symbol`` (tier 1 or 2) around ``reference``."""
+
+    symbol: str
+    tier: int
+    reference: int | None
+
+
+JournalInput = Command | ExpireOrders | Advance | SetState | EnableLuld
 
 
 class JournalRecord(NamedTuple):
@@ -107,6 +145,14 @@ def encode_record(command: JournalInput, ts: int) -> bytes:
         items = [_REPLACE, ts, r.account, r.id, r.price, r.qty]
     elif kind is ExpireOrders:
         items = [_EXPIRE, ts, str(command.tif)]  # type: ignore[union-attr]
+    elif kind is Advance:
+        a: Advance = command  # type: ignore[assignment]
+        items = [_ADVANCE, ts, a.calendar, a.day, a.length]
+    elif kind is SetState:
+        items = [_STATE, ts, command.symbol, command.state]  # type: ignore[union-attr]
+    elif kind is EnableLuld:
+        e: EnableLuld = command  # type: ignore[assignment]
+        items = [_LULD, ts, e.symbol, e.tier, e.reference]
     else:
         raise TypeError(f"not a journal input: {command!r}")
     payload = msgpack.packb(items, use_bin_type=True)
@@ -138,6 +184,14 @@ def decode_payload(payload: bytes) -> JournalRecord:
             command = ReplaceOrder(items[2], items[3], items[4], items[5])
         elif kind == _EXPIRE:
             command = ExpireOrders(TimeInForce(items[2]))
+        elif kind == _ADVANCE:
+            command = Advance(str(items[2]), int(items[3]), int(items[4]))
+        elif kind == _STATE:
+            command = SetState(str(items[2]), str(items[3]))
+        elif kind == _LULD:
+            command = EnableLuld(
+                str(items[2]), int(items[3]), None if items[4] is None else int(items[4])
+            )
         else:
             raise JournalError(f"unknown record kind {kind!r}")
     except (ValueError, TypeError, IndexError, msgpack.UnpackException) as exc:
