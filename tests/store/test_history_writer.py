@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -316,3 +317,18 @@ def test_background_writer_reports_a_failure_to_the_producer(tmp_path: Path) -> 
     background.submit([object()])  # type: ignore[list-item]
     with pytest.raises(RuntimeError, match="history writer failed"):
         background.close()
+
+
+def test_background_writer_makes_the_file_current_when_the_load_is_light(tmp_path: Path) -> None:
+    engine = MatchingEngine()
+    writer = HistoryWriter(tmp_path / "h.duckdb")
+    reader = writer.reader()
+    with BackgroundHistoryWriter(writer, interval=0.02) as background:
+        background.submit(engine.new_order("A", "a1", "XYZ", Side.SELL, 100, 1_000_000, ts=1))
+        background.submit(engine.new_order("B", "b1", "XYZ", Side.BUY, 100, 1_000_000, ts=2))
+        for _ in range(250):  # up to 5 s on a busy machine; usually one interval
+            if reader.execute("SELECT count(*) FROM trades").fetchall() == [(1,)]:
+                break
+            threading.Event().wait(0.02)
+        else:
+            pytest.fail("the trade never reached the file while the writer ran")
