@@ -25,13 +25,26 @@ from textual.widget import Widget
 
 from lob.tui.model import MarketState
 
-__all__ = ["LADDER_HZ", "TABLE_HZ", "TICK_HZ", "Line", "LinesWidget", "follow", "style"]
+__all__ = [
+    "CHART_HZ",
+    "LADDER_HZ",
+    "TABLE_HZ",
+    "TAPE_HZ",
+    "TICK_HZ",
+    "Line",
+    "LinesWidget",
+    "follow",
+    "style",
+]
 
 TICK_HZ = 20
 """The ticker's rate: the fastest any widget redraws."""
 
 LADDER_HZ = 20
-"""The ladder and the tape: drawn at most 20 times a second."""
+"""The ladder: drawn at most 20 times a second."""
+
+TAPE_HZ = 10
+"""Time and sales: 10 times a second, faster than anyone reads a scrolling tape."""
 
 CHART_HZ = 4
 """The chart and statistics: they move with trades, a few times a second is plenty."""

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from lob.engine.types import Side
 from lob.tui import fmt
 from lob.tui.source import DataSource
-from lob.tui.widgets.live import LADDER_HZ, Line, LinesWidget, follow, style
+from lob.tui.widgets.live import TAPE_HZ, Line, LinesWidget, follow, style
 
 __all__ = ["TimeAndSales"]
 
@@ -29,7 +29,7 @@ class TimeAndSales(LinesWidget):
         self.source = source
 
     def on_mount(self) -> None:
-        follow(self, self.source.state, self.redraw, LADDER_HZ)
+        follow(self, self.source.state, self.redraw, TAPE_HZ)
 
     def watch_symbol(self) -> None:
         self.redraw()

@@ -1,36 +1,59 @@
-"""The watchlist: one row per symbol with last, change, inside quote, volume, VWAP.
+"""The watchlist: one row per symbol with last, change, inside quote, volume, VWAP, trend.
 
-Rows are rebuilt from the model a few times a second (``TABLE_HZ``), keeping
-the cursor on the same symbol. ``s`` cycles the sort column, ``r`` reverses
-it; ``filter`` narrows the rows to symbols or names containing the text.
-Enter posts ``Watchlist.Opened`` with the symbol under the cursor.
+Drawn as lines of segments (``LinesWidget``), a few times a second
+(``TABLE_HZ``), from the model and each book's top level: cheaper than a
+table widget re-rendering its cells, which matters with every symbol on
+screen. Up/down (or j/k), PageUp/PageDown, Home/End move the cursor; the view
+scrolls to keep it visible. ``s`` cycles the sort column, ``r`` reverses it;
+``set_filter`` narrows the rows to symbols or names containing the text.
+Enter (or a click) posts ``Watchlist.Opened`` with the symbol under the cursor.
 """
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable
 
 from lob.tui import fmt
 from lob.tui.source import DataSource
-from lob.tui.widgets.live import TABLE_HZ, follow
+from lob.tui.widgets.live import TABLE_HZ, Line, LinesWidget, follow, style
 
-__all__ = ["SORT_KEYS", "Watchlist"]
+__all__ = ["COLUMNS", "SORT_KEYS", "Watchlist"]
 
-COLUMNS = ("Symbol", "Last", "Chg %", "Bid", "Ask", "Spread", "Volume", "VWAP", "Trend")
 SORT_KEYS = ("symbol", "change", "volume", "spread", "last")
 SPARK_WIDTH = 20
+# (title, width, right-aligned)
+COLUMNS = (
+    ("Symbol", 7, False),
+    ("Last", 10, True),
+    ("Chg %", 8, True),
+    ("Bid", 10, True),
+    ("Ask", 10, True),
+    ("Spread", 8, True),
+    ("Volume", 11, True),
+    ("VWAP", 10, True),
+    ("Trend", SPARK_WIDTH, False),
+)
+HEADER = "  ".join(
+    f"{title:>{width}}" if right else f"{title:<{width}}" for title, width, right in COLUMNS
+)
 
 
-class Watchlist(DataTable[object]):
+class Watchlist(LinesWidget, can_focus=True):
     """Symbols of the market (see the module docstring)."""
 
     BINDINGS = [  # noqa: RUF012
+        ("up,k", "move(-1)", "Up"),
+        ("down,j", "move(1)", "Down"),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+        ("enter", "open", "Open"),
         ("s", "cycle_sort", "Sort"),
         ("r", "reverse_sort", "Reverse"),
-        ("j", "cursor_down", "Down"),
-        ("k", "cursor_up", "Up"),
     ]
 
     class Opened(Message):
@@ -39,47 +62,33 @@ class Watchlist(DataTable[object]):
             self.symbol = symbol
 
     def __init__(self, source: DataSource, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.source = source
         self.sort_key = "symbol"
         self.descending = False
         self.filter_text = ""
+        self.cursor_row = 0
+        self.scroll_row = 0
         self._shown: list[str] = []
-        self._values: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        self._names = {info.symbol: info.name.upper() for info in source.symbols()}
         self.frames = 0
-        """Rebuilds so far (the benchmark reads it)."""
+        """Redraws so far (the benchmark reads it)."""
 
     def on_mount(self) -> None:
-        for name in COLUMNS:
-            self.add_column(name, key=name)
-        self.rebuild()
+        self._order()
         follow(self, self.source.state, self.rebuild, TABLE_HZ)
+
+    # -- rows ----------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._shown)
 
     @property
     def selected_symbol(self) -> str | None:
-        if not self._shown or self.cursor_row >= len(self._shown):
+        if not self._shown:
             return None
-        return self._shown[self.cursor_row]
-
-    def set_filter(self, text: str) -> None:
-        self.filter_text = text.strip().upper()
-        self.rebuild()
-
-    def action_cycle_sort(self) -> None:
-        i = SORT_KEYS.index(self.sort_key)
-        self.sort_key = SORT_KEYS[(i + 1) % len(SORT_KEYS)]
-        self.descending = self.sort_key in ("change", "volume")
-        self.rebuild()
-        self.notify(f"sorted by {self.sort_key}", timeout=1.5)
-
-    def action_reverse_sort(self) -> None:
-        self.descending = not self.descending
-        self.rebuild()
-
-    def action_select_cursor(self) -> None:
-        symbol = self.selected_symbol
-        if symbol is not None:
-            self.post_message(self.Opened(symbol))
+        return self._shown[min(self.cursor_row, len(self._shown) - 1)]
 
     def _spread(self, symbol: str) -> int:
         book = self.source.book(symbol, depth=1)
@@ -87,16 +96,13 @@ class Watchlist(DataTable[object]):
             return book.asks[0].price - book.bids[0].price
         return 1 << 40
 
-    def rebuild(self) -> None:
-        self.frames += 1
+    def _order(self) -> None:
+        """Filter and sort the symbols, keeping the cursor on the same one."""
+        keep = self.selected_symbol
         state = self.source.state
-        names = {info.symbol: info.name for info in self.source.symbols()}
+        text = self.filter_text
         symbols = [
-            s
-            for s in state.symbols
-            if not self.filter_text
-            or self.filter_text in s
-            or self.filter_text in names.get(s, "").upper()
+            s for s in state.symbols if not text or text in s or text in self._names.get(s, "")
         ]
         key = self.sort_key
         if key == "symbol":
@@ -114,45 +120,117 @@ class Watchlist(DataTable[object]):
                 return sym.last or 0
 
             symbols.sort(key=lambda s: (value(s), s), reverse=self.descending)
-        rows = {s: self._cells(s) for s in symbols}
-        if symbols == self._shown and self.row_count == len(symbols):
-            # Same rows in the same order: touch only the cells whose text or colour moved.
-            for s in symbols:
-                old = self._values.get(s)
-                for column, (cell, before) in enumerate(zip(rows[s], old or (), strict=False)):
-                    if cell != before:
-                        self.update_cell(s, COLUMNS[column], _text(cell))
-                self._values[s] = rows[s]
-            return
-        keep = self.selected_symbol
-        self.clear()
-        for s in symbols:
-            self.add_row(*(_text(cell) for cell in rows[s]), key=s)
-        self._values = rows
         self._shown = symbols
         if keep in symbols:
-            self.move_cursor(row=symbols.index(keep), animate=False)
+            self.cursor_row = symbols.index(keep)
+        self.cursor_row = max(0, min(self.cursor_row, len(symbols) - 1))
 
-    def _cells(self, s: str) -> tuple[tuple[str, str, str], ...]:
-        """(text, style, justify) of each column of one symbol's row."""
-        sym = self.source.state.symbols[s]
-        book = self.source.book(s, depth=1)
-        bid = book.bids[0].price if book.bids else None
-        ask = book.asks[0].price if book.asks else None
-        style = fmt.change_style(sym.change)
-        return (
-            (s, "bold", "left"),
-            (fmt.price(sym.last), "", "right"),
-            (fmt.pct(sym.change_pct) if sym.last else "-", style, "right"),
-            (fmt.price(bid), "green", "right"),
-            (fmt.price(ask), "red", "right"),
-            (fmt.price(ask - bid) if bid and ask else "-", "", "right"),
-            (fmt.qty(sym.volume), "", "right"),
-            (fmt.avg(sym.vwap), "yellow", "right"),
-            (fmt.sparkline(sym.closes(SPARK_WIDTH), SPARK_WIDTH), style or "blue", "left"),
-        )
+    def rebuild(self) -> None:
+        """Re-sort (values move) and redraw."""
+        if self.sort_key != "symbol" or not self._shown:
+            self._order()
+        self.redraw()
 
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip().upper()
+        self.cursor_row = 0
+        self._order()
+        self.redraw()
 
-def _text(cell: tuple[str, str, str]) -> Text:
-    text, style, justify = cell
-    return Text(text, style=style, justify=justify)  # type: ignore[arg-type]
+    # -- keys ----------------------------------------------------------------
+
+    def _visible_rows(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def action_move(self, rows: int) -> None:
+        self.cursor_row = max(0, min(self.cursor_row + rows, len(self._shown) - 1))
+        self.redraw()
+
+    def action_page(self, pages: int) -> None:
+        self.action_move(pages * self._visible_rows())
+
+    def action_jump(self, row: int) -> None:
+        self.cursor_row = max(0, row if row >= 0 else len(self._shown) - 1)
+        self.redraw()
+
+    def action_open(self) -> None:
+        symbol = self.selected_symbol
+        if symbol is not None:
+            self.post_message(self.Opened(symbol))
+
+    def action_cycle_sort(self) -> None:
+        i = SORT_KEYS.index(self.sort_key)
+        self.sort_key = SORT_KEYS[(i + 1) % len(SORT_KEYS)]
+        self.descending = self.sort_key in ("change", "volume")
+        self._order()
+        self.redraw()
+        self.notify(f"sorted by {self.sort_key}", timeout=1.5)
+
+    def action_reverse_sort(self) -> None:
+        self.descending = not self.descending
+        self._order()
+        self.redraw()
+
+    def on_click(self, event: events.Click) -> None:
+        row = self.scroll_row + event.y - 1
+        if 0 <= row < len(self._shown):
+            if row == self.cursor_row and event.chain > 1:
+                self.action_open()
+            self.cursor_row = row
+            self.redraw()
+
+    def on_focus(self) -> None:
+        self.redraw()
+
+    def on_blur(self) -> None:
+        self.redraw()
+
+    # -- drawing -------------------------------------------------------------
+
+    def build(self, width: int, height: int) -> list[Line]:
+        self.frames += 1
+        rows = max(1, height - 1)
+        if self.cursor_row < self.scroll_row:
+            self.scroll_row = self.cursor_row
+        elif self.cursor_row >= self.scroll_row + rows:
+            self.scroll_row = self.cursor_row - rows + 1
+        self.scroll_row = max(0, min(self.scroll_row, max(0, len(self._shown) - rows)))
+        lines: list[Line] = [[Segment(" " + HEADER, style("bold"))]]
+        state = self.source.state
+        book_of = self.source.book
+        focused = self.has_focus
+        gap = "  "
+        for index in range(self.scroll_row, min(len(self._shown), self.scroll_row + rows)):
+            s = self._shown[index]
+            sym = state.symbols[s]
+            book = book_of(s, 1)
+            bid = book.bids[0].price if book.bids else None
+            ask = book.asks[0].price if book.asks else None
+            change = fmt.change_style(sym.change)
+            base = ""
+            if index == self.cursor_row:
+                base = " on #0b4f8a" if focused else " on grey23"
+            elif index % 2:
+                base = " on grey11"
+            line = [
+                Segment(f" {s:<7}{gap}", style("bold" + base)),
+                Segment(f"{fmt.price(sym.last):>10}{gap}", style(base)),
+                Segment(
+                    f"{fmt.pct(sym.change_pct) if sym.last else '-':>8}{gap}",
+                    style(change + base),
+                ),
+                Segment(f"{fmt.price(bid):>10}{gap}", style("green" + base)),
+                Segment(f"{fmt.price(ask):>10}{gap}", style("red" + base)),
+                Segment(f"{fmt.price(ask - bid) if bid and ask else '-':>8}{gap}", style(base)),
+                Segment(f"{fmt.qty(sym.volume):>11}{gap}", style(base)),
+                Segment(f"{fmt.avg(sym.vwap):>10}{gap}", style("yellow" + base)),
+                Segment(
+                    f"{fmt.sparkline(sym.closes(SPARK_WIDTH), SPARK_WIDTH):<{SPARK_WIDTH}}",
+                    style((change or "blue") + base),
+                ),
+            ]
+            if base:
+                used = sum(len(segment.text) for segment in line)
+                line.append(Segment(" " * max(0, width - used), style(base)))
+            lines.append(line)
+        return lines
