@@ -21,6 +21,13 @@ _KEY_HELP = (
     " any, keys stored in the data directory are used, or demo keys are created there."
 )
 _MCAST_HELP = "ITCH/MoldUDP64 multicast GROUP:PORT on the loopback interface (TTL 0)."
+_CALENDAR_HELP = (
+    "The trading day to follow. continuous: trade at any hour, states change only by"
+    " operator halts (the default, so a demo works whenever it runs). nasdaq: the New York"
+    " day with the opening cross at 09:30 and the closing cross at 16:00, closed on weekends."
+    " compressed: the whole day (pre-open, opening auction and cross, continuous, closing"
+    " auction and cross) in --day-length minutes, then the next day."
+)
 
 
 def serve(
@@ -49,6 +56,27 @@ def serve(
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Do not write the DuckDB history.")
     ] = False,
+    calendar: Annotated[str, typer.Option(help=_CALENDAR_HELP)] = "continuous",
+    day_length: Annotated[
+        float,
+        typer.Option(help="Minutes of wall time per compressed day (--calendar compressed)."),
+    ] = 10.0,
+    luld: Annotated[
+        bool,
+        typer.Option(
+            "--luld",
+            help="Limit Up-Limit Down bands for every symbol (tier 1 for the shipped large"
+            " caps, tier 2 otherwise) around its reference price.",
+        ),
+    ] = False,
+    admin_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Bearer key of the operator endpoints (halts: POST /admin/symbols/SYM/state)."
+            " Also read from LOB_ADMIN_KEY. Without one they answer 403.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the exchange: matching, REST + WebSocket on one port, ITCH multicast, journal."""
     from lob.server.auth import AuthError, load_keys
@@ -57,6 +85,13 @@ def serve(
 
     if fsync not in ("batch", "always", "off"):
         raise typer.BadParameter("use batch, always or off", param_hint="--fsync")
+    if calendar not in ("continuous", "nasdaq", "compressed"):
+        raise typer.BadParameter("use continuous, nasdaq or compressed", param_hint="--calendar")
+    if not 1 / 6 <= day_length <= 24 * 60:
+        raise typer.BadParameter("from 0.17 (10 s) to 1440 minutes", param_hint="--day-length")
+    admin = admin_key or os.environ.get("LOB_ADMIN_KEY") or None
+    if admin is not None and (len(admin) < 8 or any(c.isspace() for c in admin)):
+        raise typer.BadParameter("8+ characters, no spaces", param_hint="--admin-key")
     group: tuple[str, int] | None = None
     if not no_multicast:
         from lob.feed.net import parse_address
@@ -81,6 +116,10 @@ def serve(
         multicast=group,
         fsync=fsync,
         history=not no_history,
+        calendar=calendar,
+        day_length=int(day_length * 60 * 1_000_000_000),
+        luld=luld,
+        admin_key=admin,
     )
     from lob.server.run import run_server
 

@@ -16,6 +16,8 @@ __all__ = ["STATUS", "ApiError", "error_body", "status_for"]
 
 # Codes the server adds to the engine's RejectCode values.
 UNAUTHORIZED = "unauthorized"
+FORBIDDEN = "forbidden"
+NO_AUCTION = "no_auction"
 NOT_FOUND = "not_found"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 PAYLOAD_TOO_LARGE = "payload_too_large"
@@ -42,7 +44,15 @@ STATUS: dict[str, int] = {
     RejectCode.POST_ONLY_WOULD_TAKE: 422,
     RejectCode.UNKNOWN_ORDER: 404,
     RejectCode.PRICE_OUT_OF_COLLAR: 422,
+    RejectCode.OUTSIDE_PRICE_BAND: 422,
+    RejectCode.MARKET_CLOSED: 409,
+    RejectCode.SYMBOL_HALTED: 409,
+    RejectCode.NOT_CONTINUOUS: 409,
+    RejectCode.AUCTION_CLOSED: 409,
+    RejectCode.ILLEGAL_TRANSITION: 409,
     UNAUTHORIZED: 401,
+    FORBIDDEN: 403,
+    NO_AUCTION: 404,
     NOT_FOUND: 404,
     METHOD_NOT_ALLOWED: 405,
     PAYLOAD_TOO_LARGE: 413,
@@ -63,7 +73,7 @@ DESCRIPTIONS: dict[str, str] = {
     "invalid_symbol": "a symbol is not 1-8 capital letters",
     "unknown_symbol": "the symbol is not traded on this exchange",
     "invalid_side": "side is not buy or sell",
-    "invalid_type": "type is not limit or market",
+    "invalid_type": "type is not limit, market, moo, loo, moc, loc or io",
     "invalid_tif": "tif is not day, gtc, ioc or fok",
     "invalid_quantity": "qty is not a whole number from 1 to 1,000,000,000",
     "invalid_price": "price is missing, not positive, has more than 4 decimals or is off tick",
@@ -71,7 +81,15 @@ DESCRIPTIONS: dict[str, str] = {
     "post_only_would_take": "a post-only order would have taken liquidity",
     "unknown_order": "no such order for this account (other accounts' orders are never visible)",
     "price_out_of_collar": "the price is outside the collar around the reference price",
+    "outside_price_band": "a buy above the upper or a sell below the lower LULD band",
+    "market_closed": "the symbol is closed: only cancels are accepted",
+    "symbol_halted": "the symbol is halted: only cancels are accepted",
+    "not_continuous": "market, IOC and FOK orders need continuous trading",
+    "auction_closed": "the auction order's entry or cancel cut-off has passed, or its cross ran",
+    "illegal_transition": "the trading-state machine has no such move from the current state",
     "unauthorized": "no valid `Authorization: Bearer KEY` header",
+    "forbidden": "the key is valid but may not do this (operator endpoints need the admin key)",
+    "no_auction": "the symbol is not waiting for a cross: no imbalance information",
     "not_found": "no such endpoint",
     "method_not_allowed": "the endpoint exists but not with this method",
     "payload_too_large": "the body or frame is over the size limit",

@@ -156,6 +156,8 @@ class Exchange:
             "best_ask": price(-book.ask_keys[-1] if book.ask_keys else None),
             "last": price(last.price) if last else None,
             "seq": self.market.seq(symbol),
+            "state": str(book.state),
+            "bands": self.trading.bands(symbol),
         }
 
     # -- running -------------------------------------------------------------

@@ -32,6 +32,24 @@ _QTY = {"type": "integer", "minimum": 1, "maximum": 1_000_000_000, "description"
 _TS = {"type": "integer", "description": "Nanoseconds since the Unix epoch."}
 _SEQ = {"type": "integer", "minimum": 0}
 _ID = {"type": "string", "minLength": 1, "maxLength": 64}
+_ORDER_TYPES = ["limit", "market", "moo", "loo", "moc", "loc", "io"]
+_STATES = [
+    "pre_open",
+    "opening_auction",
+    "continuous",
+    "halted",
+    "quote_only",
+    "paused",
+    "closing_auction",
+    "closed",
+]
+_STATE = {
+    "type": "string",
+    "enum": _STATES,
+    "description": "The symbol's trading state (docs/market-structure.md).",
+}
+_CROSS_TYPE = {"type": "string", "enum": ["opening", "closing", "halt"]}
+_PRICE_OR_NULL = {"oneOf": [_PRICE, {"type": "null"}]}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -65,8 +83,19 @@ SCHEMAS: dict[str, Any] = {
             "id": {**_ID, "description": "Your id for the order; generated when absent."},
             "symbol": {"type": "string", "pattern": "^[A-Z]{1,8}$"},
             "side": {"type": "string", "enum": ["buy", "sell"]},
-            "type": {"type": "string", "enum": ["limit", "market"], "default": "limit"},
-            "price": {**_PRICE_IN, "description": "Required for limit orders, absent for market."},
+            "type": {
+                "type": "string",
+                "enum": _ORDER_TYPES,
+                "default": "limit",
+                "description": "`moo`/`loo` wait for the opening cross, `moc`/`loc` for the"
+                " closing cross, `io` (imbalance-only) for the next cross; they are never"
+                " displayed (docs/market-structure.md).",
+            },
+            "price": {
+                **_PRICE_IN,
+                "description": "Required for limit, loo, loc and io orders; absent for market,"
+                " moo and moc.",
+            },
             "qty": _QTY,
             "tif": {"type": "string", "enum": ["day", "gtc", "ioc", "fok"], "default": "day"},
             "post_only": {"type": "boolean", "default": False},
@@ -96,7 +125,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "symbol": {"type": "string"},
             "side": {"type": "string", "enum": ["buy", "sell"]},
-            "type": {"type": "string", "enum": ["limit", "market"]},
+            "type": {"type": "string", "enum": _ORDER_TYPES},
             "price": {"oneOf": [_PRICE, {"type": "null"}]},
             "qty": {**_QTY, "description": "Filled plus open quantity."},
             "filled_qty": {"type": "integer", "minimum": 0},
@@ -108,7 +137,16 @@ SCHEMAS: dict[str, Any] = {
                 "oneOf": [
                     {
                         "type": "string",
-                        "enum": ["user", "ioc", "fok", "market", "self_match", "expired"],
+                        "enum": [
+                            "user",
+                            "ioc",
+                            "fok",
+                            "market",
+                            "self_match",
+                            "expired",
+                            "auction",
+                            "price_band",
+                        ],
                     },
                     {"type": "null"},
                 ],
@@ -139,7 +177,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "type": {
                 "type": "string",
-                "enum": ["accepted", "added", "cancelled", "replaced", "fill"],
+                "enum": ["accepted", "added", "cancelled", "replaced", "executed", "fill"],
             },
             "seq": _SEQ,
             "ts": _TS,
@@ -147,7 +185,7 @@ SCHEMAS: dict[str, Any] = {
         ["type", "seq", "ts"],
         additionalProperties=True,
         description="An engine event of your account, as in `lob replay` (docs/replay.md);"
-        " trades appear as `fill`.",
+        " trades appear as `fill`, an order's share of a cross as `executed`.",
     ),
     "Ack": _obj(
         {
@@ -181,7 +219,10 @@ SCHEMAS: dict[str, Any] = {
         {
             "price": _PRICE,
             "qty": {"type": "integer"},
-            "aggressor": {"type": "string", "enum": ["buy", "sell"]},
+            "aggressor": {
+                "oneOf": [{"type": "string", "enum": ["buy", "sell"]}, {"type": "null"}],
+                "description": "Null for a trade printed by a cross.",
+            },
             "ts": _TS,
             "trade_id": {"type": "integer"},
             "seq": _SEQ,
@@ -203,8 +244,110 @@ SCHEMAS: dict[str, Any] = {
             "best_ask": {"oneOf": [_PRICE, {"type": "null"}]},
             "last": {"oneOf": [_PRICE, {"type": "null"}]},
             "seq": _SEQ,
+            "state": _STATE,
+            "bands": {"oneOf": [_ref("Bands"), {"type": "null"}]},
         },
-        ["symbol", "reference_price"],
+        ["symbol", "reference_price", "state", "bands"],
+    ),
+    "Bands": _obj(
+        {
+            "tier": {"type": "integer", "enum": [1, 2]},
+            "reference": _PRICE,
+            "lower": _PRICE,
+            "upper": _PRICE,
+        },
+        ["tier", "reference", "lower", "upper"],
+        description="Limit Up-Limit Down price bands (`lob serve --luld`).",
+    ),
+    "Cross": _obj(
+        {
+            "type": {"const": "crossed"},
+            "seq": _SEQ,
+            "ts": _TS,
+            "symbol": {"type": "string"},
+            "cross_type": _CROSS_TYPE,
+            "price": {**_PRICE_OR_NULL, "description": "Null when nothing could be paired."},
+            "qty": {"type": "integer", "minimum": 0, "description": "Shares paired."},
+            "imbalance": {
+                "type": "integer",
+                "description": "Shares left unpaired at the price: positive on the buy side,"
+                " negative on the sell side.",
+            },
+        },
+        ["type", "seq", "ts", "symbol", "cross_type", "price", "qty", "imbalance"],
+        description="An opening, closing or halt cross.",
+    ),
+    "TradingState": _obj(
+        {
+            "symbol": {"type": "string"},
+            "state": _STATE,
+            "bands": {"oneOf": [_ref("Bands"), {"type": "null"}]},
+            "last_cross": {"oneOf": [_ref("Cross"), {"type": "null"}]},
+            "engine_seq": _SEQ,
+            "calendar": {
+                "type": "string",
+                "enum": ["continuous", "nasdaq", "compressed"],
+                "description": "The trading day the server follows (`lob serve --calendar`).",
+            },
+        },
+        ["symbol", "state", "bands", "last_cross", "engine_seq", "calendar"],
+    ),
+    "Imbalance": _obj(
+        {
+            "type": {"const": "imbalance"},
+            "seq": _SEQ,
+            "ts": _TS,
+            "symbol": {"type": "string"},
+            "cross_type": _CROSS_TYPE,
+            "paired": {"type": "integer", "description": "Shares that would execute now."},
+            "imbalance": {"type": "integer", "description": "Shares that would not."},
+            "imbalance_side": {
+                "oneOf": [{"type": "string", "enum": ["buy", "sell"]}, {"type": "null"}]
+            },
+            "reference": {
+                **_PRICE_OR_NULL,
+                "description": "The near price kept within the best bid and offer.",
+            },
+            "near": {**_PRICE_OR_NULL, "description": "Where the cross would happen now."},
+            "far": {
+                **_PRICE_OR_NULL,
+                "description": "Where the auction orders alone would cross.",
+            },
+        },
+        [
+            "type",
+            "seq",
+            "ts",
+            "symbol",
+            "cross_type",
+            "paired",
+            "imbalance",
+            "imbalance_side",
+            "reference",
+            "near",
+            "far",
+        ],
+        description="Net Order Imbalance Indicator, published once a second while the"
+        " symbol waits for a cross.",
+    ),
+    "StateChange": _obj(
+        {"state": {**_STATE, "description": "The state to move to."}},
+        ["state"],
+        additionalProperties=False,
+        description="E.g. `halted`, then `quote_only`, then `continuous` (the halt cross).",
+    ),
+    "StateChanged": _obj(
+        {
+            "symbol": {"type": "string"},
+            "state": _STATE,
+            "previous": _STATE,
+            "cross": {
+                "oneOf": [_ref("Cross"), {"type": "null"}],
+                "description": "The cross the move ran, if any.",
+            },
+            "engine_seq": _SEQ,
+        },
+        ["symbol", "state", "previous", "cross", "engine_seq"],
     ),
     "Health": _obj(
         {
@@ -301,6 +444,11 @@ _NEW_ERRORS = [
     "duplicate_id",
     "post_only_would_take",
     "price_out_of_collar",
+    "outside_price_band",
+    "market_closed",
+    "symbol_halted",
+    "not_continuous",
+    "auction_closed",
     "payload_too_large",
     "too_many_orders",
 ]
@@ -414,7 +562,7 @@ def openapi_document() -> dict[str, Any]:
                 "Cancel an order",
                 "Cancels the rest of a live order.",
                 (200, _json(_ref("Ack"), "Cancelled.")),
-                [*_ORDER_ERRORS, "unknown_order", "invalid_id"],
+                [*_ORDER_ERRORS, "unknown_order", "invalid_id", "auction_closed"],
                 params=[_ID_PARAM],
                 auth=True,
                 tag="orders",
@@ -436,6 +584,9 @@ def openapi_document() -> dict[str, Any]:
                     "invalid_price",
                     "post_only_would_take",
                     "price_out_of_collar",
+                    "outside_price_band",
+                    "market_closed",
+                    "symbol_halted",
                     "payload_too_large",
                 ],
                 params=[_ID_PARAM],
@@ -522,10 +673,61 @@ def openapi_document() -> dict[str, Any]:
                 operation_id="trades",
             ),
         },
+        "/state/{symbol}": {
+            "get": _op(
+                "Trading state",
+                "The symbol's state in the trading day, its LULD bands (null when off) and"
+                " its last cross (null before the first).",
+                (200, _json(_ref("TradingState"), "The state.")),
+                ["unknown_symbol"],
+                params=[_SYMBOL_PARAM],
+                operation_id="trading_state",
+            ),
+        },
+        "/imbalance/{symbol}": {
+            "get": _op(
+                "Imbalance information",
+                "The latest imbalance information while the symbol waits for a cross"
+                " (pre-open, opening and closing auctions, a halt's quotation period, a LULD"
+                " pause); `no_auction` otherwise.",
+                (200, _json(_ref("Imbalance"), "The latest imbalance information.")),
+                ["unknown_symbol", "no_auction"],
+                params=[_SYMBOL_PARAM],
+                operation_id="imbalance",
+            ),
+        },
+        "/admin/symbols/{symbol}/state": {
+            "post": _op(
+                "Move a symbol's trading state",
+                "Operator only (`lob serve --admin-key KEY`, or `LOB_ADMIN_KEY`): a trading"
+                " key gets `forbidden`. Journaled like an order. Halt with `halted`, open the"
+                " quotation period with `quote_only`, resume with `continuous` (the halt"
+                " cross runs); a move the state machine does not allow is"
+                " `illegal_transition`.",
+                (200, _json(_ref("StateChanged"), "Moved.")),
+                [
+                    "unauthorized",
+                    "forbidden",
+                    "unknown_symbol",
+                    "malformed",
+                    "missing_field",
+                    "invalid_field",
+                    "illegal_transition",
+                    "payload_too_large",
+                    "unavailable",
+                ],
+                params=[_SYMBOL_PARAM],
+                body=_ref("StateChange"),
+                auth=True,
+                tag="operator",
+                operation_id="admin_state",
+            ),
+        },
         "/symbols": {
             "get": _op(
                 "Traded symbols",
-                "With reference prices, collars, best prices and the last trade.",
+                "With reference prices, collars, best prices, the last trade, the trading"
+                " state and LULD bands.",
                 (
                     200,
                     _json(
@@ -631,6 +833,7 @@ def openapi_document() -> dict[str, Any]:
         "tags": [
             {"name": "orders", "description": "Your orders and fills (bearer key)."},
             {"name": "market data", "description": "Public."},
+            {"name": "operator", "description": "Halts and resumptions (admin key)."},
             {"name": "service", "description": "Health, metrics, this reference."},
         ],
         "paths": paths,
@@ -640,7 +843,8 @@ def openapi_document() -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API key: `lob serve --api-key ACCOUNT:KEY`.",
+                    "description": "An API key: `lob serve --api-key ACCOUNT:KEY`; operator"
+                    " endpoints take the admin key (`--admin-key`).",
                 }
             },
         },
@@ -656,7 +860,7 @@ def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     for path, item in doc["paths"].items():
         for method, op in item.items():
             out.append((method.upper(), path, op))
-    order = {"orders": 0, "market data": 1, "service": 2}
+    order = {"orders": 0, "market data": 1, "operator": 2, "service": 3}
     out.sort(key=lambda t: (order.get(t[2]["tags"][0], 9), t[1]))
     return out
 

@@ -12,16 +12,23 @@ machine-readable form and ``GET /docs`` renders it.
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
+from lob.engine.events import Crossed, Rejected, StateChanged
+from lob.engine.json_codec import event_to_dict
 from lob.engine.prices import format_price
+from lob.engine.session import IllegalTransition, check_transition
+from lob.engine.types import TradingState
 from lob.feed.wire import message_to_dict
 from lob.server.auth import KeyStore
 from lob.server.errors import (
+    FORBIDDEN,
     METHOD_NOT_ALLOWED,
+    NO_AUCTION,
     NOT_FOUND,
     UNAUTHORIZED,
     UNAVAILABLE,
@@ -31,6 +38,7 @@ from lob.server.exchange import Exchange
 from lob.server.http import HttpRequest, HttpResponse, json_response
 from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace
 from lob.server.sequencer import SequencerClosed
+from lob.store.journal import SetState
 
 __all__ = ["ROUTES", "RestApi"]
 
@@ -45,6 +53,8 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/book/{symbol}/deltas", "book_deltas"),
     ("GET", "/book/{symbol}/orders", "book_orders"),
     ("GET", "/trades/{symbol}", "trades"),
+    ("GET", "/state/{symbol}", "trading_state"),
+    ("GET", "/imbalance/{symbol}", "imbalance"),
     ("GET", "/feed", "feed"),
     ("GET", "/feed/snapshot", "feed_snapshot"),
     ("POST", "/orders", "place_order"),
@@ -53,6 +63,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("DELETE", "/orders/{id}", "cancel_order"),
     ("PATCH", "/orders/{id}", "replace_order"),
     ("GET", "/fills", "fills"),
+    ("POST", "/admin/symbols/{symbol}/state", "admin_state"),
     ("GET", "/openapi.json", "openapi"),
     ("GET", "/docs", "docs"),
 ]
@@ -138,6 +149,26 @@ class RestApi:
         if symbol not in self.exchange.symbols:
             raise ApiError("unknown_symbol", f"{symbol} is not traded here")
         return symbol
+
+    def _admin(self, request: HttpRequest) -> None:
+        """Only the operator's key passes: 401 without a valid key, 403 with a trading key."""
+        header = request.headers.get("authorization") or ""
+        scheme, _, key = header.strip().partition(" ")
+        key = key.strip()
+        admin = self.exchange.config.admin_key
+        is_admin = (
+            scheme.lower() == "bearer"
+            and admin is not None
+            and bool(key)
+            and hmac.compare_digest(key.encode("utf-8", "surrogatepass"), admin.encode())
+        )
+        if is_admin:
+            return
+        if self.keys.account_for_header(header) is None:
+            raise ApiError(UNAUTHORIZED, "send Authorization: Bearer KEY with the admin key")
+        if admin is None:
+            raise ApiError(FORBIDDEN, "operator endpoints are off: start lob serve --admin-key")
+        raise ApiError(FORBIDDEN, "this key trades; operator endpoints need the admin key")
 
     async def _submit(self, command: Any) -> Any:
         try:
@@ -251,6 +282,60 @@ class RestApi:
         self._symbol(symbol)
         limit = _int_param(request.query, "limit", 50, 1, MAX_LIMIT)
         return json_response({"symbol": symbol, "trades": self.exchange.tape.recent(symbol, limit)})
+
+    async def trading_state(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        """The symbol's trading state, LULD bands and last cross."""
+        self._symbol(symbol)
+        ex = self.exchange
+        return json_response({**ex.trading.status(symbol), "calendar": ex.plan.calendar})
+
+    async def imbalance(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        """The latest imbalance information while the symbol waits for a cross."""
+        self._symbol(symbol)
+        latest = self.exchange.trading.latest_imbalance(symbol)
+        if latest is None:
+            state = self.exchange.engine.book(symbol).state
+            raise ApiError(NO_AUCTION, f"{symbol} is {state}: no cross is ahead")
+        return json_response(latest)
+
+    # -- operator ------------------------------------------------------------
+
+    async def admin_state(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        """Move a symbol through the trading-state machine (halt, quotation, resume)."""
+        self._admin(request)
+        self._symbol(symbol)
+        body = _json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError("malformed", "the body must be a JSON object")
+        extra = sorted(str(k) for k in body if k != "state")
+        if extra:
+            raise ApiError("invalid_field", f"unknown field(s): {', '.join(extra)}")
+        if "state" not in body:
+            raise ApiError("missing_field", "state is required")
+        try:
+            target = TradingState(body["state"])
+        except (ValueError, TypeError):
+            names = ", ".join(s.value for s in TradingState)
+            raise ApiError("invalid_field", f"state must be one of {names}") from None
+        try:
+            check_transition(self.exchange.engine.book(symbol).state, target)
+        except IllegalTransition as exc:
+            raise ApiError("illegal_transition", str(exc)) from None
+        events = await self._submit(SetState(symbol, str(target)))
+        first = events[0]
+        if type(first) is Rejected:
+            raise ApiError(first.code, first.message)
+        changed = [e for e in events if type(e) is StateChanged and e.symbol == symbol]
+        crosses = [e for e in events if type(e) is Crossed and e.symbol == symbol]
+        return json_response(
+            {
+                "symbol": symbol,
+                "state": str(changed[-1].state),
+                "previous": str(changed[0].previous),
+                "cross": event_to_dict(crosses[-1]) if crosses else None,
+                "engine_seq": events[-1].seq,
+            }
+        )
 
     # -- orders --------------------------------------------------------------
 

@@ -80,6 +80,12 @@ async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, s
             f" (retransmit {info['retransmit']}, session {info['session']})"
         )
     _say(f"  journal    fsync={config.fsync}")
+    day = config.calendar
+    if day == "compressed":
+        day += f" ({config.day_length / 60e9:g} minutes a day)"
+    _say(f"  calendar   {day}" + (", LULD bands on" if config.luld else ""))
+    if config.admin_key is not None:
+        _say("  admin      POST /admin/symbols/SYMBOL/state with the admin key")
     if not is_loopback(config.host):
         _say(f"  WARNING: listening on {config.host}, not loopback: others can reach it")
     if created:

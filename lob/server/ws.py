@@ -58,12 +58,13 @@ from lob.server.http import HttpRequest
 from lob.server.marketdata import Update, encode_messages
 from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace, private_event
 from lob.server.sequencer import SequencerClosed
+from lob.server.trading import STATE_CHANNELS
 
 __all__ = ["CHANNELS", "Gateway", "Session"]
 
 log = logging.getLogger("lob.server")
 
-CHANNELS = ("book", "trades", "top", "executions")
+CHANNELS = ("book", "trades", "top", "executions", *STATE_CHANNELS)
 ENCODINGS = ("msgpack", "json")
 MAX_DEPTH = 1_000
 MAX_PENDING_TRADES = 1_000
@@ -223,6 +224,8 @@ class Session:
         self.encoding = encoding
         self.account: str | None = None
         self.subs: dict[tuple[str, str], Subscription] = {}
+        self.day_subs: dict[tuple[str, str], Any] = {}
+        """(symbol, channel) of the ``state`` and ``imbalance`` channels -> callback."""
         self.queue: deque[bytes] = deque()
         self.lagging: set[Subscription] = set()
         self.behind_since: float | None = None
@@ -281,6 +284,10 @@ class Session:
             if sub.channel != "executions":
                 market.unsubscribe(sub)
         self.subs.clear()
+        trading = self.exchange.trading
+        for (symbol, channel), callback in self.day_subs.items():
+            trading.unsubscribe(symbol, channel, callback)
+        self.day_subs.clear()
         self.lagging.clear()
         if self._executions and self.account is not None:
             self.exchange.remove_private(self.account, self._on_private)
@@ -485,6 +492,9 @@ class Session:
         symbol = msg.get("symbol")
         if not isinstance(symbol, str) or symbol not in self.exchange.symbols:
             raise ApiError("unknown_symbol", f"{symbol!r} is not traded here")
+        if channel in STATE_CHANNELS:
+            self._subscribe_day(symbol, channel, msg, req)
+            return
         depth = msg.get("depth")
         if depth is not None and (type(depth) is not int or not 1 <= depth <= MAX_DEPTH):
             raise ApiError("invalid_field", f"depth must be a whole number from 1 to {MAX_DEPTH}")
@@ -494,7 +504,7 @@ class Session:
         if resume is not None and (type(resume) is not int or resume < 0):
             raise ApiError("invalid_field", "resume_from must be a sequence number (integer >= 0)")
         key = (symbol, channel)
-        if key not in self.subs and len(self.subs) >= self.limits.max_subscriptions:
+        if key not in self.subs and self._full():
             raise ApiError(
                 "invalid_field", f"at most {self.limits.max_subscriptions} subscriptions"
             )
@@ -527,6 +537,31 @@ class Session:
         if messages:
             self.send_frame(encode_messages(messages, self.encoding))
 
+    def _full(self) -> bool:
+        return len(self.subs) + len(self.day_subs) >= self.limits.max_subscriptions
+
+    def _subscribe_day(self, symbol: str, channel: str, msg: dict[str, Any], req: Any) -> None:
+        """A ``state`` or ``imbalance`` channel: control messages, never conflated."""
+        extra = sorted(str(k) for k in msg if k not in ("symbol", "channel"))
+        if extra:
+            raise ApiError("invalid_field", f"{channel} takes only symbol: {', '.join(extra)}")
+        key = (symbol, channel)
+        trading = self.exchange.trading
+        old = self.day_subs.pop(key, None)
+        if old is not None:
+            trading.unsubscribe(symbol, channel, old)
+        elif self._full():
+            raise ApiError(
+                "invalid_field", f"at most {self.limits.max_subscriptions} subscriptions"
+            )
+        callback = self.send
+        first = trading.subscribe(symbol, channel, callback)
+        self.day_subs[key] = callback
+        body = {"type": "subscribed", "symbol": symbol, "channel": channel}
+        self._reply({**body, "engine_seq": self.exchange.engine.seq}, req)
+        if first is not None:
+            self.send(first)
+
     def _unsubscribe(self, msg: dict[str, Any], req: Any) -> None:
         channel = msg.get("channel", "book")
         if channel == "executions":
@@ -536,6 +571,9 @@ class Session:
             self._reply({"type": "unsubscribed", "channel": channel}, req)
             return
         symbol = msg.get("symbol")
+        callback = self.day_subs.pop((symbol, channel), None)  # type: ignore[arg-type]
+        if callback is not None:
+            self.exchange.trading.unsubscribe(symbol, channel, callback)  # type: ignore[arg-type]
         sub = self.subs.pop((symbol, channel), None)  # type: ignore[arg-type]
         if sub is not None:
             self.exchange.market.unsubscribe(sub)
