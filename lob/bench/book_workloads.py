@@ -176,9 +176,9 @@ def _stream(
     target = live_target * len(symbols)
     prefill: list[Command] = []
     while gen.live < target:
-        command = gen.add(aggressive_share=0.0)
-        gen.apply(command)
-        prefill.append(command)
+        first = gen.add(aggressive_share=0.0)
+        gen.apply(first)
+        prefill.append(first)
     live_after_prefill = gen.live
     kinds = list(weights)
     cumulative = list(weights.values())
@@ -251,7 +251,7 @@ def sweep_rounds(rounds: int) -> tuple[list[Command], list[tuple[list[Command], 
     initial += level_orders(Side.SELL, range(1, SWEEP_LEVELS + 1))
     swept = range(1, SWEEP_DEPTH + 1)
     sweep_qty = SWEEP_DEPTH * ORDERS_PER_LEVEL * LOT
-    out = []
+    out: list[tuple[list[Command], Command]] = []
     for i in range(rounds):
         taker = Side.BUY if i % 2 == 0 else Side.SELL
         resting = Side.SELL if taker is Side.BUY else Side.BUY

@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sortedcontainers import SortedDict
+from sortedcontainers import SortedDict  # type: ignore[import-untyped]
 
 __all__ = [
     "SeedAccepted",
