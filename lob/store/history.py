@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -686,8 +687,9 @@ class BackgroundHistoryWriter:
     ``submit(events)`` is one ``deque.append`` (atomic, no lock), and a wake-up
     of the writer thread when ``wake_at`` lists wait: the thread takes events
     while they are young (see ``HistoryWriter._stage`` for why that matters),
-    and when ``interval`` seconds pass without a wake-up it flushes, so the
-    file is current within about that long when the load is light. When
+    and it flushes when ``interval`` seconds pass without a wake-up or
+    ``max_lag`` seconds after its last flush, so the file trails by about
+    ``interval`` when the load is light and ``max_lag`` when it is not. When
     ``max_pending`` lists wait, ``submit`` blocks until the thread has caught
     up: history is never dropped, and a writer that falls behind slows its
     producer instead of growing without bound. An error in the thread is
@@ -705,12 +707,14 @@ class BackgroundHistoryWriter:
         max_pending: int = 200_000,
         wake_at: int = 256,
         interval: float = 0.05,
+        max_lag: float = 1.0,
     ) -> None:
         self.writer = writer
         self._pending: deque[list[Event]] = deque()
         self._max = max_pending
         self._wake_at = wake_at
         self._interval = interval
+        self._max_lag = max_lag
         self._wake = threading.Event()
         self._drained = threading.Event()
         self._stop = False
@@ -738,6 +742,7 @@ class BackgroundHistoryWriter:
         popleft = pending.popleft
         writer = self.writer
         wake = self._wake
+        last_flush = time.monotonic()
         try:
             while True:
                 woken = wake.wait(self._interval)
@@ -749,8 +754,10 @@ class BackgroundHistoryWriter:
                 if stop:
                     writer.flush()
                     return
-                if not woken:
-                    writer.flush()  # a quiet spell: make the file current
+                now = time.monotonic()
+                if not woken or now - last_flush >= self._max_lag:
+                    writer.flush()  # a quiet spell, or the file is max_lag behind
+                    last_flush = now
         except BaseException as exc:  # handed to the producer
             self._error = exc
             self._drained.set()
