@@ -332,3 +332,20 @@ def test_background_writer_makes_the_file_current_when_the_load_is_light(tmp_pat
             threading.Event().wait(0.02)
         else:
             pytest.fail("the trade never reached the file while the writer ran")
+
+
+def test_background_writer_flushes_under_steady_load_within_max_lag(tmp_path: Path) -> None:
+    engine = MatchingEngine()
+    writer = HistoryWriter(tmp_path / "h.duckdb")
+    reader = writer.reader()
+    # Every submit wakes the thread, so it never sees a quiet spell: only max_lag flushes.
+    with BackgroundHistoryWriter(writer, wake_at=1, interval=60.0, max_lag=0.05) as background:
+        background.submit(engine.new_order("A", "a1", "XYZ", Side.SELL, 100, 1_000_000, ts=1))
+        background.submit(engine.new_order("B", "b1", "XYZ", Side.BUY, 100, 1_000_000, ts=2))
+        for i in range(250):
+            background.submit(engine.new_order("C", f"c{i}", "XYZ", Side.BUY, 1, 990_000, ts=3))
+            if reader.execute("SELECT count(*) FROM trades").fetchall() == [(1,)]:
+                break
+            threading.Event().wait(0.02)
+        else:
+            pytest.fail("no flush while the load went on")
