@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import typer
 
-from lob.cli import analytics, bench, feed, history, replay, scripting, serve, simulate, tui
+from lob.cli import (
+    analytics,
+    bench,
+    demo,
+    feed,
+    history,
+    replay,
+    scripting,
+    serve,
+    simulate,
+    tui,
+)
 
 app = typer.Typer(
     name="lob",
@@ -29,6 +40,7 @@ app.command("bench")(bench.bench)
 app.command("simulate")(simulate.simulate)
 app.command("serve")(serve.serve)
 app.command("tui")(tui.tui)
+app.command("demo")(demo.demo)
 app.add_typer(feed.app, name="feed")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(history.app, name="history")

@@ -243,7 +243,7 @@ def _follow_trades(symbol: str, url: str, json_out: bool) -> None:
                         "symbol": symbol,
                         "price": format_price(t.price),
                         "qty": t.qty,
-                        "aggressor": str(getattr(t.aggressor, "value", t.aggressor)),
+                        "aggressor": None if t.aggressor is None else str(t.aggressor.value),
                         "ts": t.ts,
                         "trade_id": getattr(t, "trade_id", None),
                     }
@@ -253,7 +253,7 @@ def _follow_trades(symbol: str, url: str, json_out: bool) -> None:
                     else:
                         console.print(
                             f"{_time(row['ts'])}  {symbol}  {row['price']:>10}"
-                            f"  {row['qty']:>7,}  {row['aggressor']}"
+                            f"  {row['qty']:>7,}  {row['aggressor'] or 'cross'}"
                         )
 
     _run(url, None, json_out, work)
