@@ -139,6 +139,19 @@ class RestClient:
     async def symbols(self) -> list[dict[str, Any]]:
         return (await self.call("GET", "/symbols"))["symbols"]  # type: ignore[no-any-return]
 
+    async def state(self, symbol: str) -> dict[str, Any]:
+        """The symbol's trading state, LULD bands and last cross."""
+        return await self.call("GET", f"/state/{symbol}")  # type: ignore[no-any-return]
+
+    async def imbalance(self, symbol: str) -> dict[str, Any]:
+        """The latest imbalance information (``no_auction`` when no cross is ahead)."""
+        return await self.call("GET", f"/imbalance/{symbol}")  # type: ignore[no-any-return]
+
+    async def set_state(self, symbol: str, state: str) -> dict[str, Any]:
+        """Operator: move the symbol's trading state (the client's key is the admin key)."""
+        path = f"/admin/symbols/{symbol}/state"
+        return await self.call("POST", path, {"state": state})  # type: ignore[no-any-return]
+
     async def health(self) -> dict[str, Any]:
         return await self.call("GET", "/health")  # type: ignore[no-any-return]
 

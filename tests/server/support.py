@@ -30,7 +30,10 @@ def config_for(
     history: bool = False,
     ring_capacity: int = 4096,
     feed_history: int = 100_000,
+    **day: Any,
 ) -> ServerConfig:
+    """A test server's configuration; ``day`` takes calendar, day_length, day_tick, luld and
+    admin_key."""
     return ServerConfig(
         data_dir=data_dir,
         securities=tuple(load_symbols(symbols)),
@@ -43,18 +46,38 @@ def config_for(
         limits=limits or Limits(),
         ring_capacity=ring_capacity,
         feed_history=feed_history,
+        **day,
     )
 
 
 @contextlib.asynccontextmanager
-async def running(data_dir: Path, **options: Any) -> AsyncIterator[ExchangeServer]:
-    """A started server that is always stopped afterwards."""
-    server = ExchangeServer(config_for(data_dir, **options), KeyStore(list(KEYS)))
+async def running(
+    data_dir: Path, clock: Callable[[], int] | None = None, **options: Any
+) -> AsyncIterator[ExchangeServer]:
+    """A started server that is always stopped afterwards (on ``clock`` if given)."""
+    config = config_for(data_dir, **options)
+    keys = KeyStore(list(KEYS))
+    server = ExchangeServer(config, keys) if clock is None else ExchangeServer(config, keys, clock)
     await server.start()
     try:
         yield server
     finally:
         await server.stop()
+
+
+class ManualClock:
+    """A clock a test moves by hand; each reading is 1 µs after the last, so time never
+    stands still for the sequencer."""
+
+    def __init__(self, start: int) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        self.now += 1_000
+        return self.now
+
+    def set(self, ts: int) -> None:
+        self.now = max(self.now, ts)
 
 
 def run(test: Callable[[], Awaitable[T]], timeout: float = 60.0) -> T:

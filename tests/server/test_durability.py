@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from lob.client.rest import LobApiError, RestClient
-from tests.server.support import ALICE, BOB, KEYS, run, running
+from lob.server.server import ExchangeServer
+from tests.server.support import ALICE, BOB, KEYS, ManualClock, run, running
 
 
 def test_restart_rebuilds_books_owners_and_order_status_exactly(tmp_path: Path) -> None:
@@ -156,3 +158,71 @@ def test_history_catches_up_from_the_journal_after_kill_9(tmp_path: Path) -> Non
         sessions = con.execute("SELECT count(DISTINCT session) FROM trades").fetchone()
     assert count == distinct == 45
     assert sessions == (1,)
+
+
+def test_restart_after_a_day_with_crosses_and_a_halt_rebuilds_books_states_and_crosses(
+    tmp_path: Path,
+) -> None:
+    second = 1_000_000_000
+    day = 1_800_000_000 * second  # a whole multiple of the day's length
+    clock = ManualClock(day + 4 * second)
+    admin_key = "operator-key-01"
+    options = {
+        "calendar": "compressed",
+        "day_length": 60 * second,
+        "day_tick": 3600.0,
+        "admin_key": admin_key,
+        "fsync": "batch",
+    }
+
+    def at(server: ExchangeServer, seconds: int) -> None:
+        clock.set(day + seconds * second)
+        assert server.exchange is not None
+        server.exchange.day.step()
+
+    async def body() -> None:
+        async with running(tmp_path, clock, **options) as server:
+            ex = server.exchange
+            assert ex is not None
+            async with (
+                RestClient(server.url, ALICE) as alice,
+                RestClient(server.url, BOB) as bob,
+                RestClient(server.url, admin_key) as admin,
+            ):
+                await alice.place("AAPL", "buy", 300, "227.60", id="b", tif="gtc")
+                await bob.place("AAPL", "sell", 100, "227.40", id="s")
+                await bob.place("MSFT", "sell", 10, "418.00", id="m")
+                at(server, 13)
+                await bob.place("AAPL", "sell", 50, id="moo", type="moo")
+                at(server, 19)  # the opening cross
+                await admin.set_state("MSFT", "halted")
+                await admin.set_state("MSFT", "quote_only")
+                await alice.place("MSFT", "buy", 10, "418.10", id="mb")
+                at(server, 21)  # imbalance information of the halt
+                await admin.set_state("MSFT", "continuous")  # the halt cross
+                await alice.place("AAPL", "buy", 5, "227.00", id="day")
+                at(server, 50)  # the closing auction
+                await _until_idle(ex)
+            before = ex.engine.state_hash(include_owners=True)
+            seq = ex.engine.seq
+            states = {s: ex.engine.book(s).state for s in ex.engine.symbols}
+            crosses = {s: ex.trading.status(s)["last_cross"] for s in ex.engine.symbols}
+            records = ex.journal.records
+        async with running(tmp_path, clock, **options) as server:
+            ex = server.exchange
+            assert ex is not None
+            assert ex.replayed == records
+            assert ex.engine.state_hash(include_owners=True) == before
+            assert {s: ex.engine.book(s).state for s in ex.engine.symbols} == states
+            assert {s: ex.trading.status(s)["last_cross"] for s in ex.engine.symbols} == crosses
+            assert crosses["AAPL"]["cross_type"] == "opening"
+            assert crosses["MSFT"]["cross_type"] == "halt"
+            assert ex.engine.seq >= seq  # the restart's own advance may publish imbalance
+
+    run(body)
+
+
+async def _until_idle(ex: Any) -> None:
+    """Wait until every journaled input (the last advance too) has been applied."""
+    while ex.sequencer._pending or ex.day.pending:
+        await asyncio.sleep(0.01)

@@ -11,7 +11,7 @@ from lob.client.rest import RestClient
 from lob.feed.itch_book import FeedSnapshot
 from lob.feed.net import Subscriber
 from lob.server.server import ExchangeServer
-from tests.server.support import run, running
+from tests.server.support import ALICE, BOB, run, running
 from tests.server.test_ws import churn
 
 
@@ -124,5 +124,33 @@ def test_feed_opens_with_the_recovered_book_after_a_restart(tmp_path: Path) -> N
                 assert sub.health["snapshots"] == 0 and sub.health["gaps"] == 0
         finally:
             await sub.close()
+
+    run(body)
+
+
+def test_feed_leaves_out_a_halt_cross_it_cannot_map_and_keeps_publishing(tmp_path: Path) -> None:
+    admin_key = "operator-key-01"
+
+    async def body() -> None:
+        async with running(tmp_path, multicast=fresh_group(), admin_key=admin_key) as server:
+            assert server.feed is not None
+            async with (
+                RestClient(server.url, ALICE) as alice,
+                RestClient(server.url, BOB) as bob,
+                RestClient(server.url, admin_key) as admin,
+            ):
+                await alice.place("AAPL", "buy", 100, "227.00", id="b")
+                await admin.set_state("AAPL", "halted")
+                await admin.set_state("AAPL", "quote_only")
+                await bob.place("AAPL", "sell", 100, "226.90", id="s")
+                published = server.feed.publisher.last_seq
+                moved = await admin.set_state("AAPL", "continuous")
+                assert moved["cross"]["qty"] == 100
+                info = await alice.call("GET", "/feed")
+                assert info["unmapped_crosses"] == 1
+                # Nothing of the cross's trade was published as an execution of order 0.
+                assert server.feed.publisher.last_seq == published
+                await alice.place("AAPL", "buy", 10, "226.00", id="after")
+                assert server.feed.publisher.last_seq == published + 1
 
     run(body)
