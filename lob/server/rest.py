@@ -1,6 +1,6 @@
 """The REST API: routes, authentication and the JSON of every answer.
 
-Why a table of routes and no framework: there are fifteen endpoints, every one
+Why a table of routes and no framework: there are a score of endpoints, every one
 is listed in ``ROUTES`` (which the OpenAPI document is checked against), and
 each handler is a small function of the exchange's state. Order endpoints need
 ``Authorization: Bearer KEY``; market data is public. The account is always the

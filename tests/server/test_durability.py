@@ -50,7 +50,9 @@ def test_restart_rebuilds_books_owners_and_order_status_exactly(tmp_path: Path) 
     run(body)
 
 
-def _start(data_dir: Path, history: bool = False) -> tuple[subprocess.Popen[str], str]:
+def _start(
+    data_dir: Path, history: bool = False, extra: list[str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     args = [
         sys.executable,
         "-c",
@@ -68,6 +70,7 @@ def _start(data_dir: Path, history: bool = False) -> tuple[subprocess.Popen[str]
     ]
     if not history:
         args.append("--no-history")
+    args += extra or []
     for account, key in KEYS:
         args += ["--api-key", f"{account}:{key}"]
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL)

@@ -23,6 +23,9 @@ runner = CliRunner()
         (["--symbols", "NOTREAL"], "--symbols"),
         (["--api-key", "nocolon"], "--api-key"),
         (["--multicast", "not-an-address"], "--multicast"),
+        (["--calendar", "lunar"], "--calendar"),
+        (["--calendar", "compressed", "--day-length", "0.01"], "--day-length"),
+        (["--admin-key", "short"], "--admin-key"),
     ],
 )
 def test_serve_bad_options_exit_2_before_starting(
@@ -64,3 +67,16 @@ def test_serve_refuses_a_data_dir_in_use_or_a_foreign_journal(tmp_path: Path) ->
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert third.returncode == 1 and "not a lob journal" in third.stderr
+
+
+def test_serve_prints_its_calendar_and_admin_endpoint(tmp_path: Path) -> None:
+    proc, _ = _start(
+        tmp_path, extra=["--calendar", "compressed", "--day-length", "2", "--admin-key", "k" * 12]
+    )
+    try:
+        assert proc.stderr is not None
+        lines = [proc.stderr.readline() for _ in range(4)]
+    finally:
+        _stop(proc, signal.SIGTERM)
+    assert any("calendar   compressed (2 minutes a day)" in line for line in lines)
+    assert any("admin      POST /admin/symbols/SYMBOL/state" in line for line in lines)

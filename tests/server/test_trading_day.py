@@ -334,3 +334,22 @@ def test_luld_bands_are_journaled_listed_and_refuse_orders_through_them(tmp_path
     run(body)
     kinds = [type(r.command).__name__ for r in read_records(tmp_path / JOURNAL_NAME)]
     assert kinds.count("EnableLuld") == 3  # once per symbol, not once per start
+
+
+def test_day_timer_on_the_wall_clock_moves_a_ten_second_day_by_itself(tmp_path: Path) -> None:
+    async def body() -> None:
+        options = {"calendar": "compressed", "day_length": 10 * SECOND, "day_tick": 0.05}
+        async with running(tmp_path, **options) as server:
+            raw = await RawWs.connect(server.port)
+            raw.send({"op": "subscribe", "symbol": "AAPL", "channel": "state"})
+
+            def crossed(w: RawWs) -> bool:
+                return any(m["type"] == "crossed" for m in controls(w, "state"))
+
+            await raw.read_until(crossed, timeout=15)
+            moves = [m for m in controls(raw, "state") if m["type"] in ("state", "crossed")]
+            assert moves and all(m["reason"] == "schedule" for m in moves if m["type"] == "state")
+            assert any(m["type"] == "crossed" for m in moves)
+            await raw.close()
+
+    run(body)
