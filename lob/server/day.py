@@ -147,9 +147,10 @@ class DayPlan:
         if calendar is None:
             return None
         s = calendar.schedule
-        for at in (s.pre_open, s.opening_auction, s.open, s.closing_auction, s.close):
-            if ts < calendar.midnight + at:
-                return calendar.midnight + at
+        if s is not _CLOSED_DAY:
+            for at in (s.pre_open, s.opening_auction, s.open, s.closing_auction, s.close):
+                if ts < calendar.midnight + at:
+                    return calendar.midnight + at
         if self.calendar == "compressed":
             return calendar.midnight + self.length
         return new_york_midnight(calendar.midnight + 30 * HOUR)
