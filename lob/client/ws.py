@@ -207,6 +207,14 @@ class WsClient:
     async def subscribe_top(self, symbol: str) -> dict[str, Any]:
         return await self._subscribe(symbol, "top", None, None)
 
+    async def subscribe_state(self, symbol: str) -> dict[str, Any]:
+        """State changes, crosses and LULD bands: ``("state", symbol, message)`` updates."""
+        return await self._subscribe(symbol, "state", None, None)
+
+    async def subscribe_imbalance(self, symbol: str) -> dict[str, Any]:
+        """Imbalance information before a cross: ``("imbalance", symbol, message)`` updates."""
+        return await self._subscribe(symbol, "imbalance", None, None)
+
     async def subscribe_executions(self) -> dict[str, Any]:
         """The account's every order event and fill, from any connection or REST."""
         answer = await self.request({"op": "subscribe", "channel": "executions"})
@@ -308,6 +316,8 @@ class WsClient:
                 return
         if obj.get("type") == "executions":
             self._put(("executions", None, obj.get("events", [])))
+        elif obj.get("channel") in ("state", "imbalance"):
+            self._put((obj["channel"], obj.get("symbol"), obj))
         elif obj.get("type") == "error":
             self._put(("error", None, obj.get("error")))
 

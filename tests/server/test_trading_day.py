@@ -7,6 +7,7 @@ request still goes over real sockets.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -351,5 +352,36 @@ def test_day_timer_on_the_wall_clock_moves_a_ten_second_day_by_itself(tmp_path: 
             assert moves and all(m["reason"] == "schedule" for m in moves if m["type"] == "state")
             assert any(m["type"] == "crossed" for m in moves)
             await raw.close()
+
+    run(body)
+
+
+def test_ws_client_follows_state_and_imbalance_channels_through_a_halt(tmp_path: Path) -> None:
+    clock = ManualClock(t(0))
+
+    async def body() -> None:
+        async with (
+            running(tmp_path, clock, admin_key=ADMIN, day_tick=3600.0) as server,
+            RestClient(server.url, ADMIN) as admin,
+            WsClient(server.url, encoding="json") as ws,
+        ):
+            assert server.exchange is not None
+            await ws.subscribe_state("MSFT")
+            await ws.subscribe_imbalance("MSFT")
+            await admin.set_state("MSFT", "halted")
+            await admin.set_state("MSFT", "quote_only")
+            clock.set(clock.now + 2 * SECOND)
+            assert server.exchange.day.step()
+            got: list[tuple[str, str]] = []
+            while len(got) < 4:
+                channel, symbol, message = await asyncio.wait_for(ws.updates.get(), 10)
+                assert (symbol, message["channel"]) == ("MSFT", channel)
+                got.append((channel, message["type"]))
+            assert got == [
+                ("state", "trading_state"),
+                ("state", "state"),
+                ("state", "state"),
+                ("imbalance", "imbalance"),
+            ]
 
     run(body)
