@@ -239,4 +239,4 @@ class RemoteSource:
             )
             for t in answer
         ]
-        return rows, f"lob serve trade history ({self.url})"
+        return rows, f"the server's recent trades of {symbol} (GET /trades/{symbol}, {self.url})"
