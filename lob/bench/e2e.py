@@ -15,16 +15,21 @@ What runs (docs/benchmarks.md shows figures):
   reference price and sends IOC buys that cross, ``seller`` the mirror image;
   a connection cancels its oldest resting order once it has 100 (about 60%
   passive adds, 30% cancels, 10% crossing IOCs).
-- Open loop, no coordinated omission: order ``i`` has an intended send time
-  ``t0 + i / rate`` on the system-wide monotonic clock; a sender that is late
-  sends at once, and the latency of each order is *ack received - intended
-  send time*. The sender spins (``asyncio.sleep(0)``) between orders to keep
-  the schedule, which costs the client a core. Errors (a cancel of an order
-  that was filled meanwhile) are answers too and count as acks, separately.
-- Fixed offered rates (1,000, 5,000, 10,000 orders/s) for p50/p99/p99.9 and
-  the achieved rate (acks over the time from the first intended send to the
-  last ack), then a flood at 60,000 orders/s offered for the most the server
-  sustains. The server's CPU time per order comes from ``/proc``.
+- Fixed offered rates (1,000, 5,000, 10,000 orders/s), open loop, no
+  coordinated omission: order ``i`` has an intended send time ``t0 + i /
+  rate`` on the system-wide monotonic clock; a sender that is late sends at
+  once, and the latency of each order is *ack received - intended send time*.
+  The sender sleeps between orders on the event loop's timers, which have
+  1 ms resolution, so it sends in bursts of up to 1 ms of orders and up to
+  1 ms of its own lateness is charged to the server (``sender_late_*`` says
+  how much). The achieved rate is acks over the time from the first intended
+  send to the last ack. Errors (a cancel of an order that was filled
+  meanwhile) are answers too and count as acks, separately.
+- The most the server sustains (``max``): each entry process keeps a fixed
+  number of orders in flight for a few seconds (closed loop; latency from the
+  actual send). The same runs without market-data subscribers
+  (``nosubs.``) and with ``--fsync off`` (``off.``) show what each costs.
+  The server's CPU time per order comes from ``/proc``.
 - REST for comparison: one keep-alive HTTP connection posting orders one
   after another (closed loop: each waits for its answer), so its latency is
   service time and its rate what one synchronous REST client gets.
@@ -78,18 +83,17 @@ CONNECTIONS = 2  # per account per entry process
 class Sizes:
     rates: tuple[float, ...]
     seconds: float
-    flood_rate: float
-    flood_seconds: float
+    window: int  # orders in flight per entry process in the closed-loop phase
     subscribers: int
     rest_orders: int
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls((1_000.0, 5_000.0, 10_000.0), 5.0, 60_000.0, 3.0, 100, 2_000)
+        return cls((1_000.0, 5_000.0, 10_000.0), 3.0, 256, 100, 2_000)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls((200.0,), 0.5, 2_000.0, 0.5, 3, 50)
+        return cls((200.0,), 0.5, 16, 3, 50)
 
 
 # -- the server --------------------------------------------------------------------
@@ -208,10 +212,9 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
     }  # prices[side][10 + k] is k ticks through the reference (positive k crosses)
     rng = random.Random(1_000 + index)
     pending: dict[int, int] = {}
-    latencies = array("q")
-    errors = [0]
+    state: dict[str, Any] = {"latencies": array("q"), "errors": 0, "last": 0, "window": 0}
     codes: dict[str, int] = {}
-    last = [0]
+    room = asyncio.Event()
     packb = msgpack.packb
     unpackb = msgpack.unpackb
     clock = time.monotonic_ns
@@ -223,12 +226,14 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
             req = body.get("req")
             intended = pending.pop(req, None) if req is not None else None
             if intended is not None:
-                latencies.append(now - intended)
-                last[0] = now
+                state["latencies"].append(now - intended)
+                state["last"] = now
                 if body.get("type") == "error":
-                    errors[0] += 1
+                    state["errors"] += 1
                     code = body.get("error", {}).get("code", "?")
                     codes[code] = codes.get(code, 0) + 1
+                if len(pending) < state["window"]:
+                    room.set()
 
     conns: list[_Conn] = []
     for account, key in KEYS.items():
@@ -243,77 +248,84 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
     loop = asyncio.get_running_loop()
     conn.send("ready")
     req = index * 100_000_000
+
+    def next_order(c: _Conn) -> dict[str, Any]:
+        if len(c.live) > 100:
+            return {"op": "cancel", "id": c.live.pop(0)}
+        roll = rng.random()
+        if roll < 0.10:
+            price = prices[c.side][10 + rng.randint(1, 3)]
+            return {"op": "new", "symbol": SYMBOL, "side": c.side, "qty": 100, "price": price,
+                    "tif": "ioc"}  # fmt: skip
+        if roll < 0.40 and c.live:
+            return {"op": "cancel", "id": c.live.pop(0)}
+        c.n += 1
+        id = f"{c.prefix}{c.n}"
+        c.live.append(id)
+        price = prices[c.side][10 - rng.randint(1, 10)]
+        qty = rng.randint(1, 5) * 100
+        return {"op": "new", "id": id, "symbol": SYMBOL, "side": c.side, "qty": qty,
+                "price": price}  # fmt: skip
+
     while True:
         request = await loop.run_in_executor(None, conn.recv)
-        if request[0] != "run":
+        if request[0] not in ("rate", "window"):
             break
-        _, rate, seconds, t0 = request
-        latencies = array("q")
-        errors[0] = 0
+        mode, amount, seconds, t0 = request
+        state.update(latencies=array("q"), errors=0, last=0)
         codes.clear()
-        last[0] = 0
-        total = int(rate * seconds)
-        interval = 1e9 / rate
+        lateness = array("q")
         sent = 0
-        i = index
-        late = 0
-        while i < total:
-            intended = t0 + int(i * interval)
-            now = clock()
-            if now < intended:
-                if intended - now > 2_000_000:
-                    await asyncio.sleep((intended - now - 1_000_000) / 1e9)
-                else:
-                    await asyncio.sleep(0)
-                continue
-            late = max(late, now - intended)
-            c = conns[(i // processes) % len(conns)]
-            req += 1
-            if len(c.live) > 100:
-                message: dict[str, Any] = {"op": "cancel", "id": c.live.pop(0), "req": req}
-            else:
-                roll = rng.random()
-                if roll < 0.10:
-                    message = {
-                        "op": "new",
-                        "symbol": SYMBOL,
-                        "side": c.side,
-                        "qty": 100,
-                        "price": prices[c.side][10 + rng.randint(1, 3)],
-                        "tif": "ioc",
-                        "req": req,
-                    }
-                elif roll < 0.40 and c.live:
-                    message = {"op": "cancel", "id": c.live.pop(0), "req": req}
-                else:
-                    c.n += 1
-                    id = f"{c.prefix}{c.n}"
-                    message = {
-                        "op": "new",
-                        "id": id,
-                        "symbol": SYMBOL,
-                        "side": c.side,
-                        "qty": rng.randint(1, 5) * 100,
-                        "price": prices[c.side][10 - rng.randint(1, 10)],
-                        "req": req,
-                    }
-                    c.live.append(id)
-            pending[req] = intended
-            await c.ws.send(packb(message))
-            sent += 1
-            i += processes
+        if mode == "rate":  # open loop: order i is due at t0 + i / rate, whatever happened
+            state["window"] = 0
+            total = int(amount * seconds)
+            interval = 1e9 / amount
+            i = index
+            while i < total:
+                intended = t0 + int(i * interval)
+                now = clock()
+                if now < intended:  # the loop's timers have 1 ms resolution
+                    await asyncio.sleep(max(intended - now, 1_000_000) / 1e9)
+                    continue
+                lateness.append(now - intended)
+                c = conns[(i // processes) % len(conns)]
+                message = next_order(c)
+                req += 1
+                message["req"] = req
+                pending[req] = intended
+                await c.ws.send(packb(message))
+                sent += 1
+                i += processes
+        else:  # closed loop: keep ``amount`` orders in flight until ``seconds`` have passed
+            state["window"] = int(amount)
+            end = t0 + int(seconds * 1e9)
+            while clock() < t0:
+                await asyncio.sleep(0.001)
+            while clock() < end:
+                if len(pending) >= state["window"]:
+                    room.clear()
+                    await room.wait()
+                    continue
+                c = conns[sent % len(conns)]
+                message = next_order(c)
+                req += 1
+                message["req"] = req
+                pending[req] = clock()
+                await c.ws.send(packb(message))
+                sent += 1
         deadline = time.monotonic() + 60
         while pending and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         conn.send(
             {
                 "sent": sent,
-                "latencies": latencies.tobytes(),
-                "errors": errors[0],
+                "latencies": state["latencies"].tobytes(),
+                "errors": state["errors"],
                 "error_codes": dict(codes),
                 "unanswered": len(pending),
-                "last": last[0],
-                "sender_late_max": late,
+                "first": t0,
+                "last": state["last"],
+                "sender_late": lateness.tobytes(),
             }
         )
         pending.clear()
@@ -345,25 +357,30 @@ class _Entry:
             if not c.poll(60) or c.recv() != "ready":
                 raise RuntimeError("an order-entry process did not connect")
 
-    def run(self, rate: float, seconds: float) -> dict[str, Any]:
+    def run(self, mode: str, amount: float, seconds: float) -> dict[str, Any]:
+        """``("rate", orders/s, s)``: open loop; ``("window", in flight, s)``: closed loop."""
         t0 = time.monotonic_ns() + 200_000_000
         for c in self.conns:
-            c.send(("run", rate, seconds, t0))
+            c.send((mode, amount, seconds, t0))
         answers = [c.recv() if c.poll(seconds + 120) else None for c in self.conns]
         if None in answers:
             raise RuntimeError("an order-entry process did not report")
         latencies = array("q")
+        late = array("q")
         for a in answers:
             latencies.frombytes(a["latencies"])
+            late.frombytes(a["sender_late"])
         last = max(a["last"] for a in answers)
         return {
+            "mode": mode,
             "sent": sum(a["sent"] for a in answers),
             "acks": len(latencies),
             "errors": sum(a["errors"] for a in answers),
             "error_codes": _merge([a["error_codes"] for a in answers]),
             "unanswered": sum(a["unanswered"] for a in answers),
             "achieved": len(latencies) * 1e9 / max(last - t0, 1),
-            "sender_late_max_ns": max(a["sender_late_max"] for a in answers),
+            "sender_late_p50_ns": percentile(late, 50) if late else 0,
+            "sender_late_p99_ns": percentile(late, 99) if late else 0,
             "latencies": latencies,
         }
 
@@ -474,43 +491,49 @@ def fsync_probe(count: int = 50) -> dict[str, float]:
     return {"p50": percentile(samples, 50), "p99": percentile(samples, 99)}
 
 
+Phase = tuple[str, str, float, float]  # metric key, "rate" or "window", amount, seconds
+
+
 def _measure(
     fsync: str,
-    phases: list[tuple[str, float, float]],
-    sizes: Sizes,
+    subscribers: int,
+    phases: list[Phase],
     reference: int,
     progress: Progress,
-    rest: bool,
+    rest_orders: int = 0,
 ) -> dict[str, Any]:
-    """Start ``lob serve --fsync FSYNC``, run ``phases`` (name, rate, seconds), stop it."""
-    progress(f"starting lob serve (--fsync {fsync}, history, multicast)")
-    profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
+    """Start ``lob serve --fsync FSYNC`` with ``subscribers``, run ``phases``, stop it."""
+    progress(f"starting lob serve (--fsync {fsync}, {subscribers} subscribers)")
+    profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" and subscribers else None
     server = LobServe(SYMBOL, profile or None, fsync)
     pool: ClientPool | None = None
     entry: _Entry | None = None
     out: dict[str, Any] = {}
     try:
-        progress(f"connecting {sizes.subscribers} market-data subscribers")
-        pool = ClientPool(server.url, sizes.subscribers, processes=1)
-        if pool.connected < sizes.subscribers:
-            raise RuntimeError(f"only {pool.connected} subscribers connected: {pool.errors[:1]}")
+        if subscribers:
+            progress(f"connecting {subscribers} market-data subscribers")
+            pool = ClientPool(server.url, subscribers, processes=1)
+            if pool.connected < subscribers:
+                raise RuntimeError(f"{pool.connected} subscribers connected: {pool.errors[:1]}")
         entry = _Entry(server.url, reference)
-        entry.run(min(phases[0][1], 500.0), 0.5)  # warm-up
-        for i, (key, rate, seconds) in enumerate(phases):
-            progress(f"order entry, fsync {fsync}: {key}", i, len(phases))
-            pool.reset(False)
+        entry.run("rate", 500.0, 0.5)  # warm-up
+        for i, (key, mode, amount, seconds) in enumerate(phases):
+            progress(f"order entry, fsync {fsync}, {subscribers} subs: {key}", i, len(phases))
+            if pool is not None:
+                pool.reset(False)
             cpu0 = server.cpu_seconds()
-            result = entry.run(rate, seconds)
-            md = pool.drained()
+            result = entry.run(mode, amount, seconds)
+            md = pool.drained() if pool is not None else {"deltas": 0}
             cpu = server.cpu_seconds() - cpu0
             result["stats"] = _stats(result.pop("latencies"))
             result["server_cpu_ns_per_order"] = cpu * 1e9 / max(result["acks"], 1)
             result["market_data_deltas"] = md["deltas"]
-            result["offered"] = rate
+            result["offered"] = amount if mode == "rate" else None
+            result["in_flight"] = amount * ENTRY_PROCESSES if mode == "window" else None
             out[key] = result
-        if rest:
+        if rest_orders:
             progress("REST, one connection, closed loop")
-            answer = _rest(server.url, reference, sizes.rest_orders)
+            answer = _rest(server.url, reference, rest_orders)
             answer["stats"] = _stats(answer.pop("lat"))
             out["rest"] = answer
     finally:
@@ -537,35 +560,43 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         f"fdatasync of the journal's disk here: p50 {format_ns(disk['p50'])}, "
         f"p99 {format_ns(disk['p99'])}: with --fsync batch no ack can come sooner"
     )
-    phases = [(f"ws.{int(r)}", r, sizes.seconds) for r in sizes.rates]
-    phases.append(("flood", sizes.flood_rate, sizes.flood_seconds))
-    batch = _measure("batch", phases, sizes, reference, progress, rest=True)
-    # The same without waiting for the disk: what the software costs on its own.
-    off = _measure("off", phases[-2:], sizes, reference, progress, rest=False)
-    for fsync, results in (("batch", batch), ("off", off)):
+    top = sizes.rates[-1]
+    most: Phase = ("max", "window", sizes.window, sizes.seconds)
+    runs: list[tuple[str, str, int, list[Phase], int]] = [
+        (
+            "",
+            "batch",
+            sizes.subscribers,
+            [(f"ws.{int(r)}", "rate", r, sizes.seconds) for r in sizes.rates] + [most],
+            sizes.rest_orders,
+        ),
+        # What the market-data subscribers cost, and what waiting for the disk costs.
+        ("nosubs.", "batch", 0, [(f"ws.{int(top)}", "rate", top, sizes.seconds), most], 0),
+        ("off.", "off", sizes.subscribers, [most], 0),
+    ]
+    for prefix, fsync, subscribers, phases, rest_orders in runs:
+        results = _measure(fsync, subscribers, phases, reference, progress, rest_orders)
         for key, result in results.items():
-            metrics[key if fsync == "batch" else f"off.{key}"] = result
+            metrics[prefix + key] = result
             if key == "rest":
-                name = "REST, 1 connection, closed loop"
-                rows.append(_row(name, None, result, None))
+                rows.append(_row("REST, 1 connection, closed loop", None, result, None))
                 continue
-            name = "flood" if key == "flood" else f"{result['offered']:,.0f}/s"
-            rows.append(
-                _row(
-                    f"WebSocket {name}, fsync {fsync}",
-                    result["offered"],
-                    result,
-                    result["server_cpu_ns_per_order"],
-                )
+            load = (
+                f"{result['offered']:,.0f}/s"
+                if result["mode"] == "rate"
+                else f"max ({result['in_flight']:,} in flight)"
             )
+            name = f"WS {load}, fsync {fsync}, {subscribers} subs"
+            rows.append(_row(name, result["offered"], result, result["server_cpu_ns_per_order"]))
     notes.append(
-        "lob serve with its journal (--fsync batch, then off), DuckDB history and ITCH "
-        "multicast on, "
-        f"{sizes.subscribers} WebSocket subscribers to the {SYMBOL} book in another process"
+        "lob serve with DuckDB history and ITCH multicast on; subs = WebSocket subscribers to "
+        f"the {SYMBOL} book, in another process at nice 5"
     )
     notes.append(
-        f"order entry: {ENTRY_PROCESSES} processes x {2 * CONNECTIONS} WebSocket connections, "
-        "open loop; latency = ack received - intended send time (no coordinated omission)"
+        f"order entry: {ENTRY_PROCESSES} processes x {2 * CONNECTIONS} WebSocket connections; "
+        "at a fixed rate, latency = ack received - intended send time (open loop, no "
+        "coordinated omission; the sender's timers have 1 ms resolution); max keeps a fixed "
+        "number of orders in flight and its latency is from the actual send"
     )
     notes.append("REST: latency is service time (closed loop), not comparable to the open loop")
     return BenchReport(
