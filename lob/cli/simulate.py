@@ -74,7 +74,7 @@ def simulate(
     history = attach_history(sim, db) if db is not None else None
     try:
         if realtime:
-            _run_realtime(sim, duration)
+            _run_realtime(sim, duration, show=not json_out)
         elif json_out:
             sim.run(duration)
         else:
@@ -154,12 +154,37 @@ def _run_with_progress(sim: Any, duration: float) -> None:
     )
 
 
-def _run_realtime(sim: Any, duration: float) -> None:
+def _run_realtime(sim: Any, duration: float, show: bool) -> None:
     import asyncio
 
     from lob.sim.realtime import run_realtime
 
-    asyncio.run(run_realtime(sim, duration))
+    if not show:
+        asyncio.run(run_realtime(sim, duration))
+        return
+    from rich.console import Console
+    from rich.live import Live
+
+    from lob.engine.prices import format_price
+
+    sent = 0
+
+    def line() -> str:
+        tops = []
+        for m in sim.markets:
+            bid, ask = m.book.best_bid, m.book.best_ask
+            quote = f"{format_price(bid) if bid else '-'} x {format_price(ask) if ask else '-'}"
+            tops.append(f"{m.symbol} {quote}")
+        return f"{sim.now:6.1f}s  {sent:,} messages  " + "  ".join(tops)
+
+    with Live(line(), console=Console(stderr=True), transient=True) as live:
+
+        def on_tick(messages: int) -> None:
+            nonlocal sent
+            sent += messages
+            live.update(line())
+
+        asyncio.run(run_realtime(sim, duration, interval=0.05, on_tick=on_tick))
 
 
 def _print_summary(summary: Any, facts: dict[str, Any] | None, recorder: Any) -> None:

@@ -107,3 +107,11 @@ def test_simulate_json_is_identical_across_processes_and_hash_seeds() -> None:
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
     assert b'"trades"' in outputs[0]
+
+
+def test_simulate_realtime_runs_the_wall_clock_duration() -> None:
+    result = _simulate("--realtime", "--duration", "0.3", "--symbols", "AAPL", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["seconds"] == 0.3  # one simulated second per wall second
+    assert summary["messages"] > 0
