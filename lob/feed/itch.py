@@ -462,12 +462,16 @@ def encode(message: Message) -> bytes:
 
 def encode_all(messages: Iterable[Message]) -> list[bytes]:
     """``[encode(m) for m in messages]``, faster for the book messages (A, E, X, D, U)."""
-    batch = messages if isinstance(messages, list) else list(messages)
+    batch = messages if type(messages) is list else list(messages)
+    out: list[bytes] = []
+    append = out.append
     fast = _FAST
     try:
-        return [fast[type(m)](m) for m in batch]
+        for m in batch:
+            append(fast[type(m)](m))
     except Exception:  # another type, or a bad field: encode() says which, precisely
         return [encode(m) for m in batch]
+    return out
 
 
 def decode(data: bytes | bytearray | memoryview) -> Message:
