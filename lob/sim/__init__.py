@@ -9,7 +9,13 @@ See docs/simulator.md for the model, the API and the realism report.
 """
 
 from lob.sim.model import ModelConfig
-from lob.sim.simulator import AgentMix, MarketSimulator, SimSummary, SymbolSummary
+from lob.sim.simulator import (
+    AgentMix,
+    MarketSimulator,
+    SimSummary,
+    SymbolSummary,
+    agent_accounts,
+)
 from lob.sim.universe import Security, UniverseError, load_symbols, load_universe
 
 __all__ = [
@@ -20,6 +26,7 @@ __all__ = [
     "SimSummary",
     "SymbolSummary",
     "UniverseError",
+    "agent_accounts",
     "load_symbols",
     "load_universe",
 ]

@@ -49,7 +49,13 @@ from lob.engine.events import Event
 from lob.engine.prices import format_price
 from lob.engine.replay import session_open_ns
 from lob.engine.types import Side
-from lob.sim.agents import InformedTraders, MarketMaker, NoiseTraders
+from lob.sim.agents import (
+    MOMENTUM_ACCOUNT,
+    VALUE_ACCOUNT,
+    InformedTraders,
+    MarketMaker,
+    NoiseTraders,
+)
 from lob.sim.market import Market, Sink
 from lob.sim.model import ModelConfig, SymbolModel
 from lob.sim.universe import Security, load_symbols
@@ -62,6 +68,7 @@ __all__ = [
     "MarketSimulator",
     "SimSummary",
     "SymbolSummary",
+    "agent_accounts",
 ]
 
 DEFAULT_SYMBOLS = "AAPL,MSFT,NVDA"
@@ -78,6 +85,22 @@ FAIR_VALUE_STEP = 0.05
 """Seconds between updates of a symbol's latent fair value."""
 
 _NS = 1_000_000_000
+
+
+def noise_account(i: int) -> str:
+    return f"NOISE{i:02d}"
+
+
+def maker_account(k: int) -> str:
+    return f"MM{k + 1}"
+
+
+def agent_accounts(config: ModelConfig | None = None) -> list[str]:
+    """Every account the simulator's agents trade as (a server needs a key for each)."""
+    config = config if config is not None else ModelConfig()
+    noise = [noise_account(i) for i in range(config.noise_accounts)]
+    makers = [maker_account(k) for k in range(config.market_makers)]
+    return [*noise, *makers, MOMENTUM_ACCOUNT, VALUE_ACCOUNT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +247,7 @@ class MarketSimulator:
         self._samples = 0
         per_symbol = self.rate / len(securities)
         self.markets: list[Market] = []
-        noise_accounts = [f"NOISE{i:02d}" for i in range(config.noise_accounts)]
+        noise_accounts = [noise_account(i) for i in range(config.noise_accounts)]
         for index, security in enumerate(securities):
             if security.symbol not in self.engine.symbols:
                 self.engine.add_symbol(security.symbol, security.reference_price)
@@ -244,7 +267,7 @@ class MarketSimulator:
                     half = config.mm_half_spreads[k % len(config.mm_half_spreads)]
                     lots = config.mm_quote_lots[k % len(config.mm_quote_lots)]
                     maker = MarketMaker(
-                        f"MM{k + 1}",
+                        maker_account(k),
                         half,
                         lots * model.lot,
                         config.mm_inventory_lots * model.lot,

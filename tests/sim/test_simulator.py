@@ -169,3 +169,13 @@ def test_simulator_many_seeds_never_rejected_and_books_stay_sound(seed: int) -> 
         sim.engine.check_integrity()
     assert summary.rejects == 0, summary.reject_codes
     assert all(s.trades > 0 for s in summary.symbols.values())
+
+
+def test_agent_accounts_lists_every_account_a_run_trades_as() -> None:
+    from lob.sim.simulator import agent_accounts
+
+    sim = MarketSimulator(seed=1, symbols="AAPL,NVDA", rate=2_000)
+    used = {command.account for command, _ in sim.stream(20.0)}
+    listed = agent_accounts()
+    assert used <= set(listed)
+    assert len(listed) == len(set(listed)) == 32 + 3 + 2
