@@ -13,6 +13,8 @@ questions in that shape. docs/history.md documents each figure.
 - ``activity``: ``market_activity`` across symbols
 - ``queries``: ``trades_page``, ``orders_page`` with cursor pagination
 - ``export``: ``export_records``, ``export_trades`` to CSV or Parquet
+- ``source``: ``HistorySource`` and ``DuckDBSource``, every answer as JSON
+- ``api``: ``handle(source, path, params)``, the same answers as GET endpoints
 """
 
 from __future__ import annotations

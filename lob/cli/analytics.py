@@ -112,14 +112,9 @@ def time_range(
     source: HistorySource, symbol: str | None, since: str | None, until: str | None
 ) -> tuple[int | None, int | None]:
     """Parse ``--since``/``--until``; a clock time is on the day of the first trade."""
-    from lob.analytics.timefmt import parse_time
+    from lob.analytics.api import time_range as parse_range
 
-    def day() -> int | None:
-        return source.first_ts(symbol)
-
-    start = parse_time(since, day) if since is not None else None
-    end = parse_time(until, day) if until is not None else None
-    return start, end
+    return parse_range(source, symbol, since, until)
 
 
 def interval_ns(text: str) -> int:
@@ -222,17 +217,12 @@ def vwap(
     """Volume-weighted average price: the session, anchored at --since, or rolling."""
 
     def body(source: HistorySource) -> None:
+        from lob.analytics.api import vwap_body
+
         check_export(fmt, out)
         start, end = time_range(source, symbol, since, until)
-        result = source.vwap(symbol, start, end)
-        series: list[dict[str, Any]] | None = None
-        if window is not None:
-            series = source.rolling_vwap(symbol, interval_ns(window), interval_ns(step), start, end)
-        elif every is not None:
-            anchor = start if start is not None else (source.first_ts(symbol) or 0)
-            series = source.anchored_vwap(symbol, anchor, interval_ns(every), end)
-        if series is not None:
-            result["series"] = series
+        result = vwap_body(source, symbol, start, end, window, step, every)
+        series: list[dict[str, Any]] | None = result.get("series")
         if fmt is not None and out is not None:
             write_export(series if series is not None else [result], fmt, out, as_json)
         elif as_json:
@@ -263,14 +253,17 @@ def bars(
     """OHLCV bars at any interval from 1s to 1d."""
 
     def body(source: HistorySource) -> None:
+        from lob.analytics.api import bars_body
+
         check_export(fmt, out)
-        length = interval_ns(interval)
+        interval_ns(interval)  # a bad interval is an error before any query
         start, end = time_range(source, symbol, since, until)
-        rows = source.bars(symbol, length, start, end, fill)
+        body = bars_body(source, symbol, interval, start, end, fill)
+        rows = body["bars"]
         if fmt is not None and out is not None:
             write_export(rows, fmt, out, as_json)
         elif as_json:
-            print_json({"symbol": symbol, "interval": length, "bars": rows})
+            print_json(body)
         else:
             columns = ["start", "open", "high", "low", "close", "volume", "trades", "vwap"]
             print_table(f"{symbol} {interval} bars", rows, columns)
@@ -369,14 +362,17 @@ def imbalance(
     """Order-flow imbalance per interval: quote OFI and aggressor volume imbalance."""
 
     def body(source: HistorySource) -> None:
+        from lob.analytics.api import imbalance_body
+
         check_export(fmt, out)
-        length = interval_ns(interval)
+        interval_ns(interval)  # a bad interval is an error before any query
         start, end = time_range(source, symbol, since, until)
-        rows = source.imbalance(symbol, length, start, end)
+        body = imbalance_body(source, symbol, interval, start, end)
+        rows = body["intervals"]
         if fmt is not None and out is not None:
             write_export(rows, fmt, out, as_json)
         elif as_json:
-            print_json({"symbol": symbol, "interval": length, "intervals": rows})
+            print_json(body)
         else:
             columns = ["start", "ofi", "quote_changes", "buy_volume", "sell_volume", "imbalance"]
             print_table(f"{symbol} order-flow imbalance, {interval}", rows, columns)
