@@ -1,12 +1,13 @@
 """``lob analytics``: VWAP, bars, trade metrics, spread, volatility, flow and market activity.
 
-Each command reads a history (``--db PATH``, or the ``LOB_HISTORY`` variable)
-through ``lob.analytics.source.HistorySource``, so the data source can be
-swapped without touching the commands: ``open_source`` is the one place that
-picks it. Output is a rich table, JSON with ``--json`` (prices as decimal
-strings, times as ns since the epoch), or a file with ``--format csv|parquet
---out PATH``. Errors print ``{"error": {"code", "message"}}`` with ``--json``
-and exit 1. docs/history.md describes every figure.
+Each command reads a history file (``--db PATH``, or ``LOB_HISTORY``) or asks
+a running server (``--url URL``, or ``LOB_URL``) through
+``lob.analytics.source.HistorySource``: ``open_source`` is the one place that
+picks the source, and the commands print the same either way. Output is a
+rich table, JSON with ``--json`` (prices as decimal strings, times as ns since
+the epoch), or a file with ``--format csv|parquet --out PATH``. Errors print
+``{"error": {"code", "message"}}`` with ``--json`` and exit 1. docs/history.md
+describes every figure.
 
 The helpers here (options, ``run``, rendering) are shared with ``lob history``.
 """
@@ -40,6 +41,15 @@ Db = Annotated[
         help="History file (DuckDB) written by lob serve, lob replay --db or lob simulate --db.",
     ),
 ]
+Url = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="LOB_URL",
+        help="Ask a running lob serve instead of reading a file (e.g. http://127.0.0.1:8000); "
+        "LOB_KEY is sent as its API key.",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Since = Annotated[
     str | None,
@@ -66,12 +76,22 @@ class CliError(Exception):
         self.message = message
 
 
-def open_source(db: str | None) -> HistorySource:
-    """Where answers come from: a history file now (a server URL can plug in here)."""
+def open_source(db: str | None, url: str | None = None) -> HistorySource:
+    """Where answers come from: a history file (``--db``) or a running server (``--url``)."""
+    if db is not None and url is not None:
+        raise CliError(INVALID_OPTION, "give --db or --url, not both")
+    if url is not None:
+        import os
+
+        from lob.analytics.rest_source import RestSource
+
+        return RestSource(url, key=os.environ.get("LOB_KEY"))
+    if db is None:
+        raise CliError(
+            INVALID_OPTION, "give a history file with --db PATH or a server with --url URL"
+        )
     from lob.analytics.source import DuckDBSource
 
-    if db is None:
-        raise CliError(INVALID_OPTION, "give a history file with --db PATH (or LOB_HISTORY)")
     return DuckDBSource(db)
 
 
@@ -84,12 +104,17 @@ def fail(code: str, message: str, as_json: bool) -> None:
     raise typer.Exit(1)
 
 
-def run(db: str | None, as_json: bool, body: Callable[[HistorySource], None]) -> None:
+def run(
+    db: str | None,
+    as_json: bool,
+    body: Callable[[HistorySource], None],
+    url: str | None = None,
+) -> None:
     """Open the source, run ``body`` with it, turn analytics errors into the shared error."""
     from lob.analytics.errors import AnalyticsError
 
     try:
-        source = open_source(db)
+        source = open_source(db, url)
         try:
             body(source)
         finally:
@@ -197,6 +222,7 @@ def print_fields(title: str, data: dict[str, Any]) -> None:
 def vwap(
     symbol: Annotated[str, typer.Argument(help="Symbol, e.g. AAPL.")],
     db: Db = None,
+    url: Url = None,
     since: Since = None,
     until: Until = None,
     window: Annotated[
@@ -233,13 +259,14 @@ def vwap(
             if series:
                 print_table("series", series, ["end", "vwap", "volume", "notional"])
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)
 
 
 @app.command("bars")
 def bars(
     symbol: Annotated[str, typer.Argument(help="Symbol, e.g. AAPL.")],
     db: Db = None,
+    url: Url = None,
     interval: Interval = "1m",
     since: Since = None,
     until: Until = None,
@@ -268,13 +295,14 @@ def bars(
             columns = ["start", "open", "high", "low", "close", "volume", "trades", "vwap"]
             print_table(f"{symbol} {interval} bars", rows, columns)
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)
 
 
 @app.command("metrics")
 def metrics(
     symbol: Annotated[str, typer.Argument(help="Symbol, e.g. AAPL.")],
     db: Db = None,
+    url: Url = None,
     since: Since = None,
     until: Until = None,
     as_json: AsJson = False,
@@ -297,13 +325,14 @@ def metrics(
         else:
             print_fields(f"trade metrics {symbol}", result)
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)
 
 
 @app.command("spread")
 def spread(
     symbol: Annotated[str, typer.Argument(help="Symbol, e.g. AAPL.")],
     db: Db = None,
+    url: Url = None,
     since: Since = None,
     until: Until = None,
     as_json: AsJson = False,
@@ -323,13 +352,14 @@ def spread(
         else:
             print_fields(f"spread and depth {symbol}", result)
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)
 
 
 @app.command("volatility")
 def volatility(
     symbol: Annotated[str, typer.Argument(help="Symbol, e.g. AAPL.")],
     db: Db = None,
+    url: Url = None,
     interval: Interval = "1m",
     since: Since = None,
     until: Until = None,
@@ -345,13 +375,14 @@ def volatility(
         else:
             print_fields(f"realized volatility {symbol}", result)
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)
 
 
 @app.command("imbalance")
 def imbalance(
     symbol: Annotated[str, typer.Argument(help="Symbol, e.g. AAPL.")],
     db: Db = None,
+    url: Url = None,
     interval: Interval = "1m",
     since: Since = None,
     until: Until = None,
@@ -377,12 +408,13 @@ def imbalance(
             columns = ["start", "ofi", "quote_changes", "buy_volume", "sell_volume", "imbalance"]
             print_table(f"{symbol} order-flow imbalance, {interval}", rows, columns)
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)
 
 
 @app.command("activity")
 def activity(
     db: Db = None,
+    url: Url = None,
     since: Since = None,
     until: Until = None,
     top: Annotated[int, typer.Option("--top", min=1, help="How many symbols per ranking.")] = 5,
@@ -412,4 +444,4 @@ def activity(
             totals = {k: result[k] for k in ("trades", "volume", "turnover")}
             print_fields("market", totals)
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)

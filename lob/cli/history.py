@@ -22,6 +22,7 @@ from lob.cli.analytics import (
     Out,
     Since,
     Until,
+    Url,
     check_export,
     print_json,
     print_table,
@@ -63,6 +64,7 @@ def trades(
         str | None, typer.Argument(help="Symbol, e.g. AAPL; every symbol without one.")
     ] = None,
     db: Db = None,
+    url: Url = None,
     since: Since = None,
     until: Until = None,
     limit: Limit = 100,
@@ -87,13 +89,14 @@ def trades(
         print_table(f"trades {symbol or ''}".strip(), page["trades"], _TRADE_COLUMNS)
         _footer(page["next_cursor"])
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)
 
 
 @app.command("orders")
 def orders(
     account: Annotated[str, typer.Argument(help="Account whose orders to list.")],
     db: Db = None,
+    url: Url = None,
     symbol: Annotated[str | None, typer.Option("--symbol", help="Only this symbol.")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
@@ -123,7 +126,7 @@ def orders(
         print_table(f"orders of {account}", page["orders"], _ORDER_COLUMNS)
         _footer(page["next_cursor"])
 
-    run(db, as_json, body)
+    run(db, as_json, body, url)
 
 
 # -- recording, for lob replay --db and lob simulate --db ----------------------
