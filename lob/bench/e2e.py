@@ -122,8 +122,12 @@ class LobServe:
         group = f"239.255.{rng.randrange(41, 250)}.{rng.randrange(1, 250)}"
         port = rng.randrange(40_000, 60_000)
         command = _lob_command()
-        if profile:
-            command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
+        if profile:  # cProfile.run writes the profile even when the command exits
+            code = (
+                "import cProfile, sys; from lob.cli.app import app; sys.argv[0] = 'lob'; "
+                f"cProfile.run('app()', {profile!r})"
+            )
+            command = [sys.executable, "-c", code]
         args = [
             *command,
             "serve",
@@ -504,7 +508,7 @@ def _measure(
 ) -> dict[str, Any]:
     """Start ``lob serve --fsync FSYNC`` with ``subscribers``, run ``phases``, stop it."""
     progress(f"starting lob serve (--fsync {fsync}, {subscribers} subscribers)")
-    profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" and subscribers else None
+    profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
     server = LobServe(SYMBOL, profile or None, fsync)
     pool: ClientPool | None = None
     entry: _Entry | None = None
