@@ -342,7 +342,7 @@ def run(quick: bool, progress: Progress) -> BenchReport:
 
     progress("encode + frame")
     enc = _encode_rate(groups, sizes.runs, per_command=True)
-    rows.append(_row("encode + frame", None, enc.median, enc.spread, 1e9 / enc.median))
+    rows.append(_row("encode + frame, per command", None, enc.median, enc.spread, 1e9 / enc.median))
     metrics["encode_frame.msgs_per_s"] = enc.to_json()
     one = _encode_rate(groups, sizes.runs, per_command=False)
     rows.append(_row("encode + frame, 1 by 1", None, one.median, one.spread, 1e9 / one.median))

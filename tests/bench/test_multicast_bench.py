@@ -15,7 +15,7 @@ def test_bench_multicast_quick_json_reports_encode_publish_and_latency() -> None
     report = json.loads(result.stdout)
     assert report["name"] == "multicast" and report["quick"] is True
     measures = [row["measure"] for row in report["rows"]]
-    assert measures[:3] == ["encode + frame", "encode + frame, 1 by 1", "map events"]
+    assert measures[:3] == ["encode + frame, per command", "encode + frame, 1 by 1", "map events"]
     assert {
         row["subscribers"] for row in report["rows"] if row["measure"].startswith("publish ")
     } >= {
