@@ -132,6 +132,24 @@ def _endpoints(group: str, retransmit: str, as_json: bool) -> tuple[tuple[str, i
     return where, back
 
 
+def _http_snapshot(url: str) -> Callable[[], Any]:
+    """A snapshot source that GETs ``url`` (e.g. lob serve's /feed/snapshot) off the loop."""
+
+    async def fetch() -> Any:
+        import asyncio
+        import urllib.request
+
+        from lob.feed.itch_book import FeedSnapshot
+
+        def get() -> Any:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return json.loads(response.read())
+
+        return FeedSnapshot.from_dict(await asyncio.to_thread(get))
+
+    return fetch
+
+
 async def _subscribe(
     where: tuple[str, int],
     interface: str,
@@ -141,6 +159,7 @@ async def _subscribe(
     count: int | None,
     duration: float | None,
     health_interval: float,
+    snapshot_url: str | None = None,
 ) -> dict[str, object]:
     """Run a subscriber until ``count`` messages, ``duration`` seconds or the end of session."""
     import asyncio
@@ -149,7 +168,12 @@ async def _subscribe(
     from lob.feed.net import Subscriber
 
     sub = Subscriber(
-        where[0], where[1], interface=interface, retransmit=retransmit, on_message=on_message
+        where[0],
+        where[1],
+        interface=interface,
+        retransmit=retransmit,
+        on_message=on_message,
+        snapshot_source=None if snapshot_url is None else _http_snapshot(snapshot_url),
     )
     await sub.start()
     deadline = None if duration is None else time.monotonic() + duration
@@ -184,6 +208,13 @@ def listen(
     count: Annotated[int | None, typer.Option(help="Stop after this many messages.")] = None,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     health_interval: Annotated[float, typer.Option(help="Seconds between health lines.")] = 1.0,
+    snapshot_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where to GET a snapshot when a gap is past the retransmission window,"
+            " e.g. http://127.0.0.1:8000/feed/snapshot (lob serve)."
+        ),
+    ] = None,
 ) -> None:
     """Join the multicast feed; print each decoded message and the feed's health."""
     import asyncio
@@ -214,7 +245,15 @@ def listen(
     try:
         health = asyncio.run(
             _subscribe(
-                where, interface, back, on_message, on_health, count, duration, health_interval
+                where,
+                interface,
+                back,
+                on_message,
+                on_health,
+                count,
+                duration,
+                health_interval,
+                snapshot_url,
             )
         )
     except OSError as exc:

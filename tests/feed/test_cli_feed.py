@@ -85,3 +85,67 @@ def test_feed_listen_rejects_bad_group():
     code, out = asyncio.run(run())
     assert code == 1
     assert json.loads(out)["error"]["code"] == "invalid_address"
+
+
+def test_feed_listen_recovers_from_http_snapshot_past_the_window():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from lob.feed.itch_book import ItchBookBuilder
+
+    async def run() -> tuple[int, str, str]:
+        group, port = fresh_group()
+        publisher = Publisher(group, port, session="SNAP", heartbeat_interval=0.05, history_size=3)
+        await publisher.start()
+        server = RetransmitServer(publisher, port=0)
+        await server.start()
+        messages = ItchMapper(0).register("AAA", 999) + [
+            AddOrder(1, 0, 1000 + i, i + 1, "B", 100, "AAA", 100_000) for i in range(10)
+        ]
+        publisher.publish_messages(messages)
+        builder = ItchBookBuilder()
+        builder.apply_all(messages)
+        body = json.dumps(builder.snapshot(publisher.last_seq).to_dict()).encode()
+
+        class Snapshot(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        http = ThreadingHTTPServer(("127.0.0.1", 0), Snapshot)
+        thread = threading.Thread(target=http.serve_forever, daemon=True)
+        thread.start()
+        try:
+            host, rport = server.address
+            proc = await asyncio.create_subprocess_exec(
+                *LOB,
+                "feed",
+                "listen",
+                "--json",
+                "--group",
+                f"{group}:{port}",
+                "--retransmit",
+                f"{host}:{rport}",
+                "--snapshot-url",
+                f"http://127.0.0.1:{http.server_address[1]}/feed/snapshot",
+                "--duration",
+                "3",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await proc.communicate()
+            return proc.returncode or 0, out.decode(), err.decode()
+        finally:
+            http.shutdown()
+            await server.close()
+            await publisher.close()
+
+    code, out, err = asyncio.run(run())
+    assert code == 0, err
+    health = json.loads(out.splitlines()[-1])
+    assert health["type"] == "health" and health["snapshots"] == 1 and health["seq"] == 12
