@@ -14,7 +14,12 @@ engine events                               ITCH messages
 ``Replaced`` kept, smaller quantity         X of the difference
 ``Replaced`` lost, re-entry only rests      U (old ref -> new ref, new price/qty)
 ``Replaced`` lost, re-entry executes        D old ref, then the E's, then A if it rests
-``Accepted``, ``Rejected``                  nothing
+``Trade`` of a cross (no aggressor)         nothing (``Executed`` and ``Crossed`` say it)
+``Executed`` of a displayed order           C at the cross price, not printable
+``Crossed`` with shares                     Q
+``StateChanged``                            H
+``Imbalance``                               I (NOII)
+``Accepted``, ``Rejected``, bands           nothing
 ==========================================  ========================================
 
 Stock locate codes number symbols 1, 2, ... in the order they are registered
@@ -29,14 +34,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from lob.engine.engine import MatchingEngine
-from lob.engine.events import Added, Cancelled, Event, Replaced, Trade
-from lob.engine.types import Priority, Side
+from lob.engine.events import (
+    Added,
+    Cancelled,
+    Crossed,
+    Event,
+    Executed,
+    Imbalance,
+    Replaced,
+    StateChanged,
+    Trade,
+)
+from lob.engine.types import CrossType, Priority, Side, TradingState
 from lob.feed.itch import (
     AddOrder,
+    CrossTrade,
     Message,
+    Noii,
     OrderCancel,
     OrderDelete,
     OrderExecuted,
+    OrderExecutedWithPrice,
     OrderReplace,
     StockDirectory,
     StockTradingAction,
@@ -48,6 +66,14 @@ __all__ = ["ItchMapper", "feed_snapshot", "stock_directory"]
 MAX_LOCATE = 0xFFFF
 _SIDE = {Side.BUY: "B", Side.SELL: "S"}
 _LOST = Priority.LOST
+_CROSS = {CrossType.OPENING: "O", CrossType.CLOSING: "C", CrossType.HALT: "H"}
+_STATE = {
+    TradingState.CONTINUOUS: "T",
+    TradingState.HALTED: "H",
+    TradingState.PAUSED: "P",
+    TradingState.CLOSED: "H",
+}  # every other state (pre-open, auctions, quote only): "Q", quotation only
+_REASON = {"luld": "LUDP", "halt": "MWCB"}
 
 
 def stock_directory(locate: int, symbol: str, timestamp: int) -> StockDirectory:
@@ -105,6 +131,8 @@ class ItchMapper:
             kind = type(event)
             if kind is Trade:
                 e: Trade = event  # type: ignore[assignment]
+                if e.aggressor is None:
+                    continue  # a cross's fill: the book side comes as Executed, the print as Q
                 out.append(
                     OrderExecuted(
                         self._locate(e.symbol, e.ts, out),
@@ -139,6 +167,68 @@ class ItchMapper:
                             self._locate(c.symbol, c.ts, out), 0, c.ts - self.midnight_ns, c.oid
                         )
                     )
+            elif kind is Executed:
+                x: Executed = event  # type: ignore[assignment]
+                if x.in_book:  # auction-only orders were never displayed
+                    out.append(
+                        OrderExecutedWithPrice(
+                            self._locate(x.symbol, x.ts, out),
+                            0,
+                            x.ts - self.midnight_ns,
+                            x.oid,
+                            x.qty,
+                            x.trade_id,
+                            "N",  # not printable: the cross prints once, as Q
+                            x.cross_price,
+                        )
+                    )
+            elif kind is Crossed:
+                k: Crossed = event  # type: ignore[assignment]
+                if k.qty and k.price is not None:
+                    out.append(
+                        CrossTrade(
+                            self._locate(k.symbol, k.ts, out),
+                            0,
+                            k.ts - self.midnight_ns,
+                            k.qty,
+                            k.symbol,
+                            k.price,
+                            _cross_match(events, k.symbol),
+                            _CROSS.get(k.cross_type, "I"),
+                        )
+                    )
+            elif kind is StateChanged:
+                t: StateChanged = event  # type: ignore[assignment]
+                out.append(
+                    StockTradingAction(
+                        self._locate(t.symbol, t.ts, out),
+                        0,
+                        t.ts - self.midnight_ns,
+                        t.symbol,
+                        _STATE.get(t.state, "Q"),
+                        " ",
+                        _REASON.get(t.reason, ""),
+                    )
+                )
+            elif kind is Imbalance:
+                b: Imbalance = event  # type: ignore[assignment]
+                side = b.imbalance_side
+                out.append(
+                    Noii(
+                        self._locate(b.symbol, b.ts, out),
+                        0,
+                        b.ts - self.midnight_ns,
+                        b.paired,
+                        abs(b.imbalance),
+                        _SIDE[side] if side is not None and b.imbalance else "N",
+                        b.symbol,
+                        b.far or 0,
+                        b.near or 0,
+                        b.reference or 0,
+                        _CROSS.get(b.cross_type, "I"),
+                        " ",  # price variation: not calculated
+                    )
+                )
             elif kind is Replaced:
                 r: Replaced = event  # type: ignore[assignment]
                 locate = self._locate(r.symbol, r.ts, out)
@@ -163,6 +253,14 @@ class ItchMapper:
             out.extend(self.register(symbol, ts - self.midnight_ns))
             locate = self.locates[symbol]
         return locate
+
+
+def _cross_match(events: list[Event], symbol: str) -> int:
+    """The match number of a cross's print: its first fill's trade id (0 without fills)."""
+    for event in events:
+        if type(event) is Trade and event.aggressor is None and event.symbol == symbol:
+            return event.trade_id
+    return 0
 
 
 def _rests_without_executing(events: list[Event], start: int, oid: int) -> Added | None:

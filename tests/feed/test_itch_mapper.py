@@ -219,3 +219,38 @@ def test_mapper_and_builder_equal_engine_after_random_streams(seed: int):
         snap = feed.engine.l2_snapshot(symbol)
         l2 = feed.builder.l2(symbol)
         assert (l2.bids, l2.asks) == (snap.bids, snap.asks)
+
+
+def test_opening_cross_maps_to_state_noii_executions_with_price_and_cross_trade():
+    from lob.engine.types import OrderType, TradingState
+
+    feed = Feed()
+    for state in ("closing_auction", "closed", "pre_open"):
+        feed.run("set_state", "XYZ", TradingState(state))
+    assert feed.run("set_state", "XYZ", TradingState.OPENING_AUCTION)[0].trading_state == "Q"  # type: ignore[union-attr]
+    feed.run("new_order", "B", "b1", "XYZ", BUY, 100, 100_500)
+    feed.run("new_order", "A", "a1", "XYZ", SELL, 60, 100_000)
+    feed.run("new_order", "A", "a2", "XYZ", SELL, 50, 100_200)
+    assert feed.run("new_order", "C", "c1", "XYZ", SELL, 30, order_type=OrderType.MOO) == []
+    [noii] = feed.run("imbalances")
+    assert noii.TYPE == "I" and (noii.paired_shares, noii.imbalance_shares) == (100, 40)  # type: ignore[union-attr]
+    assert (noii.imbalance_direction, noii.near_price, noii.cross_type) == ("S", 100_200, "O")  # type: ignore[union-attr]
+    messages = feed.run("set_state", "XYZ", TradingState.CONTINUOUS)  # the cross runs
+    assert kinds(messages) == "CCCCCQH"
+    executions = [m for m in messages if m.TYPE == "C"]
+    assert [(m.order_ref, m.executed_shares, m.match_number) for m in executions] == [  # type: ignore[union-attr]
+        (1, 30, 1),
+        (1, 60, 2),
+        (2, 60, 2),
+        (1, 10, 3),
+        (3, 10, 3),
+    ]  # the market-on-open order (oid 4) was never displayed: no C for it
+    assert all(m.printable == "N" and m.execution_price == 100_200 for m in executions)  # type: ignore[union-attr]
+    cross = messages[5]
+    assert (cross.shares, cross.cross_price, cross.match_number, cross.cross_type) == (  # type: ignore[union-attr]
+        100,
+        100_200,
+        1,
+        "O",
+    )
+    assert messages[6].trading_state == "T"  # type: ignore[union-attr]
