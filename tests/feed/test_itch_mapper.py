@@ -254,3 +254,51 @@ def test_opening_cross_maps_to_state_noii_executions_with_price_and_cross_trade(
         "O",
     )
     assert messages[6].trading_state == "T"  # type: ignore[union-attr]
+
+
+_DAY = ["closing_auction", "closed", "pre_open", "opening_auction", "continuous"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mapper_and_builder_equal_engine_through_random_auction_days(seed: int):
+    from lob.engine.types import OrderType, TradingState
+
+    rng = random.Random(seed)
+    feed = Feed(symbols=("AAA", "BBB"))
+    step = {"AAA": len(_DAY) - 1, "BBB": len(_DAY) - 1}  # continuous at the start
+    for n in range(300):
+        symbol = rng.choice(["AAA", "BBB"])
+        roll = rng.random()
+        if roll < 0.08:
+            step[symbol] = (step[symbol] + 1) % len(_DAY)
+            feed.run("set_state", symbol, TradingState(_DAY[step[symbol]]))
+        elif roll < 0.12:
+            feed.run("imbalances")
+        elif roll < 0.25:
+            order_type = rng.choice([OrderType.MOO, OrderType.MOC, OrderType.LOO, OrderType.LOC])
+            limit = order_type in (OrderType.LOO, OrderType.LOC)
+            feed.run(
+                "new_order",
+                rng.choice("ABC"),
+                f"x{n}",
+                symbol,
+                rng.choice([BUY, SELL]),
+                rng.randint(1, 300),
+                rng.randrange(99_500, 100_600, 100) if limit else None,
+                order_type=order_type,
+            )
+        elif roll < 0.85:
+            feed.run(
+                "new_order",
+                rng.choice("ABC"),
+                f"o{n}",
+                symbol,
+                rng.choice([BUY, SELL]),
+                rng.randint(1, 300),
+                rng.randrange(99_500, 100_600, 100),
+            )
+        else:
+            orders = [o for a in "ABC" for o in feed.engine.open_orders(a)]
+            if orders:
+                order = rng.choice(orders)
+                feed.run("cancel", order.account, order.id)
