@@ -6,12 +6,15 @@ each test uses its own symbol or order ids so the tests do not depend on order.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +190,30 @@ def test_exit_code_mapping_sends_unknown_codes_to_rejected() -> None:
     assert exit_code_for("post_only_would_take") == 6
     assert exit_code_for("price_out_of_collar") == 6
     assert EXIT_CODES["unreachable"] == 3 and EXIT_CODES["internal"] == 1
+
+
+def test_trades_follow_prints_each_new_trade_as_a_json_line(server: str) -> None:
+    follow = subprocess.Popen(
+        [sys.executable, "-c", "from lob.cli.app import main; main()", "trades", "AAPL",
+         "--follow", "--json", "--url", server],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    assert follow.stdout is not None
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in follow.stdout], daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 30
+        line = ""
+        while not line and time.monotonic() < deadline:  # until the subscription is live
+            lob(server, "order", "sell", "3", "AAPL", "226.00", "--id", f"f-{time.monotonic_ns()}")
+            code, _, _ = lob(server, "order", "buy", "3", "AAPL", "226.00", key=OTHER)
+            assert code == 0
+            with contextlib.suppress(queue.Empty):
+                line = lines.get(timeout=0.5)
+        trade = json.loads(line)
+        assert trade["symbol"] == "AAPL" and trade["qty"] == 3 and trade["aggressor"] == "buy"
+    finally:
+        follow.send_signal(signal.SIGINT)
+        follow.wait(timeout=30)
+    assert follow.returncode == 130
