@@ -15,7 +15,8 @@ process it started (grandchildren included):
    ``--headless`` runs no front end at all (for scripts and tests, with
    ``--duration``).
 
-Stopping (``q`` in the workstation, Ctrl+C, SIGTERM, SIGHUP, or the end of
+Stopping (``q`` or Ctrl+Q in the workstation, Ctrl+C with ``--web`` or
+``--headless``, SIGTERM, SIGHUP, or the end of
 ``--duration``): SIGTERM to each group, then SIGKILL to whatever is left after
 a grace period (textual-serve's app processes outlive SIGTERM), until
 ``killpg(pgid, 0)`` says the group is empty. The server goes last, so the
@@ -185,7 +186,7 @@ def demo(
         bool, typer.Option("--json", help="Print what runs as one JSON line (with --headless).")
     ] = False,
 ) -> None:
-    """Start an exchange, a simulated market and the workstation; q or Ctrl+C stops all."""
+    """Start an exchange, a simulated market and the workstation; quitting stops them all."""
     if not rate > 0:
         raise typer.BadParameter("must be positive", param_hint="--rate")
     if duration is not None and not duration > 0:

@@ -2,11 +2,11 @@
 
 ``lob book``, ``lob trades``, ``lob symbols`` need no key; ``lob order``,
 ``lob cancel``, ``lob replace``, ``lob orders`` and ``lob fills`` trade as the
-account of ``--key`` (or ``LOB_API_KEY``). Each command is one REST request
-through ``lob.client.RestClient``: the answer is the server's document, printed
-as a rich table for people or verbatim with ``--json`` for scripts
-(``lob book AAPL --json | jq .bids[0].price``); ``lob trades --follow`` streams
-JSON lines from the WebSocket.
+account of ``--key`` (or ``LOB_API_KEY``, or ``LOB_KEY`` as ``lob serve``
+suggests). Each command is one REST request through ``lob.client.RestClient``:
+the answer is the server's document, printed as a rich table for people or
+verbatim with ``--json`` for scripts (``lob book AAPL --json | jq .bids[0].price``);
+``lob trades --follow`` streams JSON lines from the WebSocket.
 
 Errors are the server's ``{"error": {"code", "message"}}`` object (on stdout
 with ``--json``, as a line on stderr otherwise) and the exit status follows
@@ -54,13 +54,14 @@ def exit_code_for(code: str) -> int:
     return EXIT_CODES.get(code, EXIT_REJECTED)
 
 
-_URL_HELP = "Base URL of the lob serve to talk to. Also read from LOB_URL."
-_KEY_HELP = "API key of the account to trade as. Also read from LOB_API_KEY."
+_URL_HELP = "Base URL of the lob serve to talk to."
+_KEY_HELP = "API key of the account to trade as."
 _JSON_HELP = "Print the server's JSON document (JSON lines for streams) instead of a table."
 
 Url = Annotated[str, typer.Option("--url", envvar="LOB_URL", help=_URL_HELP)]
 Key = Annotated[
-    str | None, typer.Option("--key", envvar="LOB_API_KEY", help=_KEY_HELP, show_default=False)
+    str | None,
+    typer.Option("--key", envvar=["LOB_API_KEY", "LOB_KEY"], help=_KEY_HELP, show_default=False),
 ]
 Json = Annotated[bool, typer.Option("--json", help=_JSON_HELP)]
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -455,7 +456,7 @@ def _print_ack(ack: dict[str, Any], json_out: bool) -> None:
     console = _console()
     o = ack.get("order")
     if o is None:
-        console.print(f"{ack['op']} {ack['id']}: done (seq {ack['seq']})")
+        console.print(f"{ack['op']} {ack['id']}: done (seq {ack['seq']})", soft_wrap=True)
         return
     price = o.get("price") or "market"
     status = o["status"]
@@ -464,7 +465,8 @@ def _print_ack(ack: dict[str, Any], json_out: bool) -> None:
     console.print(
         f"{ack['op']} [bold]{o['id']}[/]: {_side(o['side'])} {o['qty']:,} {o['symbol']} @ {price}"
         f" {o.get('tif') or ''}  status [bold]{status}[/], filled {o['filled_qty']:,},"
-        f" open {o['leaves_qty']:,}"
+        f" open {o['leaves_qty']:,}",
+        soft_wrap=True,
     )
     if ack.get("fills"):
         console.print(_fills_table(ack["fills"], "fills"))
