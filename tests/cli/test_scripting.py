@@ -217,3 +217,27 @@ def test_trades_follow_prints_each_new_trade_as_a_json_line(server: str) -> None
         follow.send_signal(signal.SIGINT)
         follow.wait(timeout=30)
     assert follow.returncode == 130
+
+
+def _doc_commands() -> list[list[str]]:
+    """The ``lob ...`` lines of docs/cli.md's examples that need no shell variable."""
+    import shlex
+
+    text = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            head = line.split("|")[0].split("#")[0].split(";")[0].strip()
+            if head.startswith("lob ") and "$" not in head and "--follow" not in head:
+                commands.append(shlex.split(head)[1:])
+    return commands
+
+
+def test_docs_examples_run_and_succeed(server: str) -> None:
+    commands = _doc_commands()
+    assert len(commands) >= 10
+    for args in commands:
+        if "227.555" in args or args[:2] == ["cancel", "nope"]:
+            continue  # the examples of errors, checked with their exit codes above
+        result = runner.invoke(app, args, env={"LOB_URL": server, "LOB_API_KEY": KEY})
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
