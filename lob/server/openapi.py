@@ -955,7 +955,7 @@ def rest_markdown(doc: dict[str, Any]) -> str:
     ]
     ops = _operations(doc)
     for method, path, op in ops:
-        key = "yes" if op["security"] else ""
+        key = ("admin" if op["tags"][0] == "operator" else "yes") if op["security"] else ""
         lines.append(f"| {method} | `{path}` | {op['summary']} | {key} |")
     for method, path, op in ops:
         lines += ["", f"### {method} `{path}`", "", f"{op['summary']}. {op['description']}"]
