@@ -111,6 +111,28 @@ def _spawn(
     return _Child(name, proc, own_group)
 
 
+def _udp_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_multicast() -> str:
+    """The default feed address, or the first port pair after it that nothing on this
+    host uses (the feed's port, and the next one for retransmission requests)."""
+    group, _, first = DEFAULT_MULTICAST.partition(":")
+    port = int(first)
+    for candidate in range(port, port + 200, 2):
+        if _udp_free(candidate) and _udp_free(candidate + 1):
+            return f"{group}:{candidate}"
+    return DEFAULT_MULTICAST  # lob serve will say what is in the way
+
+
 def _wait_for_url(log_path: Path, server: _Child, timeout: float) -> str:
     """The REST address ``lob serve`` prints once it listens (read from its log)."""
     import re
@@ -168,8 +190,13 @@ def demo(
         ),
     ] = None,
     multicast: Annotated[
-        str, typer.Option(help="ITCH multicast GROUP:PORT on loopback (TTL 0).")
-    ] = DEFAULT_MULTICAST,
+        str | None,
+        typer.Option(
+            help="ITCH multicast GROUP:PORT on loopback (TTL 0). Default: "
+            f"{DEFAULT_MULTICAST}, or the next free ports when another lob uses them.",
+            show_default=False,
+        ),
+    ] = None,
     no_multicast: Annotated[
         bool, typer.Option("--no-multicast", help="Do not publish the ITCH multicast feed.")
     ] = False,
@@ -222,7 +249,7 @@ def demo(
             web,
             port,
             server_port,
-            None if no_multicast else multicast,
+            None if no_multicast else (multicast or _free_multicast()),
             headless,
             duration,
             json_out,
@@ -348,8 +375,15 @@ def _announce(info: dict[str, object], json_out: bool) -> None:
         f"  account    demo, key {info['key']}",
         f"  symbols    {' '.join(info['symbols'])}",  # type: ignore[arg-type]
     ]
-    if info["multicast"]:
-        lines.append(f"  ITCH feed  udp://{info['multicast']} on 127.0.0.1 (lob feed listen)")
+    group = info["multicast"]
+    if isinstance(group, str):
+        port = group.rpartition(":")[2]
+        lines.append(
+            f"  ITCH feed  udp://{group} on 127.0.0.1, retransmit 127.0.0.1:{int(port) + 1}"
+        )
+        lines.append(
+            f"             lob feed listen --group {group} --retransmit 127.0.0.1:{int(port) + 1}"
+        )
     sim = info["simulator"]
     if sim:
         lines.append(f"  simulator  {sim['rate']:g} messages/s, seed {sim['seed']}")  # type: ignore[index]

@@ -142,3 +142,16 @@ def test_simulator_accounts_cover_every_account_the_simulator_trades_as() -> Non
 
 def test_parse_keys_reads_account_key_pairs() -> None:
     assert parse_keys("a:k1,b:k2 c:k3,broken") == {"a": "k1", "b": "k2", "c": "k3"}
+
+
+def test_default_feed_ports_move_past_ports_another_lob_holds() -> None:
+    import socket
+
+    from lob.cli.demo import _free_multicast
+
+    first = _free_multicast()
+    port = int(first.rpartition(":")[2])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
+        held.bind(("127.0.0.1", port + 1))  # as a running lob serve's retransmitter does
+        second = _free_multicast()
+    assert second.startswith("239.255.40.1:") and int(second.rpartition(":")[2]) > port
