@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lob.engine.events import Event, Trade
+from lob.engine.events import Event
 from lob.engine.replay import NEW_YORK
 from lob.engine.types import Side
 from lob.server.config import ServerConfig
@@ -83,10 +83,6 @@ def midnight_ns(now_ns: int) -> int:
     return int(midnight.timestamp()) * 1_000_000_000
 
 
-def _cross_trade(event: Event) -> bool:
-    return type(event) is Trade and event.aggressor is None
-
-
 class FeedRunner:
     """Publisher, retransmission server and mapper of one run's ITCH feed."""
 
@@ -94,22 +90,12 @@ class FeedRunner:
         self.publisher = publisher
         self.retransmit = retransmit
         self.mapper = mapper
-        self.unmapped = 0
-        """Inputs whose cross trades the feed left out."""
 
     def listener(self) -> Callable[[list[Event]], None]:
         publish = self.publisher.publish_messages
         mapper = self.mapper
 
         def on_events(events: list[Event]) -> None:
-            for event in events:
-                if type(event) is Trade and event.aggressor is None:
-                    # A cross's trade names no resting order; the mapper would publish an
-                    # execution of order 0. It is left out (and counted) until the ITCH
-                    # mapper maps crosses.
-                    events = [e for e in events if not _cross_trade(e)]
-                    self.unmapped += 1
-                    break
             messages = mapper.map(events)
             if messages:
                 publish(messages)
@@ -125,7 +111,6 @@ class FeedRunner:
             "interface": pub.interface,
             "retransmit": f"{host}:{port}",
             "session": pub.session.decode("ascii").strip(),
-            "unmapped_crosses": self.unmapped,
             **pub.stats(),
         }
 

@@ -128,29 +128,36 @@ def test_feed_opens_with_the_recovered_book_after_a_restart(tmp_path: Path) -> N
     run(body)
 
 
-def test_feed_leaves_out_a_halt_cross_it_cannot_map_and_keeps_publishing(tmp_path: Path) -> None:
+def test_feed_subscriber_book_stays_equal_to_the_engine_through_a_halt_cross(
+    tmp_path: Path,
+) -> None:
     admin_key = "operator-key-01"
 
     async def body() -> None:
-        async with running(tmp_path, multicast=fresh_group(), admin_key=admin_key) as server:
-            assert server.feed is not None
-            async with (
-                RestClient(server.url, ALICE) as alice,
-                RestClient(server.url, BOB) as bob,
-                RestClient(server.url, admin_key) as admin,
-            ):
-                await alice.place("AAPL", "buy", 100, "227.00", id="b")
-                await admin.set_state("AAPL", "halted")
-                await admin.set_state("AAPL", "quote_only")
-                await bob.place("AAPL", "sell", 100, "226.90", id="s")
-                published = server.feed.publisher.last_seq
-                moved = await admin.set_state("AAPL", "continuous")
-                assert moved["cross"]["qty"] == 100
-                info = await alice.call("GET", "/feed")
-                assert info["unmapped_crosses"] == 1
-                # Nothing of the cross's trade was published as an execution of order 0.
-                assert server.feed.publisher.last_seq == published
-                await alice.place("AAPL", "buy", 10, "226.00", id="after")
-                assert server.feed.publisher.last_seq == published + 1
+        group, port = fresh_group()
+        sub = Subscriber(group, port, request_timeout=0.1)
+        await sub.start()
+        try:
+            async with running(tmp_path, multicast=(group, port), admin_key=admin_key) as server:
+                ex = server.exchange
+                assert ex is not None and server.feed is not None
+                async with (
+                    RestClient(server.url, ALICE) as alice,
+                    RestClient(server.url, BOB) as bob,
+                    RestClient(server.url, admin_key) as admin,
+                ):
+                    await alice.place("AAPL", "buy", 100, "227.00", id="b1")
+                    await alice.place("AAPL", "buy", 50, "226.90", id="b2")
+                    await admin.set_state("AAPL", "halted")
+                    await admin.set_state("AAPL", "quote_only")
+                    await bob.place("AAPL", "sell", 120, "226.80", id="s")
+                    moved = await admin.set_state("AAPL", "continuous")
+                    assert moved["cross"]["qty"] == 120
+                    await alice.place("AAPL", "buy", 10, "226.00", id="after")
+                last = server.feed.publisher.last_seq
+                assert await sub.wait_for(last, timeout=10.0), sub.health
+                assert sub.builder.state_hash() == ex.engine.state_hash()
+        finally:
+            await sub.close()
 
     run(body)
