@@ -63,8 +63,9 @@ _NEXT_IN_DAY = {
 _INTERRUPTED = frozenset({S.HALTED, S.QUOTE_ONLY, S.PAUSED})
 _OPEN_TYPES = frozenset({OrderType.MOO, OrderType.LOO})
 _CLOSE_TYPES = frozenset({OrderType.MOC, OrderType.LOC})
+# Imbalance information is published in the auction windows (from 09:25 and 15:50),
+# and while a halted or paused symbol waits for its halt cross; not in the pre-open.
 _AUCTION_WINDOWS = {
-    S.PRE_OPEN: CrossType.OPENING,
     S.OPENING_AUCTION: CrossType.OPENING,
     S.CLOSING_AUCTION: CrossType.CLOSING,
     S.QUOTE_ONLY: CrossType.HALT,

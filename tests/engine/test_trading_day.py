@@ -89,6 +89,8 @@ def test_imbalance_only_orders_offset_the_imbalance_and_never_add_to_it() -> Non
     engine.new_order("B", "b1", "XYZ", Side.SELL, 100, px("10.00"), ts=2)
     engine.new_order("C", "c1", "XYZ", Side.SELL, 150, px("10.05"), ts=3, order_type="io")
     engine.new_order("D", "d1", "XYZ", Side.BUY, 500, px("10.05"), ts=3, order_type="io")
+    assert engine.imbalances(ts=4) == []  # nothing is published in the pre-open
+    engine.set_state("XYZ", "opening_auction", ts=4)
     imbalance = of(engine.imbalances(ts=4), "imbalance")[0]
     assert (imbalance.paired, imbalance.imbalance, imbalance.imbalance_side) == (250, 50, "buy")
     events = engine.set_state("XYZ", "continuous", ts=5)
