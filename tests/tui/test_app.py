@@ -319,3 +319,20 @@ def test_escape_in_command_line_gives_keys_back_to_the_screen(app: WorkstationAp
         assert pilot.app.screen.name == "blotter"
 
     drive(app, script)
+
+
+def test_ladder_lines_on_screen_follow_the_book_after_partial_redraws(
+    app: WorkstationApp,
+) -> None:
+    async def script(pilot: Pilot[None]) -> None:
+        app.open_symbol("AAPL")
+        await pilot.pause(0.2)
+        ladder = app.screen.query_one(PriceLadder)
+        price = best(app, "AAPL", Side.BUY) - 100
+        for line in (f"buy 300 AAPL {format_price(price)}", "sell 100 AAPL mkt", "cancel T1"):
+            await app.run_line(line)
+            await pilot.pause(0.2)  # the ticker redraws the lines that changed
+            shown = [ladder.render_line(y).text.rstrip() for y in range(ladder.size.height)]
+            assert shown == [text.rstrip() for text in ladder.lines_text()]
+
+    drive(app, script)

@@ -20,6 +20,7 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -102,20 +103,51 @@ def follow(widget: Widget, state: MarketState, redraw: Callable[[], None], hz: f
 
 
 class LinesWidget(Widget):
-    """A widget drawn as whole lines of segments (see the module docstring)."""
+    """A widget drawn as whole lines of segments (see the module docstring).
+
+    ``redraw`` builds the lines at once and compares them with the lines on
+    screen: only the lines that changed are marked dirty, so Textual restyles
+    and composes those alone (a ladder whose book moved at two prices repaints
+    two lines, not forty).
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._lines: list[Line] = []
         self._strips: list[Strip] = []
-        self._built_for: tuple[int, int] | None = None
+        self._built_for: tuple[int, int, Style] | None = None
 
     def build(self, width: int, height: int) -> list[Line]:
         """Every line of the widget, top to bottom."""
         raise NotImplementedError
 
+    def _strip(self, line: Line, width: int, base: Style) -> Strip:
+        return Strip(line).apply_style(base).adjust_cell_length(width, base)
+
     def redraw(self) -> None:
-        self._built_for = None
-        self.refresh()
+        width, height = self.size
+        base = self.visual_style.rich_style  # the widget's colours, as Textual's own lines
+        if self._built_for != (width, height, base) or not width or not height:
+            self._built_for = None
+            self.refresh()
+            return
+        lines = self.build(width, height)
+        old = self._lines
+        strips = self._strips
+        changed: list[int] = []
+        for y, line in enumerate(lines):
+            if y >= len(old) or line != old[y]:
+                if y < len(strips):
+                    strips[y] = self._strip(line, width, base)
+                else:
+                    strips.append(self._strip(line, width, base))
+                changed.append(y)
+        if len(lines) < len(strips):
+            changed.extend(range(len(lines), len(strips)))
+            del strips[len(lines) :]
+        self._lines = lines
+        if changed:
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
 
     def on_resize(self) -> None:
         self._built_for = None
@@ -127,13 +159,11 @@ class LinesWidget(Widget):
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
-        if self._built_for != (width, height):
-            base = self.visual_style.rich_style  # the widget's colours, as Textual's own lines
-            self._strips = [
-                Strip(line).apply_style(base).adjust_cell_length(width, base)
-                for line in self.build(width, height)
-            ]
-            self._built_for = (width, height)
+        base = self.visual_style.rich_style
+        if self._built_for != (width, height, base):
+            self._lines = self.build(width, height)
+            self._strips = [self._strip(line, width, base) for line in self._lines]
+            self._built_for = (width, height, base)
         if y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(width, self.visual_style.rich_style)
+        return Strip.blank(width, base)
