@@ -318,7 +318,13 @@ def _run(
         with open(data_dir / "simulator.log", "wb") as log:
             children.append(_spawn("simulator", feed, {**env, "LOB_DEMO_KEYS": pairs}, log))
 
-    web_url = f"http://127.0.0.1:{port}/" if web else None
+    web_url = None
+    if web:
+        tui = [*_LOB, "tui", "--web", "--host", "127.0.0.1", "--port", str(port),
+               "--url", url, "--key", keys["demo"]]  # fmt: skip
+        with open(data_dir / "web.log", "wb") as log:
+            children.append(_spawn("web view", tui, env, log))
+        web_url = f"http://127.0.0.1:{port}/"
     info = {
         "url": url,
         "docs": f"{url}/docs",
@@ -335,12 +341,7 @@ def _run(
     _announce(info, json_out)
 
     front: _Child | None = None
-    if web:
-        tui = [*_LOB, "tui", "--web", "--host", "127.0.0.1", "--port", str(port),
-               "--url", url, "--key", keys["demo"]]  # fmt: skip
-        with open(data_dir / "web.log", "wb") as log:
-            children.append(_spawn("web view", tui, env, log))
-    elif not headless:
+    if not web and not headless:
         tui = [*_LOB, "tui", "--url", url, "--key", keys["demo"]]
         front = _spawn("workstation", tui, env, None, own_group=False)
         children.append(front)

@@ -155,3 +155,39 @@ def test_default_feed_ports_move_past_ports_another_lob_holds() -> None:
         held.bind(("127.0.0.1", port + 1))  # as a running lob serve's retransmitter does
         second = _free_multicast()
     assert second.startswith("239.255.40.1:") and int(second.rpartition(":")[2]) > port
+
+
+def test_demo_web_view_serves_the_workstation_and_its_app_processes_are_stopped() -> None:
+    import asyncio
+    import socket
+
+    from websockets.asyncio.client import connect
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc, info = _start_demo("--no-multicast", "--no-sim", "--web", "--port", str(port))
+    try:
+        page = ""
+        deadline = time.monotonic() + 60
+        while "textual" not in page and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(info["web"], timeout=5) as answer:
+                    page = answer.read().decode()
+            except OSError:
+                time.sleep(0.2)
+
+        async def open_a_tab() -> None:  # what a browser does: textual-serve starts an app
+            async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+                await ws.send(json.dumps(["resize", {"width": 100, "height": 30}]))
+                await asyncio.wait_for(ws.recv(), 30)
+
+        asyncio.run(open_a_tab())
+        assert "textual" in page
+        web_pid = info["pids"]["web view"]
+        assert not _gone(web_pid)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
+    assert _gone(web_pid) and _gone(info["pids"]["server"])
