@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 
@@ -325,7 +325,7 @@ def _run(
         with open(data_dir / "web.log", "wb") as log:
             children.append(_spawn("web view", tui, env, log))
         web_url = f"http://127.0.0.1:{port}/"
-    info = {
+    info: dict[str, Any] = {
         "url": url,
         "docs": f"{url}/docs",
         "websocket": url.replace("http://", "ws://", 1) + "/ws",
@@ -363,7 +363,7 @@ def _run(
         time.sleep(0.1)
 
 
-def _announce(info: dict[str, object], json_out: bool) -> None:
+def _announce(info: dict[str, Any], json_out: bool) -> None:
     if json_out:
         sys.stdout.write(json.dumps(info, separators=(",", ":")) + "\n")
         sys.stdout.flush()
@@ -374,7 +374,7 @@ def _announce(info: dict[str, object], json_out: bool) -> None:
         f"  exchange   {url}   (docs: {info['docs']})",
         f"  websocket  {info['websocket']}",
         f"  account    demo, key {info['key']}",
-        f"  symbols    {' '.join(info['symbols'])}",  # type: ignore[arg-type]
+        f"  symbols    {' '.join(info['symbols'])}",
     ]
     group = info["multicast"]
     if isinstance(group, str):
@@ -387,9 +387,9 @@ def _announce(info: dict[str, object], json_out: bool) -> None:
         )
     sim = info["simulator"]
     if sim:
-        lines.append(f"  simulator  {sim['rate']:g} messages/s, seed {sim['seed']}")  # type: ignore[index]
+        lines.append(f"  simulator  {sim['rate']:g} messages/s, seed {sim['seed']}")
     lines.append(f"  data, logs {info['data_dir']}")
     if info["web"]:
         lines.append(f"  web view   {info['web']}   (Ctrl+C stops everything)")
-    lines.append(f"  try        lob book {info['symbols'][0]} --url {url}")  # type: ignore[index]
+    lines.append(f"  try        lob book {info['symbols'][0]} --url {url}")
     print("\n".join(lines), file=sys.stderr, flush=True)

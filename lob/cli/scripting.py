@@ -390,8 +390,8 @@ def orders(
 
     table = Table(title="open orders")
     for name in ("id", "symbol", "side", "price", "qty", "filled", "open", "tif", "time"):
-        justify = "right" if name in ("price", "qty", "filled", "open") else "left"
-        table.add_column(name, justify=justify)
+        numeric = name in ("price", "qty", "filled", "open")
+        table.add_column(name, justify="right" if numeric else "left")
     for o in doc["orders"]:
         table.add_row(
             o["id"],
