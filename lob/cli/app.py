@@ -22,6 +22,7 @@ from lob.cli import (
 )
 
 app = typer.Typer(
+    rich_markup_mode=None,  # plain help: rendering it with rich costs ~0.2 s per --help
     name="lob",
     help="lob: a US-equity exchange simulator and trading workstation.",
     no_args_is_help=True,
