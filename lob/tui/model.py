@@ -101,8 +101,15 @@ class SymbolState:
         return 100.0 * self.change / self.reference if self.reference else 0.0
 
     def closes(self, count: int) -> list[int]:
-        """Closing prices of the last ``count`` bars (the sparkline's data)."""
-        return [bar.close for bar in self.bars[-count:]]
+        """``count`` closes spread evenly over the session so far (the intraday sparkline).
+
+        With fewer bars than ``count`` every bar's close is given.
+        """
+        bars = self.bars
+        n = len(bars)
+        if n <= count:
+            return [bar.close for bar in bars]
+        return [bars[(i + 1) * n // count - 1].close for i in range(count)]
 
 
 @dataclass(slots=True)

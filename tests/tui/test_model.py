@@ -76,3 +76,17 @@ def test_feed_stats_count_gaps_in_sequence() -> None:
     state.apply(events[0], 1)
     state.apply(events[-1], 2)
     assert (state.feed.gaps, state.feed.missed, state.feed.last_seq) == (1, 2, events[-1].seq)
+
+
+def test_sparkline_closes_spread_over_the_whole_session() -> None:
+    engine, state = _market()
+    for second in range(0, 100, 5):  # twenty 5 s bars, prices rising one tick each
+        price = P("100.00") + second // 5 * 100
+        state.apply_all(engine.new_order("mm", f"s{second}", "AAPL", Side.SELL, 1, price), 0)
+        state.apply_all(
+            engine.new_order("x", f"b{second}", "AAPL", Side.BUY, 1, price, ts=second * NS), 0
+        )
+    s = state.symbols["AAPL"]
+    assert len(s.bars) == 20
+    assert s.closes(4) == [P("100.04"), P("100.09"), P("100.14"), P("100.19")]
+    assert s.closes(50) == [bar.close for bar in s.bars]
