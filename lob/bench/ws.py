@@ -339,13 +339,13 @@ async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
     subscribe = msgpack.packb({"op": "subscribe", "symbol": symbol, "channel": "book"})
 
     async def follow(ws: Any) -> None:
-        samples = tally.samples
         async for frame in ws:
             if frame[0] in map_bytes:  # an answer (subscribed), not market data
                 continue
             messages = decode_msgpack_all(frame)
             now = time.time_ns()
             t = tally
+            samples = t.samples  # a new array after each reset
             if t.first == 0:
                 t.first = now
             t.last = now
@@ -362,8 +362,6 @@ async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
                     if t.record:
                         for d in (*m.levels, *m.trades):  # type: ignore[union-attr]
                             samples.append(now - d.ts)
-            if samples is not tally.samples:
-                samples = tally.samples
 
     sockets: list[Any] = []
     tasks: list[asyncio.Task[None]] = []
