@@ -89,7 +89,9 @@ class SystemEvent(NamedTuple):
     timestamp: int
     event_code: str
 
-    TYPE = "S"
+    @property
+    def TYPE(self) -> str:
+        return "S"
 
 
 class StockDirectory(NamedTuple):
@@ -113,7 +115,9 @@ class StockDirectory(NamedTuple):
     etp_leverage_factor: int
     inverse_indicator: str
 
-    TYPE = "R"
+    @property
+    def TYPE(self) -> str:
+        return "R"
 
 
 class StockTradingAction(NamedTuple):
@@ -127,7 +131,9 @@ class StockTradingAction(NamedTuple):
     reserved: str
     reason: str
 
-    TYPE = "H"
+    @property
+    def TYPE(self) -> str:
+        return "H"
 
 
 class AddOrder(NamedTuple):
@@ -142,7 +148,9 @@ class AddOrder(NamedTuple):
     stock: str
     price: int
 
-    TYPE = "A"
+    @property
+    def TYPE(self) -> str:
+        return "A"
 
 
 class OrderExecuted(NamedTuple):
@@ -155,7 +163,9 @@ class OrderExecuted(NamedTuple):
     executed_shares: int
     match_number: int
 
-    TYPE = "E"
+    @property
+    def TYPE(self) -> str:
+        return "E"
 
 
 class OrderExecutedWithPrice(NamedTuple):
@@ -170,7 +180,9 @@ class OrderExecutedWithPrice(NamedTuple):
     printable: str
     execution_price: int
 
-    TYPE = "C"
+    @property
+    def TYPE(self) -> str:
+        return "C"
 
 
 class OrderCancel(NamedTuple):
@@ -182,7 +194,9 @@ class OrderCancel(NamedTuple):
     order_ref: int
     cancelled_shares: int
 
-    TYPE = "X"
+    @property
+    def TYPE(self) -> str:
+        return "X"
 
 
 class OrderDelete(NamedTuple):
@@ -193,7 +207,9 @@ class OrderDelete(NamedTuple):
     timestamp: int
     order_ref: int
 
-    TYPE = "D"
+    @property
+    def TYPE(self) -> str:
+        return "D"
 
 
 class OrderReplace(NamedTuple):
@@ -207,7 +223,9 @@ class OrderReplace(NamedTuple):
     shares: int
     price: int
 
-    TYPE = "U"
+    @property
+    def TYPE(self) -> str:
+        return "U"
 
 
 class NonCrossTrade(NamedTuple):
@@ -223,7 +241,9 @@ class NonCrossTrade(NamedTuple):
     price: int
     match_number: int
 
-    TYPE = "P"
+    @property
+    def TYPE(self) -> str:
+        return "P"
 
 
 class CrossTrade(NamedTuple):
@@ -238,7 +258,9 @@ class CrossTrade(NamedTuple):
     match_number: int
     cross_type: str
 
-    TYPE = "Q"
+    @property
+    def TYPE(self) -> str:
+        return "Q"
 
 
 class Noii(NamedTuple):
@@ -257,7 +279,9 @@ class Noii(NamedTuple):
     cross_type: str
     price_variation_indicator: str
 
-    TYPE = "I"
+    @property
+    def TYPE(self) -> str:
+        return "I"
 
 
 class LuldAuctionCollar(NamedTuple):
@@ -272,7 +296,9 @@ class LuldAuctionCollar(NamedTuple):
     lower_auction_collar_price: int
     auction_collar_extension: int
 
-    TYPE = "J"
+    @property
+    def TYPE(self) -> str:
+        return "J"
 
 
 Message = (
@@ -290,6 +316,26 @@ Message = (
     | Noii
     | LuldAuctionCollar
 )
+
+# ``TYPE`` is spelled as a property above so type checkers see a constant, not a
+# tuple field; at run time it becomes a plain class attribute (``AddOrder.TYPE``).
+for _message in (
+    SystemEvent,
+    StockDirectory,
+    StockTradingAction,
+    AddOrder,
+    OrderExecuted,
+    OrderExecutedWithPrice,
+    OrderCancel,
+    OrderDelete,
+    OrderReplace,
+    NonCrossTrade,
+    CrossTrade,
+    Noii,
+    LuldAuctionCollar,
+):
+    setattr(_message, "TYPE", _message.TYPE.fget(None))  # type: ignore[union-attr]  # noqa: B010
+del _message
 """Every ITCH message lob encodes and decodes."""
 
 # -- layouts -------------------------------------------------------------------
@@ -428,6 +474,8 @@ def _encode_generic(m: Message) -> bytes:
                 raise ItchEncodeError("itch_bad_field", f"timestamp out of range: {value!r}")
             args.append(value >> 32)
             args.append(value & 0xFFFFFFFF)
+        elif not isinstance(value, str):
+            raise ItchEncodeError("itch_bad_field", f"text field is not a string: {value!r}")
         elif kind == "c":
             args.append(_char(value))
         else:

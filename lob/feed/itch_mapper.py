@@ -18,15 +18,17 @@ engine events                               ITCH messages
 ``Executed`` of a displayed order           C at the cross price, not printable
 ``Crossed`` with shares                     Q
 ``StateChanged``                            H
+``StateChanged`` to ``paused`` (LULD)       H, then J: the reopening collar (last bands)
 ``Imbalance``                               I (NOII)
-``Accepted``, ``Rejected``, bands           nothing
+``Accepted``, ``Rejected``, ``BandsChanged``  nothing (bands are remembered for J)
 ==========================================  ========================================
 
 Stock locate codes number symbols 1, 2, ... in the order they are registered
 or first seen; a symbol's first appearance emits its R (stock directory)
 message before anything else about it. Timestamps are nanoseconds since the
 session's midnight (New York time), which the caller passes in as epoch ns.
-Tracking numbers are 0. The mapper is pure and keeps only the locate table.
+Tracking numbers are 0. The mapper is pure and keeps only the locate table and
+each symbol's latest LULD bands.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from collections.abc import Iterable
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import (
     Added,
+    BandsChanged,
     Cancelled,
     Crossed,
     Event,
@@ -49,6 +52,7 @@ from lob.engine.types import CrossType, Priority, Side, TradingState
 from lob.feed.itch import (
     AddOrder,
     CrossTrade,
+    LuldAuctionCollar,
     Message,
     Noii,
     OrderCancel,
@@ -94,6 +98,7 @@ class ItchMapper:
     def __init__(self, midnight_ns: int, symbols: Iterable[str] = ()) -> None:
         self.midnight_ns = midnight_ns
         self.locates: dict[str, int] = {}
+        self.bands: dict[str, BandsChanged] = {}  # the latest LULD bands of each symbol
         for symbol in symbols:
             self._assign(symbol)
 
@@ -210,6 +215,24 @@ class ItchMapper:
                         _REASON.get(t.reason, ""),
                     )
                 )
+                bands = self.bands.get(t.symbol)
+                if t.state is TradingState.PAUSED and bands is not None:
+                    # The LULD reopening auction's collar: the bands the pause froze.
+                    out.append(
+                        LuldAuctionCollar(
+                            self._locate(t.symbol, t.ts, out),
+                            0,
+                            t.ts - self.midnight_ns,
+                            t.symbol,
+                            bands.reference,
+                            bands.upper,
+                            bands.lower,
+                            0,
+                        )
+                    )
+            elif kind is BandsChanged:
+                v: BandsChanged = event  # type: ignore[assignment]
+                self.bands[v.symbol] = v
             elif kind is Imbalance:
                 b: Imbalance = event  # type: ignore[assignment]
                 side = b.imbalance_side
