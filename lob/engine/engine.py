@@ -71,6 +71,9 @@ FOK = TimeInForce.FOK
 CANCEL_NEWEST = SelfMatchMode.CANCEL_NEWEST
 CANCEL_BOTH = SelfMatchMode.CANCEL_BOTH
 _SMP_MODES = tuple(SelfMatchMode)
+# Events are built with tuple.__new__ on the hot paths: half the cost of a named
+# tuple's generated __new__, with the same result.
+_new = tuple.__new__
 _ORDER_TYPES = tuple(OrderType)
 _UNPRICED = (OrderType.MARKET, OrderType.MOO, OrderType.MOC)
 
@@ -261,20 +264,23 @@ class MatchingEngine(TradingDayMixin):
         self._next_oid = oid + 1
         self._seq += 1
         events: list[Event] = [
-            Accepted(
-                self._seq,
-                ts,
-                symbol,
-                account,
-                id,
-                oid,
-                side,
-                order_type,
-                price,
-                qty,
-                tif,
-                post_only,
-                smp,
+            _new(
+                Accepted,
+                (
+                    self._seq,
+                    ts,
+                    symbol,
+                    account,
+                    id,
+                    oid,
+                    side,
+                    order_type,
+                    price,
+                    qty,
+                    tif,
+                    post_only,
+                    smp,
+                ),
             )
         ]
         if order_type in AUCTION_ORDER_TYPES:
@@ -351,7 +357,31 @@ class MatchingEngine(TradingDayMixin):
         self._seq += 1
         if book.luld is not None:
             events: list[Event] = [
-                Cancelled(
+                _new(
+                    Cancelled,
+                    (
+                        self._seq,
+                        ts,
+                        book.symbol,
+                        account,
+                        id,
+                        order.oid,
+                        level.side,
+                        level.price,
+                        order.qty,
+                        CancelReason.USER,
+                        True,
+                        level.qty,
+                        level.count,
+                    ),
+                )
+            ]
+            self._luld_after(book, events, ts)
+            return events
+        return [
+            _new(
+                Cancelled,
+                (
                     self._seq,
                     ts,
                     book.symbol,
@@ -365,25 +395,7 @@ class MatchingEngine(TradingDayMixin):
                     True,
                     level.qty,
                     level.count,
-                )
-            ]
-            self._luld_after(book, events, ts)
-            return events
-        return [
-            Cancelled(
-                self._seq,
-                ts,
-                book.symbol,
-                account,
-                id,
-                order.oid,
-                level.side,
-                level.price,
-                order.qty,
-                CancelReason.USER,
-                True,
-                level.qty,
-                level.count,
+                ),
             )
         ]
 
@@ -439,24 +451,27 @@ class MatchingEngine(TradingDayMixin):
             order.qty = new_qty
             level.qty -= old_qty - new_qty
             return [
-                Replaced(
-                    self._seq,
-                    ts,
-                    book.symbol,
-                    account,
-                    id,
-                    order.oid,
-                    order.oid,
-                    side,
-                    old_price,
-                    old_qty,
-                    new_price,
-                    new_qty,
-                    Priority.KEPT,
-                    level.qty,
-                    level.count,
-                    level.qty,
-                    level.count,
+                _new(
+                    Replaced,
+                    (
+                        self._seq,
+                        ts,
+                        book.symbol,
+                        account,
+                        id,
+                        order.oid,
+                        order.oid,
+                        side,
+                        old_price,
+                        old_qty,
+                        new_price,
+                        new_qty,
+                        Priority.KEPT,
+                        level.qty,
+                        level.count,
+                        level.qty,
+                        level.count,
+                    ),
                 )
             ]
         # A price change or a size increase: out of the queue, in again as incoming.
@@ -466,24 +481,27 @@ class MatchingEngine(TradingDayMixin):
         oid = self._next_oid
         self._next_oid = oid + 1
         events: list[Event] = [
-            Replaced(
-                self._seq,
-                ts,
-                book.symbol,
-                account,
-                id,
-                oid,
-                old_oid,
-                side,
-                old_price,
-                old_qty,
-                new_price,
-                new_qty,
-                Priority.LOST,
-                level.qty,
-                level.count,
-                0,
-                0,
+            _new(
+                Replaced,
+                (
+                    self._seq,
+                    ts,
+                    book.symbol,
+                    account,
+                    id,
+                    oid,
+                    old_oid,
+                    side,
+                    old_price,
+                    old_qty,
+                    new_price,
+                    new_qty,
+                    Priority.LOST,
+                    level.qty,
+                    level.count,
+                    0,
+                    0,
+                ),
             )
         ]
         if side is BUY:
@@ -500,18 +518,21 @@ class MatchingEngine(TradingDayMixin):
             orders[id] = order  # type: ignore[index]
             self._seq += 1
             events.append(
-                Added(
-                    self._seq,
-                    ts,
-                    book.symbol,
-                    order.account,
-                    id,
-                    oid,
-                    side,
-                    new_price,
-                    new_qty,
-                    level.qty,
-                    level.count,
+                _new(
+                    Added,
+                    (
+                        self._seq,
+                        ts,
+                        book.symbol,
+                        order.account,
+                        id,
+                        oid,
+                        side,
+                        new_price,
+                        new_qty,
+                        level.qty,
+                        level.count,
+                    ),
                 )
             )
             if book.luld is not None:
@@ -549,20 +570,23 @@ class MatchingEngine(TradingDayMixin):
                 level.book.unlink(order)
                 self._seq += 1
                 events.append(
-                    Cancelled(
-                        self._seq,
-                        ts,
-                        level.book.symbol,
-                        account,
-                        id,
-                        order.oid,
-                        level.side,
-                        level.price,
-                        order.qty,
-                        CancelReason.EXPIRED,
-                        True,
-                        level.qty,
-                        level.count,
+                    _new(
+                        Cancelled,
+                        (
+                            self._seq,
+                            ts,
+                            level.book.symbol,
+                            account,
+                            id,
+                            order.oid,
+                            level.side,
+                            level.price,
+                            order.qty,
+                            CancelReason.EXPIRED,
+                            True,
+                            level.qty,
+                            level.count,
+                        ),
                     )
                 )
         return events
@@ -613,20 +637,23 @@ class MatchingEngine(TradingDayMixin):
         self._seq += 1
         if reason is not None:
             events.append(
-                Cancelled(
-                    self._seq,
-                    ts,
-                    book.symbol,
-                    account,
-                    id,
-                    oid,
-                    side,
-                    None if order_type is MARKET else limit,
-                    qty,
-                    reason,
-                    False,
-                    0,
-                    0,
+                _new(
+                    Cancelled,
+                    (
+                        self._seq,
+                        ts,
+                        book.symbol,
+                        account,
+                        id,
+                        oid,
+                        side,
+                        None if order_type is MARKET else limit,
+                        qty,
+                        reason,
+                        False,
+                        0,
+                        0,
+                    ),
                 )
             )
             return
@@ -642,18 +669,21 @@ class MatchingEngine(TradingDayMixin):
             orders = self._live[account] = {}
         orders[id] = order
         events.append(
-            Added(
-                self._seq,
-                ts,
-                book.symbol,
-                account,
-                id,
-                oid,
-                side,
-                limit,
-                qty,
-                level.qty,
-                level.count,
+            _new(
+                Added,
+                (
+                    self._seq,
+                    ts,
+                    book.symbol,
+                    account,
+                    id,
+                    oid,
+                    side,
+                    limit,
+                    qty,
+                    level.qty,
+                    level.count,
+                ),
             )
         )
 
@@ -717,46 +747,52 @@ class MatchingEngine(TradingDayMixin):
                 self._next_trade_id = trade_id + 1
                 if side is BUY:
                     append(
-                        Trade(
-                            self._seq,
-                            ts,
-                            symbol,
-                            trade_id,
-                            price,
-                            fill,
-                            side,
-                            account,
-                            id,
-                            oid,
-                            resting.account,
-                            resting.id,
-                            resting.oid,
-                            resting.oid,
-                            left,
-                            level.qty,
-                            level.count,
+                        _new(
+                            Trade,
+                            (
+                                self._seq,
+                                ts,
+                                symbol,
+                                trade_id,
+                                price,
+                                fill,
+                                side,
+                                account,
+                                id,
+                                oid,
+                                resting.account,
+                                resting.id,
+                                resting.oid,
+                                resting.oid,
+                                left,
+                                level.qty,
+                                level.count,
+                            ),
                         )
                     )
                 else:
                     append(
-                        Trade(
-                            self._seq,
-                            ts,
-                            symbol,
-                            trade_id,
-                            price,
-                            fill,
-                            side,
-                            resting.account,
-                            resting.id,
-                            resting.oid,
-                            account,
-                            id,
-                            oid,
-                            resting.oid,
-                            left,
-                            level.qty,
-                            level.count,
+                        _new(
+                            Trade,
+                            (
+                                self._seq,
+                                ts,
+                                symbol,
+                                trade_id,
+                                price,
+                                fill,
+                                side,
+                                resting.account,
+                                resting.id,
+                                resting.oid,
+                                account,
+                                id,
+                                oid,
+                                resting.oid,
+                                left,
+                                level.qty,
+                                level.count,
+                            ),
                         )
                     )
                 if left or not qty:
@@ -803,20 +839,23 @@ class MatchingEngine(TradingDayMixin):
         del self._live[order.account][order.id]
         self._seq += 1
         events.append(
-            Cancelled(
-                self._seq,
-                ts,
-                level.book.symbol,
-                order.account,
-                order.id,
-                order.oid,
-                level.side,
-                level.price,
-                order.qty,
-                reason,
-                True,
-                level.qty,
-                level.count,
+            _new(
+                Cancelled,
+                (
+                    self._seq,
+                    ts,
+                    level.book.symbol,
+                    order.account,
+                    order.id,
+                    order.oid,
+                    level.side,
+                    level.price,
+                    order.qty,
+                    reason,
+                    True,
+                    level.qty,
+                    level.count,
+                ),
             )
         )
 
