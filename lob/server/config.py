@@ -70,6 +70,8 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     ring_capacity: int = 4096
     """L2 deltas kept per symbol for catch-up and resume."""
+    md_batch: bool = True
+    """Send market data once per batch of inputs (one frame per subscriber), not per input."""
     calendar: str = "continuous"
     """The trading day to follow: continuous, nasdaq or compressed (lob.server.day)."""
     day_length: int = 0

@@ -14,6 +14,7 @@ this run added and the listeners that talk to the outside attached.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -169,6 +170,14 @@ class Exchange:
         starts from the recovered book).
         """
         self.sequencer.listeners.extend(listeners)
+        if self.config.md_batch:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # started outside an event loop: publish at once
+                loop = None
+            if loop is not None:
+                self.market.batch_on(loop)
+                self.sequencer.before_ack.append(self.market.flush)
         self.sequencer.start()
         last = self.sequencer.last_ts
         continuous = self.plan.calendar == "continuous"

@@ -25,11 +25,23 @@ Messages are the L2 messages of ``lob.feed`` in the encodings of
 
 Each update is encoded once per encoding (``Update.frame``) and the same bytes
 go to every subscriber that keeps up.
+
+Batching (``batch_on``, what ``lob serve`` does): fan-out is the server's main
+cost with many subscribers (one frame per subscriber per update), so the
+deltas of a symbol are held until the end of the current batch of inputs and
+go out as one ``Update``: one encoding, one frame per subscriber. The batch
+ends when the sequencer is about to send acknowledgements (``flush``: market
+data of an input never trails its ack) or, at the latest, when the event loop
+finishes its current turn. ``subscribe`` flushes first, so a new subscriber's
+snapshot is exactly the book before the next delta it gets. Held deltas are
+already sequenced and in the ring; only their delivery waits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -42,6 +54,8 @@ from lob.feed.ring import CatchUp
 from lob.feed.wire import Message, encode_msgpack, message_to_dict
 
 __all__ = ["MarketData", "Update", "encode_messages"]
+
+log = logging.getLogger("lob.server")
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -113,6 +127,34 @@ class MarketData:
         self._subs: dict[str, _SymbolSubs] = {}
         self.deltas = 0
         self.on_deltas: list[Callable[[list[Delta]], None]] = []
+        self.flushes = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._held: dict[str, list[Delta]] = {}
+        self._scheduled = False
+
+    def batch_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hold deltas until ``flush`` or the end of ``loop``'s current turn."""
+        self._loop = loop
+
+    def flush(self) -> None:
+        """Send every held delta: one ``Update`` per symbol and channel."""
+        held = self._held
+        if not held:
+            return
+        self._held = {}
+        self.flushes += 1
+        subs = self._subs
+        for symbol, deltas in held.items():
+            group = subs.get(symbol)
+            if group is not None:
+                try:
+                    self._publish(symbol, group, deltas)
+                except Exception:  # one broken subscriber must not cost the others
+                    log.exception("market data for %s failed", symbol)
+
+    def _turn_end(self) -> None:
+        self._scheduled = False
+        self.flush()
 
     # -- input ---------------------------------------------------------------
 
@@ -122,7 +164,20 @@ class MarketData:
             return
         self.deltas += len(deltas)
         subs = self._subs
-        if subs:
+        if subs and self._loop is not None:
+            held = self._held
+            for delta in deltas:
+                symbol = delta.symbol
+                if symbol in subs:
+                    pending = held.get(symbol)
+                    if pending is None:
+                        held[symbol] = [delta]
+                    else:
+                        pending.append(delta)
+            if held and not self._scheduled:
+                self._scheduled = True
+                self._loop.call_soon(self._turn_end)
+        elif subs:
             start, n = 0, len(deltas)
             while start < n:
                 symbol = deltas[start].symbol
@@ -182,6 +237,7 @@ class MarketData:
         """Add ``sub``; return its first message (a snapshot or the current top), if any."""
         symbol = sub.symbol
         self.engine.book(symbol)  # UnknownSymbolError for a symbol not traded
+        self.flush()  # held deltas describe the book before the snapshot below
         group = self._subs.get(symbol)
         if group is None:
             group = self._subs[symbol] = _SymbolSubs()

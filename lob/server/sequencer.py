@@ -15,6 +15,11 @@ the engine never waits on the disk (the fsync runs on a worker thread).
 ``always`` syncs every input on its own; ``off`` writes to the OS and applies
 at once (fast, survives a process crash but not a power cut).
 
+Before acknowledgements go out (once per group-commit batch, or per input with
+``off``), the ``before_ack`` hooks run: market data batches its fan-out per
+batch of inputs and sends it there, so an input's market data never trails its
+ack.
+
 Everything here runs on the event loop thread; the engine is never touched
 from anywhere else.
 """
@@ -73,6 +78,7 @@ class Sequencer:
         self.fsync = fsync
         self.clock = clock
         self.listeners: list[Listener] = []
+        self.before_ack: list[Callable[[], None]] = []
         self.last_ts = 0
         self.batches = 0
         self.syncs = 0
@@ -130,6 +136,7 @@ class Sequencer:
             events = self._apply(command, ts)
             self._notify(events)
             if done is not None:
+                self._before_ack()
                 done(events)
             return
         self._frames.append(frame)
@@ -182,9 +189,13 @@ class Sequencer:
                     return
                 self.batches += 1
                 self.syncs += 1
-                for command, ts, done, _ in batch:
+                applied = []
+                for command, ts, _, _ in batch:
                     events = self._apply(command, ts)
                     self._notify(events)
+                    applied.append(events)
+                self._before_ack()
+                for (_, _, done, _), events in zip(batch, applied, strict=True):
                     if done is not None:
                         try:
                             done(events)
@@ -208,6 +219,13 @@ class Sequencer:
         if kind is Advance or kind is SetState or kind is EnableLuld:
             return apply_session_input(self.engine, command, ts)  # type: ignore[arg-type]
         return self.engine.submit(command, ts)  # type: ignore[arg-type]
+
+    def _before_ack(self) -> None:
+        for hook in self.before_ack:
+            try:
+                hook()
+            except Exception:
+                log.exception("before-ack hook %r failed", hook)
 
     def _notify(self, events: list[Event]) -> None:
         # A broken view must never stop matching: it is logged and the others go on.

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.frames import Opcode
 
 from lob.client.rest import LobApiError, RestClient
 from lob.client.ws import WsClient
@@ -16,6 +17,7 @@ from lob.engine.types import Side
 from lob.feed.conflation import ConflatedBatch
 from lob.feed.deltas import BookSnapshot, LevelDelta, TopOfBook, TradeDelta
 from lob.feed.l2_builder import L2BookBuilder
+from lob.feed.wire import decode_msgpack_all
 from lob.server.auth import KeyStore
 from lob.server.config import Limits
 from lob.server.server import ExchangeServer
@@ -199,7 +201,7 @@ def test_ws_slow_client_is_conflated_while_fast_client_is_not(tmp_path: Path) ->
             async with WsClient(server.url) as fast:
                 await fast.subscribe_book("AAPL")
                 for _ in range(400):
-                    churn(server, rng, 3)
+                    churn(server, rng, 8)
                     await asyncio.sleep(0.001)
                 ex = server.exchange
                 assert ex is not None
@@ -394,5 +396,76 @@ def test_ws_shutdown_answers_every_journaled_order(tmp_path: Path) -> None:
         }
         assert acked == journaled and journaled
         assert not unanswered & journaled
+
+    run(body)
+
+
+def test_ws_inputs_of_one_batch_reach_a_subscriber_as_one_frame_that_rebuilds_the_book(
+    tmp_path: Path,
+) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server:
+            rng = random.Random(5)
+            churn(server, rng, 30)
+            ws = await RawWs.connect(server.port, "encoding=msgpack")
+            ws.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
+            await ws.read_for(0.2)
+            for _ in range(20):
+                churn(server, rng, 12)  # in one turn of the event loop: one batch
+                await asyncio.sleep(0.005)
+            await caught_up(ws, server, "AAPL")
+            await ws.close()
+            market = [m for kind, m in ws.messages() if kind == "market"]
+            assert type(market[0]) is BookSnapshot
+            seqs = [m.seq for m in market[1:]]
+            assert len(seqs) > 100
+            assert seqs == list(range(market[0].seq + 1, market[0].seq + 1 + len(seqs)))
+            frames = [
+                decode_msgpack_all(f.data)
+                for f in ws.frames
+                if f.opcode is Opcode.BINARY and f.data[0] not in (*range(0x80, 0x90), 0xDE, 0xDF)
+            ]
+            assert len(frames) <= 22  # the snapshot, then one frame per batch of 12 inputs
+            assert sum(len(f) > 1 for f in frames) >= 15
+            book = L2BookBuilder("AAPL")
+            for m in market:
+                book.apply_message(m)
+            assert builder_levels(book) == server_levels(server, "AAPL")
+
+    run(body)
+
+
+def test_ws_market_data_of_an_order_arrives_before_its_ack(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server, RestClient(server.url, BOB) as bob:
+            await bob.place("AAPL", "sell", 100, "228.00")
+            ws = await RawWs.connect(server.port, "encoding=json")
+            ws.send({"op": "auth", "key": ALICE})
+            ws.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
+            await ws.read_until(lambda w: any(k == "market" for k, _ in w.messages()))
+            order = {"op": "new", "symbol": "AAPL", "side": "buy", "qty": 10}
+            for i in range(10):
+                ws.send({**order, "id": f"a{i}", "price": "227.00", "req": i})
+            ws.send({**order, "id": "x", "price": "228.00", "tif": "ioc", "req": 10})
+
+            def reply_at(w: RawWs, req: int) -> int | None:
+                for at, (kind, m) in enumerate(w.messages()):
+                    if kind == "control" and m.get("req") == req:
+                        return at
+                return None
+
+            await ws.read_until(lambda w: reply_at(w, 10) is not None)
+            await ws.close()
+            messages = ws.messages()
+            for i in range(10):
+                at = reply_at(ws, i)
+                assert at is not None and messages[at][1]["type"] == "ack"
+                before = [
+                    m for kind, m in messages[:at] if type(m) is LevelDelta and m.price == 2_270_000
+                ]
+                assert len(before) >= i + 1  # its own level change came first
+            at = reply_at(ws, 10)
+            assert at is not None
+            assert any(type(m) is TradeDelta for _, m in messages[:at])
 
     run(body)
