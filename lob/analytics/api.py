@@ -17,8 +17,12 @@ values: 400 ``invalid_field``).
 | ``/analytics/volatility/{symbol}`` | ``interval``, ``since``, ``until`` |
 | ``/analytics/imbalance/{symbol}`` | ``interval``, ``since``, ``until`` |
 | ``/analytics/activity`` | ``since``, ``until``, ``top`` (default 5) |
-| ``/history/trades[/{symbol}]`` | ``since``, ``until``, ``limit``, ``cursor`` |
+| ``/history/trades[/{symbol}]`` | ``symbol``, ``since``, ``until``, ``limit``, ``cursor`` |
 | ``/history/orders/{account}`` | ``symbol``, ``limit``, ``cursor`` |
+
+The same questions also answer as ``/analytics/{symbol}/vwap`` (and so on for
+each per-symbol question) and ``/history/orders?account=NAME``: the layout
+``lob serve`` publishes, which ``lob analytics --url`` asks.
 
 Times are as on the command line (``HH:MM``, ISO, or ns since the epoch);
 intervals are ``1s`` to ``1d``. ``/history/orders`` shows an account's
@@ -35,6 +39,7 @@ from lob.analytics.source import HistorySource
 from lob.analytics.timefmt import parse_interval, parse_time
 
 __all__ = [
+    "PER_SYMBOL",
     "bars_body",
     "handle",
     "imbalance_body",
@@ -190,15 +195,35 @@ def _route(parts: list[str]) -> Answer | None:
                 *time_range(s, None, p.get("since"), p.get("until")), _int(p, "top", 5)
             )
         case ["history", "trades", *rest] if len(rest) <= 1:
-            symbol = rest[0] if rest else None
-            return lambda s, p: s.trades(
-                symbol,
-                *time_range(s, symbol, p.get("since"), p.get("until")),
-                _int(p, "limit", 100),
-                p.get("cursor"),
-            )
+            return lambda s, p: _trades(s, rest[0] if rest else p.get("symbol"), p)
         case ["history", "orders", account]:
             return lambda s, p: s.orders(
                 account, p.get("symbol"), _int(p, "limit", 100), p.get("cursor")
             )
+        case ["history", "orders"]:
+            return lambda s, p: s.orders(
+                _required(p, "account"), p.get("symbol"), _int(p, "limit", 100), p.get("cursor")
+            )
+        case ["analytics", symbol, question] if question in PER_SYMBOL:
+            return _route(["analytics", question, symbol])
     return None
+
+
+PER_SYMBOL = ("vwap", "bars", "metrics", "spread", "volatility", "imbalance")
+"""The questions about one symbol, each also at ``/analytics/{symbol}/{question}``."""
+
+
+def _trades(source: HistorySource, symbol: str | None, params: Mapping[str, str]) -> Json:
+    return source.trades(
+        symbol,
+        *time_range(source, symbol, params.get("since"), params.get("until")),
+        _int(params, "limit", 100),
+        params.get("cursor"),
+    )
+
+
+def _required(params: Mapping[str, str], name: str) -> str:
+    text = params.get(name)
+    if not text:
+        raise _BadParam(f"{name} is required")
+    return text

@@ -1,6 +1,8 @@
 """A ``HistorySource`` that asks a running server, over the GET endpoints of ``lob.analytics.api``.
 
-``lob analytics --url URL`` and ``lob history --url URL`` use it: every
+``lob analytics --url URL`` and ``lob history --url URL`` use it, with the
+paths ``lob serve`` publishes (``/analytics/{symbol}/vwap``,
+``/history/trades?symbol=``, ``/history/orders``; docs/rest.md): every
 answer is the JSON the server's ``DuckDBSource`` gives, so the commands print
 the same with ``--url`` as with ``--db``. Errors come back as the shared error
 object and are raised as ``AnalyticsError`` with the server's code; a server
@@ -61,12 +63,11 @@ class RestSource:
             raise AnalyticsError(UNAVAILABLE, f"cannot reach {self.url}: {reason}") from None
 
     def first_ts(self, symbol: str | None = None) -> int | None:
-        path = f"/history/trades/{symbol}" if symbol is not None else "/history/trades"
-        rows = self._get(path, limit=1)["trades"]
+        rows = self._get("/history/trades", symbol=symbol, limit=1)["trades"]
         return int(rows[0]["ts"]) if rows else None
 
     def vwap(self, symbol: str, start: int | None = None, end: int | None = None) -> Json:
-        return self._get(f"/analytics/vwap/{symbol}", since=start, until=end)
+        return self._get(f"/analytics/{symbol}/vwap", since=start, until=end)
 
     def rolling_vwap(
         self,
@@ -77,7 +78,7 @@ class RestSource:
         end: int | None = None,
     ) -> list[Json]:
         body = self._get(
-            f"/analytics/vwap/{symbol}",
+            f"/analytics/{symbol}/vwap",
             since=start,
             until=end,
             window=format_interval(window),
@@ -90,7 +91,7 @@ class RestSource:
         self, symbol: str, anchor: int, interval: int, end: int | None = None
     ) -> list[Json]:
         body = self._get(
-            f"/analytics/vwap/{symbol}", since=anchor, until=end, every=format_interval(interval)
+            f"/analytics/{symbol}/vwap", since=anchor, until=end, every=format_interval(interval)
         )
         series: list[Json] = body["series"]
         return series
@@ -104,7 +105,7 @@ class RestSource:
         fill_gaps: bool = False,
     ) -> list[Json]:
         body = self._get(
-            f"/analytics/bars/{symbol}",
+            f"/analytics/{symbol}/bars",
             interval=format_interval(interval),
             since=start,
             until=end,
@@ -114,16 +115,16 @@ class RestSource:
         return rows
 
     def metrics(self, symbol: str, start: int | None = None, end: int | None = None) -> Json:
-        return self._get(f"/analytics/metrics/{symbol}", since=start, until=end)
+        return self._get(f"/analytics/{symbol}/metrics", since=start, until=end)
 
     def spread(self, symbol: str, start: int | None = None, end: int | None = None) -> Json:
-        return self._get(f"/analytics/spread/{symbol}", since=start, until=end)
+        return self._get(f"/analytics/{symbol}/spread", since=start, until=end)
 
     def volatility(
         self, symbol: str, interval: int, start: int | None = None, end: int | None = None
     ) -> Json:
         return self._get(
-            f"/analytics/volatility/{symbol}",
+            f"/analytics/{symbol}/volatility",
             interval=format_interval(interval),
             since=start,
             until=end,
@@ -133,7 +134,7 @@ class RestSource:
         self, symbol: str, interval: int, start: int | None = None, end: int | None = None
     ) -> list[Json]:
         body = self._get(
-            f"/analytics/imbalance/{symbol}",
+            f"/analytics/{symbol}/imbalance",
             interval=format_interval(interval),
             since=start,
             until=end,
@@ -152,8 +153,9 @@ class RestSource:
         limit: int = 100,
         cursor: str | None = None,
     ) -> Json:
-        path = f"/history/trades/{symbol}" if symbol is not None else "/history/trades"
-        return self._get(path, since=start, until=end, limit=limit, cursor=cursor)
+        return self._get(
+            "/history/trades", symbol=symbol, since=start, until=end, limit=limit, cursor=cursor
+        )
 
     def orders(
         self,
@@ -162,7 +164,9 @@ class RestSource:
         limit: int = 100,
         cursor: str | None = None,
     ) -> Json:
-        return self._get(f"/history/orders/{account}", symbol=symbol, limit=limit, cursor=cursor)
+        return self._get(
+            "/history/orders", account=account, symbol=symbol, limit=limit, cursor=cursor
+        )
 
     def export_trades(
         self,

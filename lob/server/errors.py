@@ -25,6 +25,12 @@ TOO_MANY_ORDERS = "too_many_orders"
 RATE_LIMITED = "rate_limited"
 UNAVAILABLE = "unavailable"
 INTERNAL = "internal"
+# Codes of lob.analytics (history and analytics endpoints), with its statuses.
+EMPTY_HISTORY = "empty_history"
+INVALID_INTERVAL = "invalid_interval"
+INVALID_TIME = "invalid_time"
+INVALID_CURSOR = "invalid_cursor"
+INVALID_LIMIT = "invalid_limit"
 
 STATUS: dict[str, int] = {
     RejectCode.MALFORMED: 400,
@@ -60,6 +66,11 @@ STATUS: dict[str, int] = {
     RATE_LIMITED: 429,
     UNAVAILABLE: 503,
     INTERNAL: 500,
+    EMPTY_HISTORY: 404,
+    INVALID_INTERVAL: 400,
+    INVALID_TIME: 400,
+    INVALID_CURSOR: 400,
+    INVALID_LIMIT: 400,
 }
 """HTTP status of every error code."""
 
@@ -95,8 +106,14 @@ DESCRIPTIONS: dict[str, str] = {
     "payload_too_large": "the body or frame is over the size limit",
     "too_many_orders": "the account has as many open orders as it may",
     "rate_limited": "too many messages on this connection",
-    "unavailable": "the exchange is shutting down or its journal failed",
+    "unavailable": "the exchange is shutting down or its journal failed, or (history and"
+    " analytics) the server runs with --no-history",
     "internal": "a bug in lob; the request changed nothing",
+    "empty_history": "the history holds no trades, orders or quotes yet",
+    "invalid_interval": "an interval is not 1s to 1d, or a window is not whole steps",
+    "invalid_time": "since/until (or from/to) is not HH:MM[:SS], an ISO time or ns",
+    "invalid_cursor": "a cursor that no page of this query handed out",
+    "invalid_limit": "a history limit outside 1 to 10,000",
 }
 
 

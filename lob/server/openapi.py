@@ -812,6 +812,9 @@ def openapi_document() -> dict[str, Any]:
             ),
         },
     }
+    from lob.server.history_openapi import HISTORY_SCHEMAS, HISTORY_TAG, history_paths
+
+    paths.update(history_paths())
     for item in paths.values():
         for op in item.values():
             for code in ("not_found", "method_not_allowed"):
@@ -834,11 +837,12 @@ def openapi_document() -> dict[str, Any]:
             {"name": "orders", "description": "Your orders and fills (bearer key)."},
             {"name": "market data", "description": "Public."},
             {"name": "operator", "description": "Halts and resumptions (admin key)."},
+            HISTORY_TAG,
             {"name": "service", "description": "Health, metrics, this reference."},
         ],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **HISTORY_SCHEMAS},
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
@@ -860,7 +864,7 @@ def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     for path, item in doc["paths"].items():
         for method, op in item.items():
             out.append((method.upper(), path, op))
-    order = {"orders": 0, "market data": 1, "operator": 2, "service": 3}
+    order = {"orders": 0, "market data": 1, "operator": 2, "history": 3, "service": 4}
     out.sort(key=lambda t: (order.get(t[2]["tags"][0], 9), t[1]))
     return out
 

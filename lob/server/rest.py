@@ -35,6 +35,7 @@ from lob.server.errors import (
     ApiError,
 )
 from lob.server.exchange import Exchange
+from lob.server.history_api import NO_HISTORY, HistoryQueries
 from lob.server.http import HttpRequest, HttpResponse, json_response
 from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace
 from lob.server.sequencer import SequencerClosed
@@ -64,6 +65,15 @@ ROUTES: list[tuple[str, str, str]] = [
     ("PATCH", "/orders/{id}", "replace_order"),
     ("GET", "/fills", "fills"),
     ("POST", "/admin/symbols/{symbol}/state", "admin_state"),
+    ("GET", "/analytics/{symbol}/vwap", "analytics_vwap"),
+    ("GET", "/analytics/{symbol}/bars", "analytics_bars"),
+    ("GET", "/analytics/{symbol}/metrics", "analytics_metrics"),
+    ("GET", "/analytics/{symbol}/spread", "analytics_spread"),
+    ("GET", "/analytics/{symbol}/volatility", "analytics_volatility"),
+    ("GET", "/analytics/{symbol}/imbalance", "analytics_imbalance"),
+    ("GET", "/analytics/activity", "analytics_activity"),
+    ("GET", "/history/trades", "history_trades"),
+    ("GET", "/history/orders", "history_orders"),
     ("GET", "/openapi.json", "openapi"),
     ("GET", "/docs", "docs"),
 ]
@@ -105,6 +115,8 @@ class RestApi:
         self.exchange = exchange
         self.keys = keys
         self.stats = stats or (lambda: {})
+        self.history: HistoryQueries | None = None
+        """The history's queries; None with ``--no-history`` (history endpoints: 503)."""
         self._openapi: bytes | None = None
         self._docs: bytes | None = None
         self._routes: dict[tuple[str, ...], dict[str, Callable[..., Awaitable[HttpResponse]]]] = {}
@@ -383,6 +395,58 @@ class RestApi:
         account = self._account(request)
         limit = _int_param(request.query, "limit", 100, 1, 10_000)
         return json_response({"fills": self.exchange.accounts.fills(account, limit)})
+
+    # -- history and analytics (lob.analytics.api over the history file) ------
+
+    async def _history_answer(self, path: str, params: dict[str, str]) -> HttpResponse:
+        if self.history is None:
+            raise ApiError(UNAVAILABLE, NO_HISTORY)
+        status, body = await self.history.answer(path, params)
+        if status >= 400:
+            error = body["error"]
+            raise ApiError(error["code"], error["message"], status)
+        return json_response(body, status)
+
+    async def _analytics(self, request: HttpRequest, symbol: str, question: str) -> HttpResponse:
+        self._symbol(symbol)
+        return await self._history_answer(f"/analytics/{question}/{symbol}", request.query)
+
+    async def analytics_vwap(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        return await self._analytics(request, symbol, "vwap")
+
+    async def analytics_bars(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        return await self._analytics(request, symbol, "bars")
+
+    async def analytics_metrics(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        return await self._analytics(request, symbol, "metrics")
+
+    async def analytics_spread(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        return await self._analytics(request, symbol, "spread")
+
+    async def analytics_volatility(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        return await self._analytics(request, symbol, "volatility")
+
+    async def analytics_imbalance(self, request: HttpRequest, symbol: str) -> HttpResponse:
+        return await self._analytics(request, symbol, "imbalance")
+
+    async def analytics_activity(self, request: HttpRequest) -> HttpResponse:
+        return await self._history_answer("/analytics/activity", request.query)
+
+    async def history_trades(self, request: HttpRequest) -> HttpResponse:
+        params = dict(request.query)
+        for alias, name in (("from", "since"), ("to", "until")):
+            if alias in params:
+                if name in params:
+                    raise ApiError("invalid_field", f"give {alias} or {name}, not both")
+                params[name] = params.pop(alias)
+        return await self._history_answer("/history/trades", params)
+
+    async def history_orders(self, request: HttpRequest) -> HttpResponse:
+        account = self._account(request)
+        asked = request.query.get("account")
+        if asked is not None and asked != account:
+            raise ApiError(FORBIDDEN, "a key reads only its own account's order history")
+        return await self._history_answer("/history/orders", {**request.query, "account": account})
 
     # -- documentation -------------------------------------------------------
 

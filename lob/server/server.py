@@ -74,6 +74,7 @@ class ExchangeServer:
                 loop = asyncio.get_running_loop()
                 self.history = await loop.run_in_executor(None, open_history, config)
                 replay_listeners.append(self.history.listener())
+                self.rest.history = self.history.queries
             exchange.recover(replay_listeners)
             live_listeners = []
             if config.multicast is not None:

@@ -36,11 +36,14 @@ HISTORY_SOURCE = "lob serve"
 
 
 class HistoryRunner:
-    """The server's history writer and the listener that feeds it."""
+    """The server's history writer, the listener that feeds it and the queries that read it."""
 
     def __init__(self, background: Any, session: int) -> None:
+        from lob.server.history_api import HistoryQueries
+
         self.background = background
         self.session = session
+        self.queries = HistoryQueries(background.writer)
 
     def listener(self) -> Callable[[list[Event]], None]:
         submit = self.background.submit
@@ -51,7 +54,11 @@ class HistoryRunner:
         return on_events
 
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self.background.close)
+        await asyncio.get_running_loop().run_in_executor(None, self._close)
+
+    def _close(self) -> None:
+        self.queries.close()
+        self.background.close()
 
 
 def open_history(config: ServerConfig) -> HistoryRunner:
