@@ -8,7 +8,8 @@ process it started (grandchildren included):
    ``demo`` for the person and one per simulator account, passed in
    ``LOB_API_KEYS`` so they never appear in ``ps``. Its log goes to
    ``server.log`` in the data directory. Ready means ``GET /health`` answers.
-2. The simulator's order flow sent to that server (``lob.cli.demo_feed``; log
+2. The simulator's order flow sent to that server (``lob.cli.demo_feed``, which runs
+   ``lob.sim.remote``, the driver of ``lob simulate --url``; log
    ``simulator.log``), unless ``--no-sim``.
 3. The workstation, ``lob tui --url URL --key KEY``, in the foreground on this
    terminal; ``--web`` serves it to a browser instead (``lob tui --web``), and
@@ -291,11 +292,11 @@ def _run(
     json_out: bool,
     children: list[_Child],
 ) -> int:
-    from lob.cli.demo_feed import simulator_accounts
+    from lob.sim.simulator import agent_accounts
 
     keys = {"demo": "lob_demo_" + secrets.token_urlsafe(16)}
     if not no_sim:
-        for account in simulator_accounts():
+        for account in agent_accounts():
             keys[account] = "lob_sim_" + secrets.token_urlsafe(16)
     pairs = ",".join(f"{account}:{key}" for account, key in keys.items())
     env = {k: v for k, v in os.environ.items() if k not in ("LOB_API_KEYS", "LOB_DEMO_KEYS")}

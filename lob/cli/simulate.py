@@ -4,6 +4,8 @@ Embedded mode (the default) runs agents against an in-process engine on a
 simulated clock, as fast as possible; the same ``--seed`` prints the same
 bytes with ``--json`` and writes the same ITCH file with ``--itch-out``.
 ``--realtime`` paces the same simulation to the wall clock instead.
+``--url`` sends the agents' orders to a running ``lob serve`` instead, as a
+load generator (``lob.sim.remote``), and reports what the server answered.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import typer
 
 
 def simulate(
+    ctx: typer.Context,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same run.")] = 1,
     duration: Annotated[
         float,
@@ -48,6 +51,38 @@ def simulate(
     realtime: Annotated[
         bool, typer.Option("--realtime", help="Pace the simulation to the wall clock.")
     ] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Remote mode: send the agents' orders to this lob serve (keys: --keys-file or"
+            " LOB_SIM_KEYS=ACCOUNT:KEY,...); --duration is then in wall seconds.",
+        ),
+    ] = None,
+    keys_file: Annotated[
+        str | None,
+        typer.Option("--keys-file", help="Remote mode: a file of ACCOUNT:KEY pairs, one a line."),
+    ] = None,
+    print_accounts: Annotated[
+        bool,
+        typer.Option("--print-accounts", help="List the accounts the agents trade as, and exit."),
+    ] = False,
+    day: Annotated[
+        bool,
+        typer.Option(
+            "--day",
+            help="Simulate a whole trading day: pre-open, opening cross, continuous trading,"
+            " closing cross (--rate defaults to 300 here; see docs/simulator.md).",
+        ),
+    ] = False,
+    day_length: Annotated[
+        float,
+        typer.Option(
+            "--day-length",
+            help="With --day: simulated seconds for 04:00-16:00, in the real day's proportions"
+            " (43200 is the real day).",
+        ),
+    ] = 720.0,
 ) -> None:
     """Simulate order flow from noise traders, market makers, momentum and value traders."""
     from lob.sim.simulator import MarketSimulator
@@ -57,6 +92,31 @@ def simulate(
         _fail("invalid_field", "--duration must be a non-negative number of seconds", json_out)
     if not rate > 0 or rate == float("inf"):
         _fail("invalid_field", "--rate must be a positive number of messages per second", json_out)
+    if day:
+        from lob.cli.simulate_day import run_day
+        from lob.sim.day import DAY_RATE
+
+        source = ctx.get_parameter_source("rate")
+        explicit = source is not None and source.name != "DEFAULT"
+        run_day(
+            seed,
+            symbols,
+            rate if explicit else DAY_RATE,
+            day_length,
+            itch_out,
+            json_out,
+            report,
+            lambda code, message: _fail(code, message, json_out),
+        )
+        return
+    if print_accounts:
+        from lob.sim.simulator import agent_accounts
+
+        sys.stdout.write("".join(f"{account}\n" for account in agent_accounts()))
+        return
+    if url is not None:
+        _simulate_remote(url, keys_file, symbols, rate, seed, duration, json_out)
+        return
     try:
         sim = MarketSimulator(seed=seed, symbols=symbols, rate=rate)
     except UniverseError as exc:
@@ -273,6 +333,63 @@ def _print_report(console: Any, facts: dict[str, Any]) -> None:
         for side in ("bid", "ask"):
             depth.add_row(symbol, side, *(f"{q:,.0f}" for q in sides[side]))
     console.print(depth)
+
+
+def _simulate_remote(
+    url: str,
+    keys_file: str | None,
+    symbols: str,
+    rate: float,
+    seed: int,
+    duration: float,
+    json_out: bool,
+) -> None:
+    """``--url``: drive a running lob serve (lob.sim.remote) and report what it answered."""
+    import asyncio
+    import os
+    import signal
+
+    from lob.sim.remote import RemoteError, load_keys, run_remote
+    from lob.sim.universe import UniverseError
+
+    async def guarded() -> Any:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
+        return await run_remote(url, keys, symbols, rate, seed, duration, stop)
+
+    try:
+        keys = load_keys(keys_file, os.environ.get("LOB_SIM_KEYS"))
+        stats = asyncio.run(guarded())
+    except RemoteError as exc:
+        _fail(exc.code, exc.message, json_out)
+    except UniverseError as exc:
+        _fail(exc.code, exc.message, json_out)
+    out = stats.to_dict()
+    if json_out:
+        sys.stdout.write(json.dumps(out, separators=(",", ":")) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    latency = out["latency_ms"]
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:,.2f} ms"
+
+    table = Table(title=f"lob simulate --url {url}: seed {seed}, {out['seconds']:g} wall s")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("target rate", f"{rate:,.0f} messages/s")
+    table.add_row("achieved rate", f"{out['rate']:,.0f} answered/s")
+    for name in ("sent", "acked", "rejected", "in_flight"):
+        table.add_row(name.replace("_", " "), f"{out[name]:,}")
+    for code, count in out["reject_codes"].items():
+        table.add_row(f"  {code}", f"{count:,}")
+    table.add_row("latency p50 / p99", f"{ms(latency['p50'])} / {ms(latency['p99'])}")
+    table.add_row("fills from outside", f"{out['outside_fills']:,}")
+    for symbol, row in out["symbols"].items():
+        table.add_row(f"{symbol} trades (volume)", f"{row['trades']:,} ({row['volume']:,})")
+    Console().print(table)
 
 
 def _fail(code: str, message: str, json_out: bool) -> NoReturn:

@@ -13,8 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from lob.cli.demo_feed import parse_keys, simulator_accounts
-from lob.sim.simulator import MarketSimulator
+from lob.sim.remote import parse_keys
+from lob.sim.simulator import MarketSimulator, agent_accounts
 
 LOB = [sys.executable, "-c", "from lob.cli.app import main; main()"]
 
@@ -132,12 +132,12 @@ def test_demo_rejects_unknown_symbols_before_starting_anything() -> None:
     assert result.returncode == 2 and "--symbols" in result.stderr
 
 
-def test_simulator_accounts_cover_every_account_the_simulator_trades_as() -> None:
+def test_agent_accounts_cover_every_account_the_simulator_trades_as() -> None:
     seen: set[str] = set()
     sim = MarketSimulator(seed=3, symbols="AAPL,MSFT", rate=3_000)
     sim.on_events = lambda command, events: seen.add(command.account)  # type: ignore[attr-defined]
     sim.run(30.0)
-    assert seen and seen <= set(simulator_accounts())
+    assert seen and seen <= set(agent_accounts())
 
 
 def test_parse_keys_reads_account_key_pairs() -> None:
