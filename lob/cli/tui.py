@@ -41,6 +41,15 @@ def tui(
         float, typer.Option(help="Embedded mode: simulated seconds per wall second.")
     ] = 1.0,
     account: Annotated[str, typer.Option(help="Embedded mode: the account you trade as.")] = "me",
+    day_length: Annotated[
+        float | None,
+        typer.Option(
+            help="Embedded mode: run a whole trading day (pre-open, opening cross, "
+            "continuous, closing cross) every MINUTES of simulated time, as "
+            "'lob serve --calendar compressed' does; without it the market never closes.",
+            metavar="MINUTES",
+        ),
+    ] = None,
     web: Annotated[
         bool, typer.Option("--web", help="Serve the workstation to a browser instead.")
     ] = False,
@@ -62,11 +71,18 @@ def tui(
         _fail(exc.code, exc.message)
     if not rate > 0 or not speed > 0:
         _fail("invalid_field", "--rate and --speed must be positive")
+    if day_length is not None and not day_length >= 10 / 60:
+        _fail("invalid_field", "--day-length must be at least 10 seconds (0.17 minutes)")
 
     from lob.tui.app import WorkstationApp
     from lob.tui.simulated import simulated_source
 
     source = simulated_source(securities, seed=seed, rate=rate, speed=speed, account=account)
+    if day_length is not None:
+        from lob.tui.day import EmbeddedDay
+
+        source.day = EmbeddedDay.minutes(source, day_length)
+        source.description += f", {day_length:g}-minute day"
     WorkstationApp(source).run()
 
 

@@ -49,6 +49,8 @@ class WorkstationApp(App[None]):
     AUTO_FOCUS = None  # each screen names its own; the command bar only on ":"
     BINDINGS = [  # noqa: RUF012
         Binding("q", "quit", "Quit"),
+        # Priority, so Ctrl+C quits from any screen or input as a terminal user expects.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "ticket", "Ticket"),
         *(

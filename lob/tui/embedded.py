@@ -18,14 +18,18 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from lob.engine.book import LevelView
 from lob.engine.commands import Command
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event, Rejected
 from lob.engine.types import OrderType
-from lob.tui.model import MarketState, TradeRow
+from lob.tui.model import Bands, MarketState, TradeRow
 from lob.tui.source import BookView, OrderRequest, OrderResult, SymbolInfo
+
+if TYPE_CHECKING:
+    from lob.tui.day import EmbeddedDay
 
 __all__ = ["EmbeddedSource", "MarketDriver"]
 
@@ -64,7 +68,14 @@ class EmbeddedSource:
         for info in self._symbols:
             if info.symbol not in self.engine.symbols:
                 self.engine.add_symbol(info.symbol, info.reference_price)
-            self.state.add_symbol(info.symbol, info.name, info.reference_price)
+            sym = self.state.add_symbol(info.symbol, info.name, info.reference_price)
+            book = self.engine.book(info.symbol)
+            sym.trading_state = book.state
+            if book.luld is not None:
+                b = book.luld.bands
+                sym.bands = Bands(b.reference, b.lower, b.upper)
+        self.day: EmbeddedDay | None = None
+        """The trading day (``lob tui --day-length``); None: trading never stops."""
         self._listeners: list[Callable[[], None]] = []
         self.observers: list[Callable[[list[Event]], None]] = []
         """Told of the events of the user's own commands (e.g. the simulator's agents)."""
@@ -79,6 +90,10 @@ class EmbeddedSource:
     def book(self, symbol: str, depth: int = 20) -> BookView:
         snap = self.engine.l2_snapshot(symbol, depth)
         return BookView(symbol, snap.seq, snap.bids, snap.asks)
+
+    def quote(self, symbol: str) -> tuple[LevelView | None, LevelView | None]:
+        """The published best bid and offer: odd-lot levels are left out (``OrderBook.quote``)."""
+        return self.engine.book(symbol).quote()
 
     def now(self) -> int:
         return self.clock()
@@ -103,10 +118,14 @@ class EmbeddedSource:
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
+        if self.day is not None:
+            self.day.start()
         if self.driver is not None and self._task is None:
             self._task = asyncio.create_task(self.driver.run(self))
 
     async def stop(self) -> None:
+        if self.day is not None:
+            await self.day.stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

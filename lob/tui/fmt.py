@@ -87,3 +87,22 @@ def sparkline(values: list[int], width: int) -> str:
         return _BLOCKS[3] * len(values)
     top = len(_BLOCKS) - 1
     return "".join(_BLOCKS[(v - low) * top // span] for v in values)
+
+
+STATES: dict[str, tuple[str, str, str]] = {
+    "pre_open": ("PRE-OPEN", "PRE", "bold cyan"),
+    "opening_auction": ("OPENING AUCTION", "O-AUC", "bold yellow"),
+    "continuous": ("CONTINUOUS", "CONT", "bold green"),
+    "halted": ("HALTED", "HALT", "bold white on red"),
+    "quote_only": ("QUOTE ONLY", "QUOTE", "bold magenta"),
+    "paused": ("PAUSED (LULD)", "PAUSE", "bold white on dark_orange3"),
+    "closing_auction": ("CLOSING AUCTION", "C-AUC", "bold yellow"),
+    "closed": ("CLOSED", "CLOSD", "dim"),
+}
+"""Trading state -> (long label, five-character label, style)."""
+
+
+def state_label(state: str, short: bool = False) -> tuple[str, str]:
+    """The label (long, or five characters for the watchlist) and style of a trading state."""
+    long, five, style = STATES.get(str(state), (str(state).upper(), str(state)[:5], ""))
+    return (five if short else long), style

@@ -18,13 +18,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from lob.engine.events import Accepted, Added, Cancelled, Event, Rejected, Replaced, Trade
-from lob.engine.types import Side
+from lob.engine.events import (
+    Accepted,
+    Added,
+    BandsChanged,
+    Cancelled,
+    Crossed,
+    Event,
+    Imbalance,
+    Rejected,
+    Replaced,
+    StateChanged,
+    Trade,
+)
+from lob.engine.types import CrossType, Side, TradingState
 
 __all__ = [
+    "AUCTION_STATES",
+    "Bands",
     "Bar",
+    "CrossInfo",
     "FeedStats",
     "Fill",
+    "ImbalanceInfo",
     "MarketState",
     "MyOrder",
     "Position",
@@ -33,6 +49,49 @@ __all__ = [
 ]
 
 NS = 1_000_000_000
+
+AUCTION_STATES = frozenset(
+    {
+        TradingState.PRE_OPEN,
+        TradingState.OPENING_AUCTION,
+        TradingState.CLOSING_AUCTION,
+        TradingState.HALTED,
+        TradingState.QUOTE_ONLY,
+        TradingState.PAUSED,
+    }
+)
+"""States in which a cross is ahead, so imbalance information may be published."""
+
+
+class Bands(NamedTuple):
+    """LULD price bands around ``reference`` (all in price units)."""
+
+    reference: int
+    lower: int
+    upper: int
+
+
+class CrossInfo(NamedTuple):
+    """The last cross of a symbol: which, at what price, how many shares paired."""
+
+    ts: int
+    cross_type: CrossType
+    price: int | None
+    qty: int
+    imbalance: int
+
+
+class ImbalanceInfo(NamedTuple):
+    """The latest auction information of a symbol (see ``lob.engine.events.Imbalance``)."""
+
+    ts: int
+    cross_type: CrossType
+    paired: int
+    imbalance: int
+    imbalance_side: Side | None
+    reference: int | None
+    near: int | None
+    far: int | None
 
 
 class TradeRow(NamedTuple):
@@ -44,7 +103,8 @@ class TradeRow(NamedTuple):
     trade_id: int
     price: int
     qty: int
-    aggressor: Side
+    aggressor: Side | None
+    """None for a cross print: nobody crossed the spread."""
     buy_account: str
     sell_account: str
 
@@ -76,6 +136,12 @@ class SymbolState:
     """Reference (previous close) price: the base of the change figure."""
     last: int | None = None
     last_aggressor: Side | None = None
+    trading_state: TradingState = TradingState.CONTINUOUS
+    bands: Bands | None = None
+    """LULD bands, None when LULD is off for the symbol."""
+    last_cross: CrossInfo | None = None
+    imbalance: ImbalanceInfo | None = None
+    """The latest imbalance information; cleared when no cross is ahead any more."""
     open: int | None = None
     high: int | None = None
     low: int | None = None
@@ -142,7 +208,8 @@ class Fill(NamedTuple):
     price: int
     qty: int
     liquidity: str
-    """"taker" when the user's order was the aggressor, "maker" otherwise."""
+    """"taker" when the user's order was the aggressor, "maker" when it rested, "cross"
+    when it executed in an opening, closing or halt cross."""
 
 
 @dataclass(slots=True)
@@ -231,6 +298,9 @@ class FeedStats:
             self._window_count = 0
 
 
+_SESSION_EVENTS = frozenset({StateChanged, Crossed, Imbalance, BandsChanged})
+
+
 class MarketState:
     """Everything the workstation shows, kept current by ``apply``.
 
@@ -271,8 +341,31 @@ class MarketState:
         if kind is Trade:
             self._trade(event)  # type: ignore[arg-type]
             return
+        if kind in _SESSION_EVENTS:
+            self.session_event(event)
+            return
         if getattr(event, "account", None) == self.account:
             self.private_event(event)
+
+    def session_event(self, event: Event) -> None:
+        """A trading-day event: state change, cross, imbalance or new LULD bands."""
+        self.version += 1
+        s = self.symbols.get(event.symbol) or self.add_symbol(event.symbol)  # type: ignore[union-attr]
+        kind = type(event)
+        if kind is StateChanged:
+            s.trading_state = event.state  # type: ignore[union-attr]
+            if s.trading_state not in AUCTION_STATES:
+                s.imbalance = None
+        elif kind is Crossed:
+            c: Crossed = event  # type: ignore[assignment]
+            s.last_cross = CrossInfo(c.ts, c.cross_type, c.price, c.qty, c.imbalance)
+            s.imbalance = None
+        elif kind is Imbalance:
+            i: Imbalance = event  # type: ignore[assignment]
+            s.imbalance = ImbalanceInfo(i.ts, *i[3:])  # the event's fields after the symbol
+        elif kind is BandsChanged:
+            b: BandsChanged = event  # type: ignore[assignment]
+            s.bands = Bands(b.reference, b.lower, b.upper)
 
     def private_event(self, event: Event) -> None:
         """One of the user's own order events (not a trade: see ``private_fill``)."""
@@ -319,7 +412,10 @@ class MarketState:
             (t.sell_account, t.sell_id, Side.SELL),
         ):
             if account == self.account:
-                liquidity = "taker" if t.aggressor is side else "maker"
+                if t.aggressor is None:
+                    liquidity = "cross"
+                else:
+                    liquidity = "taker" if t.aggressor is side else "maker"
                 self.private_fill(Fill(t.ts, t.seq, t.symbol, id, side, t.price, t.qty, liquidity))
 
     def public_trade(self, row: TradeRow) -> None:

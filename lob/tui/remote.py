@@ -24,14 +24,23 @@ from typing import Any
 
 from lob.client.rest import LobApiError, RestClient
 from lob.client.ws import WsClient
+from lob.engine.book import LevelView
 from lob.engine.events import Accepted, Added, Cancelled, Event, Replaced
 from lob.engine.prices import format_price, parse_price
-from lob.engine.types import OrderType, Side
+from lob.engine.types import CrossType, OrderType, Side, TradingState
 from lob.feed.deltas import TradeDelta
-from lob.tui.model import Fill, MarketState, TradeRow
+from lob.tui.model import (
+    AUCTION_STATES,
+    Bands,
+    CrossInfo,
+    Fill,
+    ImbalanceInfo,
+    MarketState,
+    TradeRow,
+)
 from lob.tui.source import BookView, OrderRequest, OrderResult, SymbolInfo
 
-__all__ = ["RemoteSource", "event_from_dict"]
+__all__ = ["RemoteSource", "event_from_dict", "session_message"]
 
 _EVENTS: dict[str, Any] = {
     "accepted": Accepted,
@@ -56,6 +65,69 @@ def event_from_dict(obj: dict[str, Any]) -> Event | None:
             value = Side(value)
         values.append(value)
     return cls(*values)  # type: ignore[no-any-return]
+
+
+def _price(value: Any) -> int | None:
+    return None if value is None else parse_price(value)
+
+
+def session_message(state: MarketState, obj: dict[str, Any]) -> None:
+    """Fold one message of the ``state`` or ``imbalance`` channel into the model."""
+    kind = obj.get("type")
+    sym = state.symbols.get(obj.get("symbol", ""))
+    if sym is None:
+        return
+    state.version += 1
+    if kind == "trading_state":
+        sym.trading_state = TradingState(obj["state"])
+        bands = obj.get("bands")
+        sym.bands = (
+            None
+            if bands is None
+            else Bands(
+                parse_price(bands["reference"]),
+                parse_price(bands["lower"]),
+                parse_price(bands["upper"]),
+            )
+        )
+        cross = obj.get("last_cross")
+        if cross is not None:
+            sym.last_cross = _cross(cross)
+        if sym.trading_state not in AUCTION_STATES:
+            sym.imbalance = None
+    elif kind == "state":
+        sym.trading_state = TradingState(obj["state"])
+        if sym.trading_state not in AUCTION_STATES:
+            sym.imbalance = None
+    elif kind == "crossed":
+        sym.last_cross = _cross(obj)
+        sym.imbalance = None
+    elif kind == "bands":
+        sym.bands = Bands(
+            parse_price(obj["reference"]), parse_price(obj["lower"]), parse_price(obj["upper"])
+        )
+    elif kind == "imbalance":
+        side = obj.get("imbalance_side")
+        sym.imbalance = ImbalanceInfo(
+            obj.get("ts", 0),
+            CrossType(obj["cross_type"]),
+            obj["paired"],
+            obj["imbalance"],
+            None if side is None else Side(side),
+            _price(obj.get("reference")),
+            _price(obj.get("near")),
+            _price(obj.get("far")),
+        )
+
+
+def _cross(obj: dict[str, Any]) -> CrossInfo:
+    return CrossInfo(
+        obj.get("ts", 0),
+        CrossType(obj["cross_type"]),
+        _price(obj.get("price")),
+        obj["qty"],
+        obj.get("imbalance", 0),
+    )
 
 
 class RemoteSource:
@@ -102,6 +174,11 @@ class RemoteSource:
             await self.ws.subscribe_executions()
         for info in self._symbols:
             await self.ws.subscribe_book(info.symbol)
+            try:
+                await self.ws.subscribe_state(info.symbol)
+                await self.ws.subscribe_imbalance(info.symbol)
+            except LobApiError:  # a server without the trading day: states stay unknown
+                pass
         self._reader = asyncio.create_task(self._read())
 
     async def stop(self) -> None:
@@ -123,6 +200,11 @@ class RemoteSource:
         if builder is None or builder.seq is None:
             return BookView(symbol, 0, [], [])
         return BookView(symbol, builder.seq, builder.bids(depth), builder.asks(depth))
+
+    def quote(self, symbol: str) -> tuple[LevelView | None, LevelView | None]:
+        """The best levels of the book channel (the server's depth, odd lots included)."""
+        book = self.book(symbol, 1)
+        return (book.bids[0] if book.bids else None), (book.asks[0] if book.asks else None)
 
     def now(self) -> int:
         return self.clock()
@@ -146,6 +228,8 @@ class RemoteSource:
             elif kind == "book":
                 feed.messages += 1
                 state.version += 1
+            elif kind in ("state", "imbalance"):
+                session_message(state, payload)
             elif kind == "disconnected":
                 feed.gaps += 1
             feed.recoveries = self.ws.resyncs

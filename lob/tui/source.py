@@ -86,6 +86,10 @@ class DataSource(Protocol):
 
     def book(self, symbol: str, depth: int = 20) -> BookView: ...
 
+    def quote(self, symbol: str) -> tuple[LevelView | None, LevelView | None]:
+        """The best bid and offer as the exchange publishes them (None: no such side)."""
+        ...
+
     def now(self) -> int:
         """The source's clock, integer nanoseconds (frozen in tests)."""
         ...

@@ -12,6 +12,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from lob.engine.commands import NewOrder
+from lob.engine.types import Side, TradingState
 from lob.tui.app import WorkstationApp
 from tests.tui.conftest import SIZE
 from tests.tui.market import seeded_source
@@ -45,6 +47,23 @@ def test_snapshot_symbol_view(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(WorkstationApp(seeded_source()), terminal_size=SIZE, run_before=before)
+
+
+def test_snapshot_symbol_view_halted_with_imbalance(snap_compare: SnapCompare) -> None:
+    """AAPL in a halt's quotation period: the state bar and the imbalance panel."""
+    source = seeded_source()
+    now = source.now()
+    source.apply(source.engine.set_state("AAPL", TradingState.HALTED, now, "admin"))
+    source.apply(source.engine.set_state("AAPL", TradingState.QUOTE_ONLY, now, "admin"))
+    ask = source.book("AAPL", 1).asks[0].price
+    source.execute(NewOrder("flow9", "x1", "AAPL", Side.BUY, 2_000, ask))
+    source.apply(source.engine.imbalances(now))
+
+    async def before(pilot: Pilot[Any]) -> None:
+        pilot.app.open_symbol("AAPL")
+        await pilot.pause()
+
+    assert snap_compare(WorkstationApp(source), terminal_size=SIZE, run_before=before)
 
 
 def test_snapshot_order_ticket(snap_compare: SnapCompare) -> None:

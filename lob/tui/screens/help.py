@@ -23,7 +23,7 @@ KEYS = (
     ("c / r", "cancel / replace the selected order (blotter)"),
     ("s / r", "cycle sort column / reverse (market)"),
     ("?", "this help"),
-    ("q", "quit"),
+    ("q, Ctrl+C", "quit (Ctrl+C from anywhere, even a dialog)"),
 )
 
 

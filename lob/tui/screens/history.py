@@ -69,13 +69,17 @@ class TradesScreen(WorkScreen):
         table = self.query_one("#trades", DataTable)
         table.clear()
         for t in rows:
-            style = "green" if t.aggressor is Side.BUY or t.aggressor == "buy" else "red"
+            if t.aggressor is None or t.aggressor == "":
+                style, side = "bold yellow", "cross"
+            else:
+                style = "green" if t.aggressor is Side.BUY or t.aggressor == "buy" else "red"
+                side = str(t.aggressor)
             table.add_row(
                 fmt.clock_ms(t.ts),
                 Text(t.symbol, style="bold"),
                 Text(fmt.price(t.price), style=style, justify="right"),
                 Text(fmt.qty(t.qty), justify="right"),
-                Text(str(t.aggressor), style=style),
+                Text(side, style=style),
                 t.buy_account,
                 t.sell_account,
                 str(t.trade_id),

@@ -1,4 +1,8 @@
-"""One symbol: price ladder, session statistics, chart with VWAP, time and sales.
+"""One symbol: state bar, price ladder, statistics, imbalance, chart with VWAP, time and sales.
+
+The state bar on top tells where the symbol is in its trading day (state,
+LULD bands, last cross); the imbalance panel appears under the statistics
+while a cross is ahead.
 
 ``b`` / ``s`` open the order ticket to buy or sell at the ladder's cursor
 price; Escape goes back to the market overview.
@@ -14,6 +18,7 @@ from lob.engine.types import Side
 from lob.tui.screens.base import WorkScreen
 from lob.tui.widgets.chart import PriceChart
 from lob.tui.widgets.ladder import PriceLadder
+from lob.tui.widgets.market_state import ImbalancePanel, MarketStateBar
 from lob.tui.widgets.stats import SymbolStatsPanel
 from lob.tui.widgets.tape import TimeAndSales
 
@@ -32,10 +37,12 @@ class SymbolScreen(WorkScreen):
     symbol = ""
 
     def compose_body(self) -> ComposeResult:
+        yield MarketStateBar(self.source, id="state-bar")
         with Horizontal(id="symbol-body"):
             yield PriceLadder(self.source, id="ladder")
             with Vertical(id="symbol-side"):
                 yield SymbolStatsPanel(self.source, id="stats")
+                yield ImbalancePanel(self.source, id="imbalance")
                 yield PriceChart(self.source, id="chart")
                 yield TimeAndSales(self.source, id="tape")
 
@@ -45,6 +52,9 @@ class SymbolScreen(WorkScreen):
         self.query_one(SymbolStatsPanel).symbol = symbol
         self.query_one(PriceChart).symbol = symbol
         self.query_one(TimeAndSales).symbol = symbol
+        self.query_one(MarketStateBar).symbol = symbol
+        self.query_one(ImbalancePanel).symbol = symbol
+        self.query_one("#imbalance").border_title = "imbalance"
         self.query_one("#ladder").border_title = f"{symbol} ladder"
         self.query_one("#stats").border_title = symbol
         self.query_one("#chart").border_title = "price and VWAP"

@@ -1,4 +1,9 @@
-"""Top of book and session statistics of one symbol, with the user's position."""
+"""The published quote and session statistics of one symbol, with the user's position.
+
+Bid and ask come from ``DataSource.quote``: on the embedded exchange that is
+``OrderBook.quote()``, so a level holding only odd lots is not the best bid or
+offer here (the ladder still shows it).
+"""
 
 from __future__ import annotations
 
@@ -36,9 +41,7 @@ class SymbolStatsPanel(Widget):
         table.add_column(justify="right", no_wrap=True)
         if sym is None:
             return table
-        book = self.source.book(self.symbol, depth=1)
-        bid = book.bids[0] if book.bids else None
-        ask = book.asks[0] if book.asks else None
+        bid, ask = self.source.quote(self.symbol)
         spread = ask.price - bid.price if bid and ask else None
         change = Text(
             f"{fmt.price(abs(sym.change)) if sym.last else '-'} {fmt.pct(sym.change_pct)}",

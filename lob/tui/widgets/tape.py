@@ -1,7 +1,9 @@
 """Time and sales: the latest prints of one symbol, newest on top.
 
 Each print is coloured by its aggressor: green when a buyer lifted the offer,
-red when a seller hit the bid. Prints that involve the user are marked ◆.
+red when a seller hit the bid. A cross print (opening, closing or halt cross)
+has no aggressor: it is shown in yellow as ``cross``, neither a buy nor a sell.
+Prints that involve the user are marked ◆.
 """
 
 from __future__ import annotations
@@ -45,9 +47,12 @@ class TimeAndSales(LinesWidget):
         dim, mark = style("dim"), style("bold cyan")
         for i in range(1, min(height - 1, len(tape)) + 1):
             t = tape[-i]
-            buy = t.aggressor is Side.BUY
-            colour = style("green" if buy else "red")
-            side = "buy " if buy else "sell"
+            if t.aggressor is None:
+                colour, side = style("bold yellow"), "cross"
+            elif t.aggressor is Side.BUY:
+                colour, side = style("green"), "buy "
+            else:
+                colour, side = style("red"), "sell"
             line = [
                 Segment(f"{fmt.clock_ms(t.ts):<12} ", dim),
                 Segment(f"{fmt.price(t.price):>9} {t.qty:>7,}  {side}", colour),

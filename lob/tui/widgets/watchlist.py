@@ -1,4 +1,9 @@
-"""The watchlist: one row per symbol with last, change, inside quote, volume, VWAP, trend.
+"""The watchlist: one row per symbol with state, last, change, quote, volume, VWAP, trend.
+
+The state column names the symbol's trading state in five letters and its
+colour (``CONT`` continuous, ``HALT`` halted, ``O-AUC`` / ``C-AUC`` the opening
+and closing auctions, ...). Bid and ask are the published quote
+(``DataSource.quote``): on the embedded exchange odd-lot levels are left out.
 
 Drawn as lines of segments (``LinesWidget``), a few times a second
 (``TABLE_HZ``), from the model and each book's top level: cheaper than a
@@ -27,6 +32,7 @@ SPARK_WIDTH = 20
 # (title, width, right-aligned)
 COLUMNS = (
     ("Symbol", 7, False),
+    ("State", 5, False),
     ("Last", 10, True),
     ("Chg %", 8, True),
     ("Bid", 10, True),
@@ -91,9 +97,9 @@ class Watchlist(LinesWidget, can_focus=True):
         return self._shown[min(self.cursor_row, len(self._shown) - 1)]
 
     def _spread(self, symbol: str) -> int:
-        book = self.source.book(symbol, depth=1)
-        if book.bids and book.asks:
-            return book.asks[0].price - book.bids[0].price
+        bid, ask = self.source.quote(symbol)
+        if bid is not None and ask is not None:
+            return ask.price - bid.price
         return 1 << 40
 
     def _order(self) -> None:
@@ -197,15 +203,16 @@ class Watchlist(LinesWidget, can_focus=True):
         self.scroll_row = max(0, min(self.scroll_row, max(0, len(self._shown) - rows)))
         lines: list[Line] = [[Segment(" " + HEADER, style("bold"))]]
         state = self.source.state
-        book_of = self.source.book
+        quote_of = self.source.quote
         focused = self.has_focus
         gap = "  "
         for index in range(self.scroll_row, min(len(self._shown), self.scroll_row + rows)):
             s = self._shown[index]
             sym = state.symbols[s]
-            book = book_of(s, 1)
-            bid = book.bids[0].price if book.bids else None
-            ask = book.asks[0].price if book.asks else None
+            best_bid, best_ask = quote_of(s)
+            bid = best_bid.price if best_bid is not None else None
+            ask = best_ask.price if best_ask is not None else None
+            state_label, state_style = fmt.state_label(sym.trading_state, short=True)
             change = fmt.change_style(sym.change)
             base = ""
             if index == self.cursor_row:
@@ -214,6 +221,11 @@ class Watchlist(LinesWidget, can_focus=True):
                 base = " on grey11"
             line = [
                 Segment(f" {s:<7}{gap}", style("bold" + base)),
+                Segment(
+                    f"{state_label:<5}",
+                    style(state_style if " on " in state_style else state_style + base),
+                ),
+                Segment(gap, style(base)),
                 Segment(f"{fmt.price(sym.last):>10}{gap}", style(base)),
                 Segment(
                     f"{fmt.pct(sym.change_pct) if sym.last else '-':>8}{gap}",
