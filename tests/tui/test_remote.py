@@ -9,10 +9,11 @@ from textual.widgets import Input, Static
 
 from lob.client.rest import RestClient
 from lob.engine.prices import parse_price
-from lob.engine.types import Side
+from lob.engine.types import Side, TradingState
 from lob.tui.app import WorkstationApp
 from lob.tui.remote import RemoteSource
 from lob.tui.widgets.ladder import PriceLadder
+from lob.tui.widgets.market_state import ImbalancePanel, MarketStateBar
 from lob.tui.widgets.watchlist import Watchlist
 from tests.server.support import ALICE, BOB, run, running
 from tests.tui.conftest import SIZE
@@ -81,5 +82,48 @@ def test_app_exits_with_error_when_server_is_not_there() -> None:
             await pilot.pause()
         assert app.start_error is not None
         assert app.return_code == 2
+
+    run(body)
+
+
+def test_state_bar_follows_a_halt_and_halt_cross_on_live_server(tmp_path: Path) -> None:
+    admin_key = "operator-key-01"
+
+    async def body() -> None:
+        async with (
+            running(tmp_path, admin_key=admin_key) as server,
+            RestClient(server.url, BOB) as bob,
+            RestClient(server.url, admin_key) as admin,
+        ):
+            await bob.place("AAPL", "sell", 500, "227.60", id="b1")
+            source = RemoteSource(server.url, ALICE)
+            app = WorkstationApp(source)
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                aapl = source.state.symbols["AAPL"]
+                app.open_symbol("AAPL")
+                await pilot.pause()
+                bar = app.screen.query_one(MarketStateBar)
+                panel = app.screen.query_one(ImbalancePanel)
+                assert str(bar.render()).startswith(" CONTINUOUS ")
+
+                await admin.set_state("AAPL", "halted")
+                await _until(lambda: aapl.trading_state is TradingState.HALTED)
+                await admin.set_state("AAPL", "quote_only")
+                await bob.place("AAPL", "buy", 300, "227.60", id="b2")
+                await _until(lambda: aapl.imbalance is not None and aapl.imbalance.paired == 300)
+                await pilot.pause(0.3)
+                assert str(bar.render()).startswith(" QUOTE ONLY ")
+                assert panel.display
+                assert str(panel.render()).split()[:4] == ["halt", "cross", "paired", "300"]
+
+                await admin.set_state("AAPL", "continuous")
+                await _until(lambda: aapl.last_cross is not None)
+                await _until(lambda: aapl.trading_state is TradingState.CONTINUOUS)
+                await pilot.pause(0.3)
+                assert "last cross halt 300 @ 227.60" in str(bar.render())
+                assert not panel.display
+                await _until(lambda: aapl.trades >= 1)
+                assert aapl.tape[-1].aggressor is None
 
     run(body)
