@@ -255,8 +255,8 @@ class MarketMaker:
         self.bias = 0.9 * self.bias + 1.51 * self.noise * (rng.random() - 0.5)
         inventory = self.inventory
         limit = self.max_inventory
-        if inventory >= limit or inventory <= -limit:
-            self._unwind(m)
+        if (inventory >= limit or inventory <= -limit) and m.book.matching:
+            self._unwind(m)  # limit IOC: only while the book matches
             inventory = self.inventory
         bid, ask = self.targets(m)
         half = self.size >> 1

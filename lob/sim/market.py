@@ -327,7 +327,8 @@ class Market:
         ask = book.best_ask
         if bid is not None and ask is not None:
             self.mids.append(bid + ask)
-            self.spreads.append((ask - bid) // (100 if bid >= ONE_DOLLAR else 1))
+            if bid < ask:  # a pre-open book may lock or cross: no spread to measure
+                self.spreads.append((ask - bid) // (100 if bid >= ONE_DOLLAR else 1))
         elif self.mids:
             self.mids.append(self.mids[-1])
         else:

@@ -368,7 +368,9 @@ class MarketSimulator:
             m.hawkes.excess += m.hawkes.alpha
             noise = m.noise
             assert noise is not None
-            if rng.random() < m.market_share:
+            # Outside continuous trading (pre-open, opening auction) market
+            # orders are refused: the crowd sends limit orders that rest instead.
+            if rng.random() < m.market_share and m.book.matching:
                 noise.send_market(m)
             else:
                 noise.place_limit(m)
@@ -381,7 +383,7 @@ class MarketSimulator:
             else:
                 u -= m.mm_total
                 informed = m.informed
-                if informed is not None:
+                if informed is not None and m.book.matching:  # children are IOC/market
                     if u < m.momentum_rate:
                         informed.momentum_decision(m)
                     elif u < m.momentum_rate + m.value_rate:
