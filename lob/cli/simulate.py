@@ -93,6 +93,9 @@ def simulate(
     if not rate > 0 or rate == float("inf"):
         _fail("invalid_field", "--rate must be a positive number of messages per second", json_out)
     if day:
+        if url is not None or realtime or db is not None:
+            message = "--day runs embedded, as fast as possible: not with --url, --realtime, --db"
+            _fail("invalid_field", message, json_out)
         from lob.cli.simulate_day import run_day
         from lob.sim.day import DAY_RATE
 

@@ -247,3 +247,10 @@ def test_simulate_day_too_short_a_day_is_a_clear_error() -> None:
     result = _simulate_day("--day-length", "10", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"]["code"] == "invalid_field"
+
+
+@pytest.mark.parametrize("extra", [("--realtime",), ("--url", "http://127.0.0.1:9"), ("--db", "x")])
+def test_simulate_day_with_an_other_mode_is_a_clear_error(extra: tuple[str, ...]) -> None:
+    result = _simulate_day("--json", *extra)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["code"] == "invalid_field"
