@@ -3,7 +3,9 @@
 The market is the realtime simulator's, run ahead without pacing for a few
 simulated minutes from the 09:30 New York open and then held still, so the
 pictures show a real session; the user has a fill, a position and working
-orders on each side. Used for the README and docs/tui.md.
+orders on each side. The last picture (``tui-halt``) halts AAPL, lets the
+simulator trade on through the quotation period and shows the state bar and
+the imbalance panel. Used for the README and docs/tui.md.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from lob.engine.prices import format_price
 from lob.engine.replay import session_open_ns
+from lob.engine.types import TradingState
 from lob.sim.universe import load_universe
 from lob.tui.app import WorkstationApp
 from lob.tui.embedded import EmbeddedSource
@@ -34,12 +37,12 @@ SHOTS = (
 )
 
 
-def _market() -> EmbeddedSource:
+def _market() -> tuple[EmbeddedSource, SimulatorDriver]:
     source = simulated_source(load_universe(), seed=11, start_ns=session_open_ns("2025-06-02"))
     driver, source.driver = source.driver, None  # held still while the pictures are taken
     assert isinstance(driver, SimulatorDriver)
     driver.sim.run_until(SIM_SECONDS)
-    return source
+    return source, driver
 
 
 async def _trade(source: EmbeddedSource) -> None:
@@ -74,16 +77,33 @@ async def _shoot(source: EmbeddedSource, path: Path, step: str | None) -> None:
         app.save_screenshot(str(path))
 
 
+HALT_SECONDS = 20.0
+"""Simulated seconds of quotation (orders rest, nothing trades) before the halt picture."""
+
+
+def _halt(source: EmbeddedSource, driver: SimulatorDriver) -> None:
+    """Halt AAPL, move it to quotation and let the market send orders into it."""
+    engine = source.engine
+    for state in (TradingState.HALTED, TradingState.QUOTE_ONLY):
+        source.apply(engine.set_state("AAPL", state, source.now(), "admin"))
+    driver.sim.run_until(SIM_SECONDS + HALT_SECONDS)
+    source.apply(engine.imbalances(source.now()))
+
+
 def export(directory: Path) -> list[Path]:
     """Write one SVG per screen into ``directory``; return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
-    source = _market()
+    source, driver = _market()
     asyncio.run(_trade(source))
     paths = []
     for name, step in SHOTS:
         path = directory / f"{name}.svg"
         asyncio.run(_shoot(source, path, step))
         paths.append(path)
+    _halt(source, driver)
+    path = directory / "tui-halt.svg"
+    asyncio.run(_shoot(source, path, "symbol"))
+    paths.append(path)
     return paths
 
 
