@@ -53,7 +53,7 @@ from lob.feed.l2 import L2Feed
 from lob.feed.ring import CatchUp
 from lob.feed.wire import Message, encode_msgpack, message_to_dict
 
-__all__ = ["MarketData", "Update", "encode_messages"]
+__all__ = ["MarketData", "MarketFrame", "Update", "encode_messages"]
 
 log = logging.getLogger("lob.server")
 
@@ -67,6 +67,17 @@ def encode_messages(messages: list[Message] | tuple[Message, ...], encoding: str
     if len(messages) == 1:
         return encode_msgpack(messages[0])
     return b"".join(encode_msgpack(m) for m in messages)
+
+
+class MarketFrame(bytes):
+    """Encoded L2 messages of a frame; a sender may join several into one frame.
+
+    Concatenated msgpack arrays (or JSON lines joined by a newline) are still a
+    valid market-data frame, so a client's writer that has fallen a few frames
+    behind sends them as one.
+    """
+
+    __slots__ = ()
 
 
 class Update:
@@ -83,10 +94,10 @@ class Update:
     def frame(self, encoding: str) -> bytes:
         if encoding == "json":
             if self._json is None:
-                self._json = encode_messages(self.messages, "json")
+                self._json = MarketFrame(encode_messages(self.messages, "json"))
             return self._json
         if self._msgpack is None:
-            self._msgpack = encode_messages(self.messages, "msgpack")
+            self._msgpack = MarketFrame(encode_messages(self.messages, "msgpack"))
         return self._msgpack
 
 

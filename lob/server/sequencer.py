@@ -13,7 +13,8 @@ Group commit (``batch``, the default): inputs that arrive while an fsync is
 running wait for the next one, so one fsync covers every input of a burst and
 the engine never waits on the disk (the fsync runs on a worker thread).
 ``always`` syncs every input on its own; ``off`` writes to the OS and applies
-at once (fast, survives a process crash but not a power cut).
+at once (fast, survives a process crash but not a power cut), and acknowledges
+the inputs of one turn of the event loop together at the end of that turn.
 
 Before acknowledgements go out (once per group-commit batch, or per input with
 ``off``), the ``before_ack`` hooks run: market data batches its fan-out per
@@ -91,6 +92,9 @@ class Sequencer:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._acks: list[tuple[Done, list[Event]]] = []
+        """fsync=off: acknowledgements waiting for the end of the loop's turn."""
 
     # -- start-up ------------------------------------------------------------
 
@@ -106,7 +110,12 @@ class Sequencer:
         return count
 
     def start(self) -> None:
-        """Begin group commit (needs a running event loop)."""
+        """Begin group commit (needs a running event loop, except with ``off``)."""
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if self.fsync != "off":
+                raise
         if self.fsync != "off" and self._task is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="lob-fsync")
             self._task = asyncio.get_running_loop().create_task(self._flusher())
@@ -122,7 +131,9 @@ class Sequencer:
     ) -> None:
         """Sequence ``command``; ``done(events)`` runs once it is durable and applied.
 
-        With ``fsync="off"`` that happens before this returns.
+        With ``fsync="off"`` the input is applied before this returns, and
+        ``done`` runs at the end of the event loop's turn (at once if the
+        sequencer was never started), with every other input of that turn.
         """
         if not self.accepting:
             raise SequencerClosed("the exchange is not taking input")
@@ -135,9 +146,15 @@ class Sequencer:
             self.journal.write(frame)
             events = self._apply(command, ts)
             self._notify(events)
-            if done is not None:
+            if done is None:
+                return
+            if self._loop is None:
                 self._before_ack()
                 done(events)
+                return
+            self._acks.append((done, events))
+            if len(self._acks) == 1:
+                self._loop.call_soon(self._send_acks)
             return
         self._frames.append(frame)
         self._pending.append((command, ts, done, failed))
@@ -146,7 +163,7 @@ class Sequencer:
 
     async def submit(self, command: JournalInput) -> list[Event]:
         """Sequence ``command`` and wait for its events."""
-        if self.fsync == "off":
+        if self.fsync == "off" and self._loop is None:
             out: list[list[Event]] = []
             self.enqueue(command, out.append)
             return out[0]
@@ -220,6 +237,17 @@ class Sequencer:
             return apply_session_input(self.engine, command, ts)  # type: ignore[arg-type]
         return self.engine.submit(command, ts)  # type: ignore[arg-type]
 
+    def _send_acks(self) -> None:
+        acks, self._acks = self._acks, []
+        if not acks:
+            return
+        self._before_ack()
+        for done, events in acks:
+            try:
+                done(events)
+            except Exception:
+                log.exception("acknowledgement callback failed")
+
     def _before_ack(self) -> None:
         for hook in self.before_ack:
             try:
@@ -240,6 +268,7 @@ class Sequencer:
     async def close(self) -> None:
         """Stop intake, let every queued input commit, then close the journal."""
         self._accepting = False
+        self._send_acks()
         if self._task is not None:
             if self.failure is None:
                 await self._idle.wait()

@@ -12,7 +12,9 @@ Backpressure, per client:
 
 1. Every message waits in the client's bounded queue; a writer task sends it
    as fast as the socket drains. Matching never waits for a client: the
-   sequencer's listener only appends to queues.
+   sequencer's listener only appends to queues. Market data comes once per
+   batch of inputs (``lob.server.marketdata``), and market-data frames that
+   wait in the queue together leave as one frame.
 2. When the queue holds ``ws_queue`` messages, market data for that client is
    no longer queued: each subscription keeps the current state of the levels
    that changed (``conflation``) and, when the queue has drained, sends one
@@ -55,7 +57,7 @@ from lob.server.config import Limits
 from lob.server.errors import RATE_LIMITED, UNAVAILABLE, ApiError
 from lob.server.exchange import Exchange
 from lob.server.http import HttpRequest
-from lob.server.marketdata import Update, encode_messages
+from lob.server.marketdata import MarketFrame, Update, encode_messages
 from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace, private_event
 from lob.server.sequencer import SequencerClosed
 from lob.server.trading import STATE_CHANNELS
@@ -68,6 +70,8 @@ CHANNELS = ("book", "trades", "top", "executions", *STATE_CHANNELS)
 ENCODINGS = ("msgpack", "json")
 MAX_DEPTH = 1_000
 MAX_PENDING_TRADES = 1_000
+JOIN_BYTES = 64 * 1024
+"""Queued market-data frames are joined into one WebSocket frame up to about this size."""
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -696,11 +700,23 @@ class Session:
                 await self.wakeup.wait()
                 self.wakeup.clear()
                 while queue and not self.closing:
-                    send = text if self.encoding == "json" else binary
+                    json_ = self.encoding == "json"
+                    send = text if json_ else binary
                     n = 0
                     while queue and n < 64:
-                        send(queue.popleft())
+                        frame = queue.popleft()
                         n += 1
+                        if type(frame) is MarketFrame and queue and type(queue[0]) is MarketFrame:
+                            # Several market-data frames waiting: one frame carries them all.
+                            parts = [frame]
+                            size = len(frame)
+                            while queue and type(queue[0]) is MarketFrame and size < JOIN_BYTES:
+                                part = queue.popleft()
+                                parts.append(part)
+                                size += len(part)
+                                n += 1
+                            frame = (b"\n" if json_ else b"").join(parts)
+                        send(frame)
                     counters["ws_messages_out_total"] += n
                     self._transmit()
                     await writer.drain()

@@ -469,3 +469,38 @@ def test_ws_market_data_of_an_order_arrives_before_its_ack(tmp_path: Path) -> No
             assert any(type(m) is TradeDelta for _, m in messages[:at])
 
     run(body)
+
+
+def test_ws_market_frames_waiting_for_a_slow_reader_leave_joined_and_contiguous(
+    tmp_path: Path,
+) -> None:
+    limits = Limits(ws_queue=100_000, ws_queue_hard=200_000, ws_send_buffer=4096)
+
+    async def body() -> None:
+        async with running(tmp_path, limits=limits) as server:
+            rng = random.Random(3)
+            churn(server, rng, 30)
+            ws = await RawWs.connect(server.port, "encoding=json", rcvbuf=2048)
+            ws.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
+            for _ in range(600):  # the client reads nothing meanwhile
+                churn(server, rng, 3)
+                await asyncio.sleep(0)
+            await caught_up(ws, server, "AAPL")
+            await ws.close()
+            assert server.gateway is not None
+            assert server.gateway.counters["ws_conflated_total"] == 0
+            per_frame = [
+                len(f.data.splitlines())
+                for f in ws.frames
+                if f.opcode is Opcode.TEXT and b'"type":"level"' in f.data
+            ]
+            assert max(per_frame) > 40  # many batches' messages in one frame
+            market = [m for kind, m in ws.messages() if kind == "market"]
+            seqs = [m.seq for m in market[1:]]
+            assert seqs == list(range(market[0].seq + 1, market[0].seq + 1 + len(seqs)))
+            book = L2BookBuilder("AAPL")
+            for m in market:
+                book.apply_message(m)
+            assert builder_levels(book) == server_levels(server, "AAPL")
+
+    run(body)
