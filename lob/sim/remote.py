@@ -400,8 +400,7 @@ async def run_remote(
             elapsed = time.monotonic() - started
             if duration is not None and elapsed >= duration:
                 break
-            if driver.outstanding < window:
-                sim.run_until(driver.sim0 + elapsed)
+            _advance(sim, driver, driver.sim0 + elapsed, window, rate)
             for task in tasks:
                 if task.done():
                     task.result()  # a lost connection ends the run, with its reason
@@ -420,6 +419,19 @@ async def run_remote(
                 await task
         await asyncio.gather(*(c.close() for c in clients.values()), return_exceptions=True)
     return stats
+
+
+def _advance(
+    sim: MarketSimulator, driver: _Driver, target: float, window: int, rate: float
+) -> None:
+    """Run the simulator towards ``target`` while the window has room, in slices of about
+    the room's worth of messages, so a server that falls behind holds the simulator back
+    (its late commands then carry their wait as latency) instead of receiving a burst."""
+    while sim.now < target:
+        room = window - driver.outstanding
+        if room <= 0:
+            return
+        sim.run_until(min(target, sim.now + room / rate))
 
 
 async def _drained(driver: _Driver, tasks: list[asyncio.Task[None]]) -> None:
