@@ -118,6 +118,21 @@ def test_remote_agents_learn_of_fills_by_someone_else(server: str) -> None:
     assert stats.in_flight == 0 and stats.sent == stats.acked + stats.rejected
 
 
+def test_remote_window_holds_the_simulator_back_when_the_server_lags(server: str) -> None:
+    in_flight: list[int] = []
+
+    async def body() -> Any:
+        return await run_remote(
+            server, _keys(), "MSFT", 20_000.0, 3, duration=1.5, window=20,
+            on_tick=lambda stats: in_flight.append(stats.in_flight),
+        )  # fmt: skip
+
+    stats = asyncio.run(body())
+    assert stats.sent > 20 and in_flight
+    assert max(in_flight) <= 60  # the window, plus at most one slice's overshoot
+    assert stats.achieved_rate < 20_000 and stats.in_flight == 0
+
+
 def test_remote_refuses_a_symbol_the_server_does_not_list(server: str) -> None:
     result = _simulate(
         "--url", server, "--symbols", "AAPL,TSLA", "--duration", "1", "--json",
