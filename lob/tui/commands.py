@@ -63,8 +63,8 @@ def _price(word: str) -> int:
 
 
 def parse_line(line: str) -> OrderRequest | CancelLine | ReplaceLine:
-    """Parse one command line."""
-    words = line.split()
+    """Parse one command line (a leading ``:``, typed out of vi habit, is ignored)."""
+    words = line.strip().lstrip(":").split()
     if not words:
         raise CommandLineError("missing_field", "type a command: buy, sell, cancel or replace")
     verb = words[0].lower()

@@ -56,3 +56,9 @@ def test_parse_bad_line_raises_stable_code(line: str, code: str) -> None:
     with pytest.raises(CommandLineError) as info:
         parse_line(line)
     assert info.value.code == code
+
+
+def test_parse_line_with_leading_colon_reads_the_command_after_it() -> None:
+    request = parse_line(":buy 500 AAPL 230.00")
+    assert isinstance(request, OrderRequest)
+    assert (request.side, request.qty, request.symbol) == (Side.BUY, 500, "AAPL")
