@@ -389,7 +389,7 @@ def _simulate_remote(
     for code, count in out["reject_codes"].items():
         table.add_row(f"  {code}", f"{count:,}")
     table.add_row("latency p50 / p99", f"{ms(latency['p50'])} / {ms(latency['p99'])}")
-    table.add_row("fills from outside", f"{out['outside_fills']:,}")
+    table.add_row("fills not mirrored", f"{out['outside_fills']:,}")
     for symbol, row in out["symbols"].items():
         table.add_row(f"{symbol} trades (volume)", f"{row['trades']:,} ({row['volume']:,})")
     Console().print(table)
