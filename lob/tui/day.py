@@ -74,6 +74,22 @@ class EmbeddedDay:
     def minutes(cls, source: EmbeddedSource, minutes: float) -> EmbeddedDay:
         return cls(source, int(minutes * 60 * SECOND))
 
+    def next_change(self, ts: int) -> tuple[str, int] | None:
+        """The next scheduled change after ``ts``: its name and when (ns)."""
+        at = self.plan.next_change(ts)
+        calendar = self.plan.session_calendar(ts)
+        if at is None or calendar is None:
+            return None
+        s = calendar.schedule
+        names = {
+            s.pre_open: "pre-open",
+            s.opening_auction: "opening auction",
+            s.open: "opening cross",
+            s.closing_auction: "closing auction",
+            s.close: "closing cross",
+        }
+        return names.get(at - calendar.midnight, "next day"), at
+
     def step(self) -> bool:
         """Advance the day if a change or an imbalance is due now (tests call this by hand)."""
         return self.clock.step()

@@ -98,6 +98,10 @@ class EmbeddedSource:
     def now(self) -> int:
         return self.clock()
 
+    def next_change(self) -> tuple[str, int] | None:
+        """The trading day's next scheduled change (``--day-length``), or None."""
+        return None if self.day is None else self.day.next_change(self.clock())
+
     def subscribe(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 

@@ -209,6 +209,10 @@ class RemoteSource:
     def now(self) -> int:
         return self.clock()
 
+    def next_change(self) -> tuple[str, int] | None:
+        """Not known: the server does not publish its calendar."""
+        return None
+
     def subscribe(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 

@@ -94,6 +94,10 @@ class DataSource(Protocol):
         """The source's clock, integer nanoseconds (frozen in tests)."""
         ...
 
+    def next_change(self) -> tuple[str, int] | None:
+        """The trading day's next scheduled change (name, ns), when the source knows it."""
+        ...
+
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after the state changed (from the app's event loop)."""
         ...

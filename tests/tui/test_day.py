@@ -8,6 +8,7 @@ from lob.server.day import SECOND
 from lob.tui.day import EmbeddedDay
 from lob.tui.embedded import EmbeddedSource
 from lob.tui.source import SymbolInfo
+from lob.tui.widgets.market_state import state_text
 
 S = TradingState
 LENGTH = 100 * SECOND
@@ -67,3 +68,17 @@ def test_day_reaches_the_closing_cross_and_closes() -> None:
     day.step()
     assert sym.trading_state is S.CLOSED
     assert sym.last_cross is not None and sym.last_cross.cross_type is CrossType.CLOSING
+
+
+def test_state_bar_counts_down_to_the_next_change_of_the_day() -> None:
+    source, day, now = day_source()
+    assert source.next_change() is None  # no trading day until one is set
+    source.day = day
+    now[0] = DAY + 21 * SECOND
+    day.step()
+    assert source.next_change() == ("opening cross", DAY + 30 * SECOND)
+    text = str(state_text(source.state.symbols["AAPL"], source.next_change(), source.now()))
+    assert text.startswith(" OPENING AUCTION ")
+    assert text.endswith("opening cross in 0:09")
+    now[0] = DAY + 95 * SECOND
+    assert source.next_change() == ("next day", DAY + LENGTH)

@@ -3,7 +3,9 @@
 ``MarketStateBar`` is one line above the symbol screen: the trading state in
 its colour (pre-open, opening auction, continuous, halted, quote only, paused,
 closing auction, closed), the LULD bands when they are on, and the last cross
-(which, price, shares). ``ImbalancePanel`` shows while a cross is ahead
+(which, price, shares), and on an embedded exchange with a trading day
+(``lob tui --day-length``) how long until the day's next change.
+``ImbalancePanel`` shows while a cross is ahead
 (auction windows, a halt's quotation period, a LULD pause): the shares that
 would pair at the near price, the imbalance left and its side, and the near,
 far and reference prices. Both read ``SymbolState`` only, so they look the
@@ -25,8 +27,8 @@ from lob.tui.widgets.live import TABLE_HZ, follow
 __all__ = ["ImbalancePanel", "MarketStateBar", "cross_text", "imbalance_text", "state_text"]
 
 
-def state_text(sym: SymbolState) -> Text:
-    """One line: state, LULD bands, last cross."""
+def state_text(sym: SymbolState, next_change: tuple[str, int] | None = None, now: int = 0) -> Text:
+    """One line: state, LULD bands, last cross, and the day's next change when known."""
     label, style = fmt.state_label(sym.trading_state)
     out = Text(no_wrap=True, overflow="ellipsis")
     out.append(f" {label} ", style=style or "bold")
@@ -39,6 +41,11 @@ def state_text(sym: SymbolState) -> Text:
         out.append("  LULD off", style="dim")
     out.append("  │  ", style="dim")
     out.append_text(cross_text(sym))
+    if next_change is not None:
+        name, at = next_change
+        seconds = max(0, (at - now) // 1_000_000_000)
+        out.append("  │  ", style="dim")
+        out.append(f"{name} in {seconds // 60}:{seconds % 60:02d}", style="cyan")
     return out
 
 
@@ -92,12 +99,13 @@ class MarketStateBar(Widget):
 
     def on_mount(self) -> None:
         follow(self, self.source.state, self.refresh, TABLE_HZ)
+        self.set_interval(1.0, self.refresh)  # the countdown moves when the market is quiet
 
     def render(self) -> Text:
         sym = self.source.state.symbols.get(self.symbol)
         if sym is None:
             return Text("")
-        return state_text(sym)
+        return state_text(sym, self.source.next_change(), self.source.now())
 
 
 class ImbalancePanel(Widget):
