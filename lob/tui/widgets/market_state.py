@@ -67,7 +67,7 @@ def cross_text(sym: SymbolState) -> Text:
 def imbalance_text(sym: SymbolState) -> Text:
     """The auction information of ``sym`` (a line saying none yet before the first)."""
     imb = sym.imbalance
-    out = Text(no_wrap=True, overflow="ellipsis")
+    out = Text()  # wraps in a narrow terminal; the panel grows to fit
     if imb is None:
         out.append("waiting for imbalance information", style="dim")
         return out
