@@ -166,6 +166,19 @@ class SymbolState:
     def change_pct(self) -> float:
         return 100.0 * self.change / self.reference if self.reference else 0.0
 
+    def new_day(self) -> None:
+        """Start the statistics of a new trading day (a move from closed to pre-open).
+
+        Yesterday's last price becomes the reference of today's change; open,
+        high, low, volume, VWAP and trades start again. Bars and the tape are
+        kept, so the chart and time and sales run on across the night.
+        """
+        if self.last is not None:
+            self.reference = self.last
+        self.open = self.high = self.low = None
+        self.volume = self.notional = self.trades = 0
+        self.volume_at_price = {}
+
     def closes(self, count: int) -> list[int]:
         """``count`` closes spread evenly over the session so far (the intraday sparkline).
 
@@ -353,6 +366,8 @@ class MarketState:
         s = self.symbols.get(event.symbol) or self.add_symbol(event.symbol)  # type: ignore[union-attr]
         kind = type(event)
         if kind is StateChanged:
+            if event.previous is TradingState.CLOSED and event.state is TradingState.PRE_OPEN:  # type: ignore[union-attr]
+                s.new_day()
             s.trading_state = event.state  # type: ignore[union-attr]
             if s.trading_state not in AUCTION_STATES:
                 s.imbalance = None

@@ -96,6 +96,8 @@ def session_message(state: MarketState, obj: dict[str, Any]) -> None:
         if sym.trading_state not in AUCTION_STATES:
             sym.imbalance = None
     elif kind == "state":
+        if obj.get("previous") == "closed" and obj["state"] == "pre_open":
+            sym.new_day()
         sym.trading_state = TradingState(obj["state"])
         if sym.trading_state not in AUCTION_STATES:
             sym.imbalance = None

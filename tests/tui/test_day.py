@@ -82,3 +82,24 @@ def test_state_bar_counts_down_to_the_next_change_of_the_day() -> None:
     assert text.endswith("opening cross in 0:09")
     now[0] = DAY + 95 * SECOND
     assert source.next_change() == ("next day", DAY + LENGTH)
+
+
+def test_next_day_pre_open_starts_statistics_again_from_the_last_price() -> None:
+    source, day, now = day_source()
+    sym = source.state.symbols["AAPL"]
+    now[0] = DAY + 31 * SECOND
+    day.step()
+    assert sym.trading_state is S.CONTINUOUS
+    source.execute(NewOrder("a", "s1", "AAPL", Side.SELL, 200, PRICE + 500))
+    source.execute(NewOrder("b", "b1", "AAPL", Side.BUY, 200, PRICE + 500))
+    assert (sym.volume, sym.last, sym.reference) == (200, PRICE + 500, PRICE)
+    now[0] = DAY + 91 * SECOND
+    day.step()
+    assert sym.trading_state is S.CLOSED and sym.volume == 200
+    now[0] = DAY + LENGTH + 6 * SECOND
+    day.step()
+    assert sym.trading_state is S.PRE_OPEN
+    assert (sym.volume, sym.trades, sym.open, sym.vwap) == (0, 0, None, None)
+    assert sym.reference == PRICE + 500
+    assert sym.change == 0
+    assert len(sym.tape) == 1  # the tape runs on across the night
