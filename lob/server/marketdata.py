@@ -15,13 +15,14 @@ Messages are the L2 messages of ``lob.feed`` in the encodings of
     trades, contiguous in the per-symbol ``seq``. A client that falls behind
     gets ``ConflatedBatch``es or a fresh snapshot (``lob.server.ws``).
 ``book`` with ``depth`` N
-    ``BookSnapshot``s of the top N levels, one after each command that changed
-    them (each replaces the last; a slow client gets only the newest).
+    ``BookSnapshot``s of the top N levels, one after each batch of inputs that
+    changed them (each replaces the last; a slow client gets only the newest).
 ``trades``
     The symbol's ``TradeDelta``s (a client following the full book already
     gets them there).
 ``top``
-    ``TopOfBook`` when the best bid or ask (price or size) changes.
+    ``TopOfBook`` when a batch of inputs changed the best bid or ask (price or
+    size).
 
 Each update is encoded once per encoding (``Update.frame``) and the same bytes
 go to every subscriber that keeps up.
