@@ -363,7 +363,8 @@ class MarketState:
     def session_event(self, event: Event) -> None:
         """A trading-day event: state change, cross, imbalance or new LULD bands."""
         self.version += 1
-        s = self.symbols.get(event.symbol) or self.add_symbol(event.symbol)  # type: ignore[union-attr]
+        symbol: str = event.symbol  # type: ignore[assignment]
+        s = self.symbols.get(symbol) or self.add_symbol(symbol)
         kind = type(event)
         if kind is StateChanged:
             if event.previous is TradingState.CLOSED and event.state is TradingState.PRE_OPEN:  # type: ignore[union-attr]

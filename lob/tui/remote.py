@@ -250,7 +250,7 @@ class RemoteSource:
         feed.latency_ns = max(0, now - t.ts)
         feed.max_latency_ns = max(feed.max_latency_ns, feed.latency_ns)
         self.state.public_trade(
-            TradeRow(t.ts, t.engine_seq, t.symbol, t.trade_id, t.price, t.qty, t.aggressor, "", "")  # type: ignore[arg-type]
+            TradeRow(t.ts, t.engine_seq, t.symbol, t.trade_id, t.price, t.qty, t.aggressor, "", "")
         )
 
     def _execution(self, obj: dict[str, Any]) -> None:

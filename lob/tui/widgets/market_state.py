@@ -98,8 +98,11 @@ class MarketStateBar(Widget):
         self.source = source
 
     def on_mount(self) -> None:
-        follow(self, self.source.state, self.refresh, TABLE_HZ)
-        self.set_interval(1.0, self.refresh)  # the countdown moves when the market is quiet
+        follow(self, self.source.state, self.redraw, TABLE_HZ)
+        self.set_interval(1.0, self.redraw)  # the countdown moves when the market is quiet
+
+    def redraw(self) -> None:
+        self.refresh()
 
     def render(self) -> Text:
         sym = self.source.state.symbols.get(self.symbol)
