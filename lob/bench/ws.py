@@ -12,8 +12,9 @@ Four measurements (docs/benchmarks.md shows figures and the older design's):
   websockets, many connections each, at nice 5 so they do not starve the
   server on a shared 2-core host) that decode every frame with
   ``decode_msgpack_all``. Batching is the server's own: a client that keeps up
-  gets each command's deltas as one frame, one that falls behind gets
-  conflated batches. Two phases per N:
+  gets each batch of inputs' deltas as one frame (frames waiting for a slow
+  reader are joined), one that falls further behind gets conflated batches.
+  Two phases per N:
 
   * *burst*: the feeder sequences commands as fast as its loop turns (8 a
     turn); figures are deltas decoded per second summed over all subscribers
