@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, str] = {
     "tui": "lob.bench.tui:run",
     "ws": "lob.bench.ws:run",
     "e2e": "lob.bench.e2e:run",
+    "engine": "lob.bench.engine:run",
 }
 """Benchmark name -> ``"module:function"``, in the order ``lob bench all`` runs them."""
 
