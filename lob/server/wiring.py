@@ -10,7 +10,8 @@ background thread, in batches, off the event loop.
 The feed is a new MoldUDP64 session per run (named after the start time).
 It opens with the stock directory and one Add Order per resting order, so a
 subscriber that follows it from message 1 has the recovered book, and it
-publishes each command's ITCH messages as the command is applied. The
+publishes each command's ITCH messages, in order, with those of the other
+commands of its batch (before their acks). The
 retransmission server answers from the publisher's history; ``GET
 /feed/snapshot`` serves the order-level snapshot a subscriber falls back on.
 """
@@ -97,17 +98,45 @@ class FeedRunner:
         self.publisher = publisher
         self.retransmit = retransmit
         self.mapper = mapper
+        self.pending: list[Any] = []
+        """ITCH messages of applied inputs, not yet handed to the publisher."""
 
     def listener(self) -> Callable[[list[Event]], None]:
-        publish = self.publisher.publish_messages
+        """Map each input's events at once; publish them once per batch of inputs.
+
+        Publishing (numbering, history, packing) costs per call, so the
+        messages of every input applied in one turn of the event loop (one
+        group commit) go to the publisher together: at the sequencer's
+        ``before_ack`` (so an input's ITCH leaves before its ack) or at the
+        end of the turn, whichever comes first. The messages and their order
+        are exactly those of publishing per input.
+        """
+        pending = self.pending
         mapper = self.mapper
 
         def on_events(events: list[Event]) -> None:
             messages = mapper.map(events)
-            if messages:
-                publish(messages)
+            if not messages:
+                return
+            first = not pending
+            pending.extend(messages)
+            if first:
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:  # no event loop: nothing to batch with
+                    self.flush()
+                else:
+                    loop.call_soon(self.flush)
 
         return on_events
+
+    def flush(self) -> None:
+        """Publish the messages waiting since the last flush (a no-op when none are)."""
+        pending = self.pending
+        if pending:
+            messages = pending.copy()
+            pending.clear()
+            self.publisher.publish_messages(messages)
 
     def info(self) -> dict[str, Any]:
         pub = self.publisher
@@ -122,6 +151,7 @@ class FeedRunner:
         }
 
     async def close(self) -> None:
+        self.flush()
         await self.retransmit.close()
         await self.publisher.close()
 
@@ -170,6 +200,12 @@ async def start_feed(exchange: Exchange, config: ServerConfig) -> FeedRunner:
             )
     publisher.publish_messages(opening)
     runner = FeedRunner(publisher, retransmit, mapper)
-    exchange.feed_state = lambda: feed_snapshot(engine, mapper, publisher.last_seq).to_dict()
+
+    def feed_state() -> dict[str, Any]:
+        runner.flush()  # the snapshot's seq must count every message of the book it shows
+        return feed_snapshot(engine, mapper, publisher.last_seq).to_dict()
+
+    exchange.feed_state = feed_state
+    exchange.sequencer.before_ack.append(runner.flush)
     exchange.feed_info = runner.info
     return runner

@@ -298,13 +298,22 @@ class Session:
             self._executions = False
 
     def _transmit(self) -> None:
+        # One write (one send system call) for every frame serialised since the
+        # last one, instead of one per frame: a batch's acks leave together.
         writer = self.writer
+        out: list[bytes] = []
         for chunk in self.protocol.data_to_send():
             if chunk:
-                writer.write(chunk)
-            elif writer.can_write_eof() and not writer.is_closing():
+                out.append(chunk)
+                continue
+            if out:
+                writer.write(b"".join(out))
+                out = []
+            if writer.can_write_eof() and not writer.is_closing():
                 with contextlib.suppress(OSError):
                     writer.write_eof()
+        if out:
+            writer.write(out[0] if len(out) == 1 else b"".join(out))
 
     def close(self, code: int, reason: str, flush: bool = False) -> None:
         """Start the closing handshake (idempotent); ``flush`` sends what is queued first."""

@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from lob.client.rest import RestClient
+from lob.engine.commands import NewOrder
+from lob.engine.events import Event
+from lob.engine.types import Side
+from lob.feed import itch
 from lob.feed.itch_book import FeedSnapshot
 from lob.feed.net import Subscriber
 from lob.server.server import ExchangeServer
@@ -159,5 +163,60 @@ def test_feed_subscriber_book_stays_equal_to_the_engine_through_a_halt_cross(
                 assert sub.builder.state_hash() == ex.engine.state_hash()
         finally:
             await sub.close()
+
+    run(body)
+
+
+def _record_publishes(server: ExchangeServer) -> list[list[Any]]:
+    assert server.feed is not None
+    publisher = server.feed.publisher
+    calls: list[list[Any]] = []
+    publish = publisher.publish_messages
+
+    def recording(messages: Any) -> None:
+        calls.append(list(messages))
+        publish(messages)
+
+    publisher.publish_messages = recording
+    return calls
+
+
+def test_feed_publishes_a_group_commit_once_in_order_before_its_acks(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path, fsync="batch", multicast=fresh_group()) as server:
+            ex = server.exchange
+            assert ex is not None
+            await asyncio.sleep(0.05)  # start-up inputs are published
+            calls = _record_publishes(server)
+            seen_at_ack: list[int] = []
+            acked = asyncio.Event()
+
+            def done(events: list[Event]) -> None:
+                seen_at_ack.append(len(calls))
+                if len(seen_at_ack) == 5:
+                    acked.set()
+
+            for i in range(5):  # one turn of the loop: one group commit
+                order = NewOrder("alice", f"b{i}", "AAPL", Side.BUY, 100, 2_270_000 - i * 100)
+                ex.sequencer.enqueue(order, done)
+            await asyncio.wait_for(acked.wait(), 10.0)
+            assert len(calls) == 1 and seen_at_ack == [1] * 5
+            adds = [m for m in calls[0] if isinstance(m, itch.AddOrder)]
+            assert [m.price for m in adds] == [2_270_000 - i * 100 for i in range(5)]
+            assert [m.order_ref for m in adds] == sorted(m.order_ref for m in adds)
+
+    run(body)
+
+
+def test_feed_snapshot_counts_messages_of_inputs_applied_in_this_turn(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path, multicast=fresh_group()) as server:
+            ex = server.exchange
+            assert ex is not None and server.feed is not None
+            before = server.feed.publisher.last_seq
+            ex.sequencer.enqueue(NewOrder("bob", "s1", "AAPL", Side.SELL, 100, 2_290_000))
+            snap = FeedSnapshot.from_dict(ex.feed_state())  # before the turn ends
+            assert snap.seq == server.feed.publisher.last_seq == before + 1
+            assert [o.price for o in snap.orders if o.side == "S"] == [2_290_000]
 
     run(body)
