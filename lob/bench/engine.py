@@ -87,7 +87,7 @@ class Sizes:
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(stream=50_000, latency=30_000, runs=5, warmup=1, live=1_000)
+        return cls(stream=100_000, latency=50_000, runs=5, warmup=1, live=1_000)
 
     @classmethod
     def quick(cls) -> Sizes:
