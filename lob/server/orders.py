@@ -22,7 +22,8 @@ from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
 from lob.engine.engine import MAX_QTY
 from lob.engine.events import Event, Rejected, Trade
 from lob.engine.json_codec import CommandError, event_to_dict, parse_command
-from lob.engine.prices import format_price, is_on_tick, tick_size
+from lob.engine.prices import PriceError, format_price, is_on_tick, parse_price, tick_size
+from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 from lob.server.accounts import Accounts
 from lob.server.errors import TOO_MANY_ORDERS, ApiError
 
@@ -68,6 +69,65 @@ def _check_tick(price: int | None) -> None:
         )
 
 
+_PLAIN_NEW = frozenset(("id", "symbol", "side", "qty", "price", "type", "tif", "post_only", "smp"))
+_SIDES = {m.value: m for m in Side}
+_TYPES = {m.value: m for m in OrderType}
+_TIFS = {m.value: m for m in TimeInForce}
+_SMPS = {m.value: m for m in SelfMatchMode}
+
+
+def _plain_new(account: str, body: object) -> NewOrder | None:
+    """The order ``parse_command`` would build from ``body``, when ``body`` is plainly valid.
+
+    Nearly every order is: known fields, a string price, enum names as sent by
+    lob's clients. Building it directly skips the generic parser's copies and
+    checks, which were a sixth of the server's time per order. Anything else
+    (a missing, unknown or odd field) returns ``None`` and goes through
+    ``parse_command``, so every error, and every order, is exactly as before.
+    """
+    if type(body) is not dict or not _PLAIN_NEW.issuperset(body):
+        return None
+    get = body.get
+    try:
+        id = get("id")
+        symbol = get("symbol")
+        side = _SIDES.get(get("side"))
+        qty = get("qty")
+        value = get("type")
+        order_type = OrderType.LIMIT if value is None else _TYPES.get(value)
+        value = get("tif")
+        tif = TimeInForce.DAY if value is None else _TIFS.get(value)
+        value = get("smp")
+        smp = SelfMatchMode.CANCEL_NEWEST if value is None else _SMPS.get(value)
+    except TypeError:  # an unhashable value where a name belongs
+        return None
+    post_only = get("post_only", False)
+    if (
+        (id is not None and (type(id) is not str or not id))
+        or type(symbol) is not str
+        or side is None
+        or type(qty) is not int
+        or order_type is None
+        or tif is None
+        or smp is None
+        or type(post_only) is not bool
+    ):
+        return None
+    price = get("price")
+    if price is not None:
+        if type(price) is not str:
+            return None
+        try:
+            price = parse_price(price)
+        except PriceError:
+            return None
+        if price <= 0:
+            return None
+    if id is None:
+        id = new_order_id()
+    return NewOrder(account, id, symbol, side, qty, price, order_type, tif, post_only, smp)
+
+
 def parse_new(
     account: str,
     body: object,
@@ -76,16 +136,19 @@ def parse_new(
     max_open: int,
 ) -> NewOrder:
     """A new order from a client's fields; ``ApiError`` if it must not reach the engine."""
-    obj = dict(_check_body(body))
-    if "id" not in obj or obj["id"] is None:
-        obj["id"] = new_order_id()
-    obj["op"] = "new"
-    obj["account"] = account
-    try:
-        command = parse_command(obj)
-    except CommandError as exc:
-        raise _fail(exc) from None
-    assert isinstance(command, NewOrder)
+    command = _plain_new(account, body)
+    if command is None:
+        obj = dict(_check_body(body))
+        if "id" not in obj or obj["id"] is None:
+            obj["id"] = new_order_id()
+        obj["op"] = "new"
+        obj["account"] = account
+        try:
+            parsed = parse_command(obj)
+        except CommandError as exc:
+            raise _fail(exc) from None
+        assert isinstance(parsed, NewOrder)
+        command = parsed
     if len(command.id) > 64:
         raise ApiError("invalid_id", "id must be a string of 1 to 64 characters")
     if command.symbol not in symbols:
