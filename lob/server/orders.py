@@ -21,7 +21,7 @@ from typing import Any
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
 from lob.engine.engine import MAX_QTY
 from lob.engine.events import Event, Rejected, Trade
-from lob.engine.json_codec import CommandError, event_to_dict, parse_command
+from lob.engine.json_codec import _PRICE_FIELDS, CommandError, parse_command
 from lob.engine.prices import PriceError, format_price, is_on_tick, parse_price, tick_size
 from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 from lob.server.accounts import Accounts
@@ -186,7 +186,28 @@ def private_event(event: Event, account: str) -> dict[str, Any]:
     """An event as its account may see it: fills never name the other side."""
     if type(event) is Trade:
         return fill_dict(event, account)
-    return event_to_dict(event)
+    return event_dict(event)
+
+
+_PRICES: dict[type, tuple[str, ...]] = {}
+"""Per event type, its fields that ``event_to_dict`` writes as decimal prices."""
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    """``event_to_dict(event)``, the same keys in the same order, with the price fields of
+    each event type found once instead of tested field by field for every event."""
+    kind = type(event)
+    prices = _PRICES.get(kind)
+    if prices is None:
+        fields: tuple[str, ...] = kind._fields  # type: ignore[attr-defined]
+        prices = _PRICES[kind] = tuple(name for name in fields if name in _PRICE_FIELDS)
+    out: dict[str, Any] = {"type": event.TYPE}
+    out.update(zip(kind._fields, event, strict=True))  # type: ignore[attr-defined]
+    for name in prices:
+        value = out[name]
+        if isinstance(value, int):
+            out[name] = format_price(value)
+    return out
 
 
 def fill_dict(t: Trade, account: str) -> dict[str, Any]:

@@ -7,12 +7,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lob.engine import events
 from lob.engine.commands import NewOrder
-from lob.engine.json_codec import CommandError, parse_command
+from lob.engine.json_codec import CommandError, event_to_dict, parse_command
 from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 from lob.server.accounts import Accounts
 from lob.server.errors import ApiError
-from lob.server.orders import _plain_new, parse_new
+from lob.server.orders import _plain_new, event_dict, parse_new
 
 JUNK: list[Any] = [None, 0, -1, 7, 1.5, True, "", "x", [1], {"a": 1}, "-1", "0", "1e3"]
 VALUES: dict[str, list[Any]] = {
@@ -99,3 +100,35 @@ def test_parse_new_bad_bodies_get_the_generic_errors() -> None:
             assert exc.code == code, (body, exc.code)
         else:
             raise AssertionError(f"accepted {body}")
+
+
+EVENT_TYPES = [
+    kind
+    for kind in vars(events).values()
+    if isinstance(kind, type) and hasattr(kind, "_fields") and hasattr(kind, "TYPE")
+]
+
+
+@given(st.sampled_from(EVENT_TYPES), st.data())
+def test_event_dict_every_event_type_matches_event_to_dict_key_for_key(
+    kind: Any, data: st.DataObject
+) -> None:
+    values = [
+        data.draw(st.one_of(st.none(), st.integers(-(10**9), 10**9), st.text(max_size=3)))
+        for _ in kind._fields
+    ]
+    event = kind(*values)
+    expected = event_to_dict(event)
+    got = event_dict(event)
+    assert got == expected and list(got) == list(expected)
+
+
+def test_event_dict_covers_the_engine_event_types() -> None:
+    assert {kind.TYPE for kind in EVENT_TYPES} >= {
+        "accepted",
+        "rejected",
+        "trade",
+        "added",
+        "cancelled",
+        "replaced",
+    }
