@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Container
 from typing import Any
 
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
@@ -70,10 +71,10 @@ def _check_tick(price: int | None) -> None:
 
 
 _PLAIN_NEW = frozenset(("id", "symbol", "side", "qty", "price", "type", "tif", "post_only", "smp"))
-_SIDES = {m.value: m for m in Side}
-_TYPES = {m.value: m for m in OrderType}
-_TIFS = {m.value: m for m in TimeInForce}
-_SMPS = {m.value: m for m in SelfMatchMode}
+_SIDES: dict[object, Side] = {m.value: m for m in Side}
+_TYPES: dict[object, OrderType] = {m.value: m for m in OrderType}
+_TIFS: dict[object, TimeInForce] = {m.value: m for m in TimeInForce}
+_SMPS: dict[object, SelfMatchMode] = {m.value: m for m in SelfMatchMode}
 
 
 def _plain_new(account: str, body: object) -> NewOrder | None:
@@ -131,7 +132,7 @@ def _plain_new(account: str, body: object) -> NewOrder | None:
 def parse_new(
     account: str,
     body: object,
-    symbols: frozenset[str] | set[str],
+    symbols: Container[str],
     accounts: Accounts,
     max_open: int,
 ) -> NewOrder:
@@ -199,10 +200,10 @@ def event_dict(event: Event) -> dict[str, Any]:
     kind = type(event)
     prices = _PRICES.get(kind)
     if prices is None:
-        fields: tuple[str, ...] = kind._fields  # type: ignore[attr-defined]
+        fields: tuple[str, ...] = kind._fields
         prices = _PRICES[kind] = tuple(name for name in fields if name in _PRICE_FIELDS)
     out: dict[str, Any] = {"type": event.TYPE}
-    out.update(zip(kind._fields, event, strict=True))  # type: ignore[attr-defined]
+    out.update(zip(kind._fields, event, strict=True))
     for name in prices:
         value = out[name]
         if isinstance(value, int):

@@ -357,7 +357,7 @@ class RestApi:
         command = parse_new(
             account,
             _json_body(request),
-            ex.symbols,
+            ex.reference,  # the traded symbols, without building a set per order
             ex.accounts,
             ex.config.limits.max_open_orders,
         )

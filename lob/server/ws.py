@@ -440,10 +440,14 @@ class Session:
         ex = self.exchange
         if op == "new":
             command: Any = parse_new(
-                account, msg, ex.symbols, ex.accounts, self.limits.max_open_orders
+                account,
+                msg,
+                ex.reference,  # the traded symbols, without building a set per order
+                ex.accounts,
+                self.limits.max_open_orders,
             )
         elif op == "cancel":
-            extra = sorted(set(msg) - {"id"})
+            extra = () if len(msg) == 1 and "id" in msg else sorted(set(msg) - {"id"})
             if extra:
                 raise ApiError("invalid_field", f"unknown field(s) for cancel: {', '.join(extra)}")
             command = parse_cancel(account, msg.get("id"))
