@@ -355,30 +355,7 @@ class MatchingEngine(TradingDayMixin):
         book = level.book
         book.unlink(order)
         self._seq += 1
-        if book.luld is not None:
-            events: list[Event] = [
-                _new(
-                    Cancelled,
-                    (
-                        self._seq,
-                        ts,
-                        book.symbol,
-                        account,
-                        id,
-                        order.oid,
-                        level.side,
-                        level.price,
-                        order.qty,
-                        CancelReason.USER,
-                        True,
-                        level.qty,
-                        level.count,
-                    ),
-                )
-            ]
-            self._luld_after(book, events, ts)
-            return events
-        return [
+        events: list[Event] = [
             _new(
                 Cancelled,
                 (
@@ -398,6 +375,9 @@ class MatchingEngine(TradingDayMixin):
                 ),
             )
         ]
+        if book.luld is not None:
+            self._luld_after(book, events, ts)
+        return events
 
     def replace(
         self,
