@@ -22,6 +22,10 @@ Three measurements, in one process plus helpers (docs/benchmarks.md shows figure
   sender is charged), received by lob's asyncio ``Subscriber`` in another
   process, timed when its ``on_message`` sees the decoded message. Both
   processes read the same system-wide monotonic clock.
+- the same latency while N other sockets (0 to 10,000) are joined to the group
+  and left unread in helper processes, a few hundred messages each: on
+  loopback the sender's system call copies every packet to every socket, so
+  the measured subscriber waits behind the copies to the others.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ class Sizes:
     latency_rate: float  # messages per second offered in the latency run
     runs: int
     subscribers: tuple[int, ...]
+    fanout: tuple[int, ...] = (0, 10, 100, 1_000, 10_000)  # other subscribers, latency
+    fanout_latency: int = 500  # messages per latency-with-fan-out run
 
     @classmethod
     def full(cls) -> Sizes:
@@ -68,7 +74,7 @@ class Sizes:
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(5_000, 5_000, 500, 300, 2_000.0, 2, (0, 1, 10))
+        return cls(5_000, 5_000, 500, 300, 2_000.0, 2, (0, 1, 10), (0, 10), 200)
 
 
 def _message_mix(count: int, seed: int = 1) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -320,6 +326,22 @@ def _latency(group: str, port: int, count: int, rate: float) -> list[int]:
     return samples
 
 
+def latency_with_fanout(
+    group: str, port: int, others: int, count: int, rate: float
+) -> tuple[int, list[int], str]:
+    """Publish-to-decode samples for one measured ``Subscriber`` while ``others`` more
+    sockets are joined to the group and never read: (others joined, samples, error)."""
+    holders = _Holders(group, port, others) if others else None
+    try:
+        samples = _latency(group, port, count, rate)
+    finally:
+        if holders:
+            holders.close()
+    joined = holders.joined if holders else 0
+    error = holders.errors[0] if holders and holders.errors else ""
+    return joined, samples, error
+
+
 def run(quick: bool, progress: Progress) -> BenchReport:
     """Measure encode + frame rate, publisher cost per subscriber count, and latency."""
     from lob.feed.itch import encode
@@ -419,6 +441,33 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         }
     else:
         notes.append("latency: the listener received nothing (is multicast on 127.0.0.1 blocked?)")
+    for others in sizes.fanout:
+        progress(f"publish-to-decode latency with {others:,} other subscribers")
+        joined, samples, error = latency_with_fanout(
+            group, port, others, sizes.fanout_latency, sizes.latency_rate
+        )
+        if error:
+            notes.append(f"latency: {others:,} other subscribers asked, {joined:,} joined: {error}")
+        if not samples:
+            notes.append(f"latency with {others:,} other subscribers: nothing received")
+            continue
+        p50, p99 = percentile(samples, 50), percentile(samples, 99)
+        rows.append(
+            {
+                **_row("publish -> decode", 1 + joined, sizes.latency_rate, None, None, None),
+                "p50": format_ns(p50),
+                "p99": format_ns(p99),
+            }
+        )
+        metrics[f"latency_fanout.{joined}"] = {
+            "subscribers": 1 + joined,
+            "p50": p50,
+            "p99": p99,
+            "max": max(samples),
+            "samples": len(samples),
+            "sent": sizes.fanout_latency,
+            "offered_rate": sizes.latency_rate,
+        }
     notes.append(
         "subscribers are real UDP sockets joined to the group on 127.0.0.1, held without being "
         f"read by helper processes ({PER_PROCESS:,} each) with small receive buffers"

@@ -33,3 +33,8 @@ def test_bench_multicast_quick_json_reports_encode_publish_and_latency() -> None
     latency = metrics["latency_ns"]
     assert 0 < latency["p50"] <= latency["p99"] <= latency["max"]
     assert latency["samples"] <= latency["sent"]
+    for others in (0, 10):
+        fanout = metrics[f"latency_fanout.{others}"]
+        assert fanout["subscribers"] == 1 + others
+        assert 0 < fanout["p50"] <= fanout["p99"] <= fanout["max"]
+        assert fanout["samples"] <= fanout["sent"]
