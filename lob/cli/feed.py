@@ -100,7 +100,9 @@ def dump(
 
 
 @contextmanager
-def itch_recording(path: str, midnight_ns: int, open_ns: int) -> Iterator[Callable[[list], None]]:
+def itch_recording(
+    path: str, midnight_ns: int, open_ns: int, market_hours: bool = True
+) -> Iterator[Callable[[list], None]]:
     """Open ``path`` and yield an ``on_events`` callback that writes the ITCH file form.
 
     The file gets the start-of-day system events at ``open_ns``, each command's
@@ -111,7 +113,7 @@ def itch_recording(path: str, midnight_ns: int, open_ns: int) -> Iterator[Callab
 
     with open(path, "wb") as stream:
         writer = ItchFileWriter(stream, ItchMapper(midnight_ns))
-        writer.begin(open_ns - midnight_ns)
+        writer.begin(open_ns - midnight_ns, market_hours)
         yield writer.write_events
         writer.end()
 

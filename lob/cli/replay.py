@@ -54,7 +54,7 @@ def replay(
     from lob.cli.history import chain, history_recording
 
     with (
-        _itch_recording(itch_out, date, open_ns) as on_itch,
+        _itch_recording(itch_out, date, open_ns, calendar) as on_itch,
         history_recording(db, "replay") as on_history,
     ):
         on_events = chain(on_itch, on_history)
@@ -81,14 +81,18 @@ def replay(
             )
 
 
-def _itch_recording(path: str | None, date: str, open_ns: int) -> Any:
+def _itch_recording(path: str | None, date: str, open_ns: int, calendar: bool) -> Any:
     """A context giving the ``on_events`` callback that records ITCH, or None without a path."""
     if path is None:
         return nullcontext(None)
     from lob.cli.feed import itch_recording
+    from lob.engine.calendar import hms
     from lob.engine.replay import session_midnight_ns
 
-    return itch_recording(path, session_midnight_ns(date), open_ns)
+    midnight = session_midnight_ns(date)
+    if calendar:  # the replay starts in the pre-open: market hours begin at the opening cross
+        return itch_recording(path, midnight, midnight + hms("04:00"), market_hours=False)
+    return itch_recording(path, midnight, open_ns)
 
 
 def _write(stream: object) -> None:

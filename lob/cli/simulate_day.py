@@ -28,7 +28,7 @@ class DayItchRecorder:
         self.midnight = day.midnight
         self.stream = open(path, "wb")  # noqa: SIM115 - closed in close()
         self.writer = ItchFileWriter(self.stream, ItchMapper(day.midnight, day.symbols))
-        self.writer.begin(day.start_ns - day.midnight)
+        self.writer.begin(day.start_ns - day.midnight, market_hours=False)
 
     @property
     def messages(self) -> int:

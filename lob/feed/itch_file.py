@@ -63,8 +63,11 @@ def read_messages(stream: BinaryIO) -> Iterator[Message]:
 class ItchFileWriter:
     """Writes one session's feed in the file form: header events, messages, trailer events.
 
-    ``begin`` writes S 'O', the directory, S 'S' and S 'Q'; ``write_events``
-    maps each command's engine events; ``end`` writes S 'M', S 'E', S 'C'.
+    ``begin`` writes S 'O', the directory, S 'S' and, for a session that starts in
+    market hours, S 'Q'; ``write_events`` maps each command's engine events (a
+    session that follows the trading day gets S 'Q' at its opening cross and
+    S 'M' at its close from the mapper); ``end`` writes S 'M' if market hours are
+    still open, then S 'E', S 'C'.
     """
 
     def __init__(self, stream: BinaryIO, mapper: ItchMapper) -> None:
@@ -81,11 +84,15 @@ class ItchFileWriter:
         self.count += len(parts)
         self.stream.write(b"".join(parts))
 
-    def begin(self, timestamp: int) -> None:
-        """Start of messages, every known symbol's directory, start of system and market hours."""
+    def begin(self, timestamp: int, market_hours: bool = True) -> None:
+        """Start of messages, every known symbol's directory, start of system hours, and
+        start of market hours unless the session begins before the open."""
         self.write([SystemEvent(0, 0, timestamp, "O")])
         self.write(self.mapper.directory(timestamp))
-        self.write([SystemEvent(0, 0, timestamp, "S"), SystemEvent(0, 0, timestamp, "Q")])
+        self.write([SystemEvent(0, 0, timestamp, "S")])
+        if market_hours:
+            self.write([SystemEvent(0, 0, timestamp, "Q")])
+        self.mapper.market_hours = market_hours
 
     def write_events(self, events: list[Event]) -> None:
         self.write(self.mapper.map(events))
@@ -93,4 +100,5 @@ class ItchFileWriter:
     def end(self, timestamp: int | None = None) -> None:
         """End of market hours, end of system hours, end of messages."""
         ts = self.last_timestamp if timestamp is None else max(timestamp, self.last_timestamp)
-        self.write([SystemEvent(0, 0, ts, code) for code in "MEC"])
+        codes = "MEC" if self.mapper.market_hours else "EC"
+        self.write([SystemEvent(0, 0, ts, code) for code in codes])

@@ -17,7 +17,9 @@ engine events                               ITCH messages
 ``Trade`` of a cross (no aggressor)         nothing (``Executed`` and ``Crossed`` say it)
 ``Executed`` of a displayed order           C at the cross price, not printable
 ``Crossed`` with shares                     Q
-``StateChanged``                            H
+``StateChanged``                            H; the first opening cross of the day is
+                                            preceded by S 'Q' (start of market hours)
+                                            and the first close followed by S 'M'
 ``StateChanged`` to ``paused`` (LULD)       H, then J: the reopening collar (last bands)
 ``Imbalance``                               I (NOII)
 ``Accepted``, ``Rejected``, ``BandsChanged``  nothing (bands are remembered for J)
@@ -62,6 +64,7 @@ from lob.feed.itch import (
     OrderReplace,
     StockDirectory,
     StockTradingAction,
+    SystemEvent,
 )
 from lob.feed.itch_book import BookOrder, FeedSnapshot
 
@@ -78,6 +81,7 @@ _STATE = {
     TradingState.CLOSED: "H",
 }  # every other state (pre-open, auctions, quote only): "Q", quotation only
 _REASON = {"luld": "LUDP", "halt": "MWCB"}
+_BEFORE_OPEN = (TradingState.PRE_OPEN, TradingState.OPENING_AUCTION)
 
 
 def stock_directory(locate: int, symbol: str, timestamp: int) -> StockDirectory:
@@ -99,6 +103,9 @@ class ItchMapper:
         self.midnight_ns = midnight_ns
         self.locates: dict[str, int] = {}
         self.bands: dict[str, BandsChanged] = {}  # the latest LULD bands of each symbol
+        # Whether market hours have begun (S 'Q') and not yet ended (S 'M'); None: unknown,
+        # as in a stream that starts in continuous trading with no calendar.
+        self.market_hours: bool | None = None
         for symbol in symbols:
             self._assign(symbol)
 
@@ -204,6 +211,10 @@ class ItchMapper:
                     )
             elif kind is StateChanged:
                 t: StateChanged = event  # type: ignore[assignment]
+                opening = t.state is TradingState.CONTINUOUS and t.previous in _BEFORE_OPEN
+                if opening and self.market_hours is not True:
+                    out.append(SystemEvent(0, 0, t.ts - self.midnight_ns, "Q"))
+                    self.market_hours = True
                 out.append(
                     StockTradingAction(
                         self._locate(t.symbol, t.ts, out),
@@ -215,6 +226,9 @@ class ItchMapper:
                         _REASON.get(t.reason, ""),
                     )
                 )
+                if t.state is TradingState.CLOSED and self.market_hours is True:
+                    out.append(SystemEvent(0, 0, t.ts - self.midnight_ns, "M"))
+                    self.market_hours = False
                 bands = self.bands.get(t.symbol)
                 if t.state is TradingState.PAUSED and bands is not None:
                     # The LULD reopening auction's collar: the bands the pause froze.

@@ -236,7 +236,8 @@ def test_opening_cross_maps_to_state_noii_executions_with_price_and_cross_trade(
     assert noii.TYPE == "I" and (noii.paired_shares, noii.imbalance_shares) == (100, 40)  # type: ignore[union-attr]
     assert (noii.imbalance_direction, noii.near_price, noii.cross_type) == ("S", 100_200, "O")  # type: ignore[union-attr]
     messages = feed.run("set_state", "XYZ", TradingState.CONTINUOUS)  # the cross runs
-    assert kinds(messages) == "CCCCCQH"
+    assert kinds(messages) == "CCCCCQSH"  # S 'Q': the opening cross starts market hours
+    assert [m.event_code for m in messages if m.TYPE == "S"] == ["Q"]  # type: ignore[union-attr]
     executions = [m for m in messages if m.TYPE == "C"]
     assert [(m.order_ref, m.executed_shares, m.match_number) for m in executions] == [  # type: ignore[union-attr]
         (1, 30, 1),
@@ -253,7 +254,7 @@ def test_opening_cross_maps_to_state_noii_executions_with_price_and_cross_trade(
         1,
         "O",
     )
-    assert messages[6].trading_state == "T"  # type: ignore[union-attr]
+    assert messages[7].trading_state == "T"  # type: ignore[union-attr]
 
 
 _DAY = ["closing_auction", "closed", "pre_open", "opening_auction", "continuous"]
