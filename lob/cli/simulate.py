@@ -165,10 +165,11 @@ class _ItchRecorder:
     """Writes the run's feed in Nasdaq's length-prefixed file form."""
 
     def __init__(self, path: str, sim: Any) -> None:
+        from lob.engine.calendar import MARKET_OPEN
         from lob.feed.itch_file import ItchFileWriter
         from lob.feed.itch_mapper import ItchMapper
 
-        midnight = sim.start_ns - (9 * 3600 + 30 * 60) * 1_000_000_000
+        midnight = sim.start_ns - MARKET_OPEN
         self.stream = open(path, "wb")  # noqa: SIM115 - closed in close()
         self.writer = ItchFileWriter(self.stream, ItchMapper(midnight, sim.symbols))
         self.writer.begin(sim.start_ns - midnight)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from lob.engine.types import OrderType, TradingState
 
-__all__ = ["DaySchedule", "SessionCalendar", "hms"]
+__all__ = ["MARKET_OPEN", "DaySchedule", "SessionCalendar", "hms"]
 
 SECOND = 1_000_000_000
 
@@ -42,6 +42,10 @@ def hms(text: str) -> int:
     return ((hours * 60 + minutes) * 60 + seconds) * SECOND
 
 
+MARKET_OPEN = hms("09:30")
+"""The regular session's open (the Opening Cross), in nanoseconds since midnight."""
+
+
 @dataclass(frozen=True)
 class DaySchedule:
     """Times of the trading day, in nanoseconds since midnight."""
@@ -51,7 +55,7 @@ class DaySchedule:
     open_cancel_cutoff: int = hms("09:28")
     moo_cutoff: int = hms("09:28")
     loo_cutoff: int = hms("09:29:30")
-    open: int = hms("09:30")
+    open: int = MARKET_OPEN
     closing_auction: int = hms("15:50")
     close_cutoff: int = hms("15:55")
     close: int = hms("16:00")

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lob.engine.book import LevelView
-from lob.engine.calendar import SessionCalendar, hms
+from lob.engine.calendar import MARKET_OPEN, SessionCalendar, hms
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event, Rejected
 from lob.engine.json_codec import CommandError, event_to_dict, parse_command
@@ -53,15 +53,14 @@ def session_midnight_ns(date: str) -> int:
 
 def session_open_ns(date: str) -> int:
     """09:30 New York time on ``date`` in ns since the epoch."""
-    return session_midnight_ns(date) + (9 * 3600 + 30 * 60) * 1_000_000_000
+    return session_midnight_ns(date) + MARKET_OPEN
 
 
 def calendar_engine(open_ns: int) -> MatchingEngine:
     """An engine that follows the trading day of the session opening at ``open_ns``."""
-    return MatchingEngine(calendar=SessionCalendar(open_ns - _OPEN_AFTER_MIDNIGHT))
+    return MatchingEngine(calendar=SessionCalendar(open_ns - MARKET_OPEN))
 
 
-_OPEN_AFTER_MIDNIGHT = (9 * 3600 + 30 * 60) * 1_000_000_000
 _SESSION_OPS = ("state", "advance", "luld")
 
 
@@ -116,7 +115,7 @@ def replay_events(
     (04:00) instead of 09:30, so a stream can build the opening auction.
     """
     engine = engine if engine is not None else MatchingEngine()
-    midnight = open_ns - _OPEN_AFTER_MIDNIGHT
+    midnight = open_ns - MARKET_OPEN
     start = open_ns if engine.calendar is None else midnight + engine.calendar.schedule.pre_open
     clock = start - _MS
     for line in lines:
