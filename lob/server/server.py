@@ -5,8 +5,10 @@ same socket; the HTTP driver hands an upgrade to the gateway. Start-up
 recovers the exchange from the journal before the socket opens, so nobody can
 see a half-rebuilt book. Shutdown runs in the opposite order: stop taking
 input, let every queued input commit and reach its sender, close the
-WebSocket sessions (1001 going away) and the HTTP connections, then flush the
-history and the journal.
+WebSocket sessions (1001 going away) and the HTTP connections, then let the
+history process catch up with the journal, flush and exit, and close the journal.
+The history process is a child of the server (``lob.server.history_process``):
+it follows the journal file, so matching never waits for it.
 """
 
 from __future__ import annotations
@@ -67,15 +69,18 @@ class ExchangeServer:
             exchange = self.exchange = Exchange(config, self.clock)
             self.gateway = Gateway(exchange, self.keys, config.limits)
             self.rest = RestApi(exchange, self.keys, self.gateway.stats)
-            replay_listeners = []
             if config.history:
-                from lob.server.wiring import open_history
+                from lob.server.wiring import history_setup, open_history
 
-                loop = asyncio.get_running_loop()
-                self.history = await loop.run_in_executor(None, open_history, config)
-                replay_listeners.append(self.history.listener())
+                # The history process starts now and imports while the journal replays;
+                # it learns the symbols the journal was written with, and those added after.
+                before = dict(exchange.reference)
+                journal = exchange.journal
+                self.history = await open_history(config, lambda: journal.size)
+            exchange.recover()
+            if self.history is not None:
+                await self.history.start(history_setup(before, exchange))
                 self.rest.history = self.history.queries
-            exchange.recover(replay_listeners)
             live_listeners = []
             if config.multicast is not None:
                 from lob.server.wiring import start_feed

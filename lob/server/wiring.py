@@ -1,11 +1,14 @@
-"""Attaching the history writer and the ITCH multicast feed to a running exchange.
+"""Attaching the history process and the ITCH multicast feed to a running exchange.
 
 History (``history.duckdb`` in the data directory) is derived from the
-journal: at start-up every row an earlier ``lob serve`` wrote is replaced by
-one session rebuilt from the whole journal as it is replayed, so after a
-crash (when the last batches never reached DuckDB) the history catches up and
-never holds a row twice. Live events then go to the same session through a
-background thread, in batches, off the event loop.
+journal by a process of its own (``lob.server.history_process``), which
+follows the journal file as the server writes it, so no event is handed to
+the history inside the server. At start-up that process replaces every row an
+earlier ``lob serve`` wrote by one session rebuilt from the whole journal, so
+after a crash (when the last batches never reached DuckDB) the history
+catches up and never holds a row twice. The server tells it how its engine
+was set up (``EngineSetup``: the symbols added before and after the start-up
+replay) and asks it the history and analytics questions.
 
 The feed is a new MoldUDP64 session per run (named after the start time).
 It opens with the stock directory and one Add Order per resting order, so a
@@ -30,58 +33,58 @@ from lob.engine.types import Side
 from lob.server.config import ServerConfig
 from lob.server.exchange import Exchange
 
-__all__ = ["FeedRunner", "HistoryRunner", "open_history", "start_feed"]
+__all__ = ["FeedRunner", "HistoryRunner", "history_setup", "open_history", "start_feed"]
 
 HISTORY_FILE = "history.duckdb"
 HISTORY_SOURCE = "lob serve"
 
 
 class HistoryRunner:
-    """The server's history writer, the listener that feeds it and the queries that read it."""
+    """The server's history process and the queries it answers."""
 
-    def __init__(self, background: Any, session: int) -> None:
+    def __init__(self, process: Any, position: Callable[[], int]) -> None:
         from lob.server.history_api import HistoryQueries
 
-        self.background = background
-        self.session = session
-        self.queries = HistoryQueries(background.writer)
+        self.process = process
+        self.position = position
+        self.session: int | None = None
+        self.queries = HistoryQueries(process, position)
 
-    def listener(self) -> Callable[[list[Event]], None]:
-        submit = self.background.submit
+    async def start(self, setup: Any) -> None:
+        """Tell the process how the engine was set up; it opens the history and follows."""
+        from lob.server.history_channel import HistoryUnavailable
 
-        def on_events(events: list[Event]) -> None:
-            submit(events)
-
-        return on_events
+        try:
+            self.session = await self.process.setup(setup)
+        except HistoryUnavailable as exc:
+            raise RuntimeError(f"the history did not start: {exc}") from None
 
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self._close)
-
-    def _close(self) -> None:
+        """Stop after the history holds everything journaled (call once input has stopped)."""
         self.queries.close()
-        self.background.close()
+        await self.process.stop(self.position())
 
 
-def open_history(config: ServerConfig) -> HistoryRunner:
-    """Open the history, dropping what earlier runs wrote (the replay writes it again)."""
-    from lob.store.history import TABLES, BackgroundHistoryWriter, HistoryWriter
+async def open_history(config: ServerConfig, position: Callable[[], int]) -> HistoryRunner:
+    """Start the history process (it imports while the server replays its journal).
 
-    writer = HistoryWriter(config.data_dir / HISTORY_FILE, source=HISTORY_SOURCE)
-    con = writer.reader()
-    old = [
-        row[0]
-        for row in con.execute(
-            "SELECT session FROM sessions WHERE source = ? AND session < ?",
-            [HISTORY_SOURCE, writer.session],
-        ).fetchall()
-    ]
-    if old:
-        marks = ", ".join("?" for _ in old)
-        for table in TABLES:
-            con.execute(f"DELETE FROM {table} WHERE session IN ({marks})", old)
-        con.execute(f"DELETE FROM sessions WHERE session IN ({marks})", old)
-    con.close()
-    return HistoryRunner(BackgroundHistoryWriter(writer), writer.session)
+    ``position`` gives the journal's written size: what a query must see.
+    """
+    from lob.server.history_channel import HistoryProcess
+    from lob.store.journal import JOURNAL_NAME
+
+    process = await HistoryProcess.spawn(
+        config.data_dir / HISTORY_FILE, config.data_dir / JOURNAL_NAME, HISTORY_SOURCE
+    )
+    return HistoryRunner(process, position)
+
+
+def history_setup(before: dict[str, int | None], exchange: Exchange) -> Any:
+    """The engine's set-up after ``recover``: ``before`` are the symbols it had before."""
+    from lob.server.replica import EngineSetup
+
+    after = tuple((s, p) for s, p in exchange.reference.items() if s not in before)
+    return EngineSetup(tuple(before.items()), exchange.journal.size, after)
 
 
 def midnight_ns(now_ns: int) -> int:

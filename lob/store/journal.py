@@ -62,10 +62,13 @@ __all__ = [
     "decode_payload",
     "encode_record",
     "read_records",
+    "scan_frames",
 ]
 
 JOURNAL_NAME = "journal.lob"
-_MAGIC = b"LOBJ\x01\x00\x00\x00"
+MAGIC = b"LOBJ\x01\x00\x00\x00"
+"""The file header every journal starts with."""
+_MAGIC = MAGIC
 _HEAD = struct.Struct(">II")
 MAX_RECORD = 1 << 20
 """A record longer than this is corruption, not an input."""
@@ -199,22 +202,33 @@ def decode_payload(payload: bytes) -> JournalRecord:
     return JournalRecord(ts, command)
 
 
-def _scan(data: bytes) -> tuple[list[bytes], int]:
-    """Complete, CRC-valid payloads of ``data`` (after the header) and where they end."""
-    payloads: list[bytes] = []
-    pos = len(_MAGIC)
+def scan_frames(data: bytes, pos: int) -> Iterator[tuple[bytes, int]]:
+    """The complete, CRC-valid payloads of ``data`` from ``pos``, each with the offset it ends at.
+
+    Stops at the first record that is short or fails its CRC: the end of what
+    is written (a torn tail after a crash, or a record still being appended).
+    """
     end = len(data)
     while pos + _HEAD.size <= end:
         length, crc = _HEAD.unpack_from(data, pos)
         start = pos + _HEAD.size
         if length > MAX_RECORD or start + length > end:
-            break
+            return
         payload = data[start : start + length]
         if zlib.crc32(payload) != crc:
-            break
-        payloads.append(payload)
+            return
         pos = start + length
-    return payloads, pos
+        yield payload, pos
+
+
+def _scan(data: bytes) -> tuple[list[bytes], int]:
+    """Complete, CRC-valid payloads of ``data`` (after the header) and where they end."""
+    payloads: list[bytes] = []
+    end = len(_MAGIC)
+    for payload, frame_end in scan_frames(data, end):
+        payloads.append(payload)
+        end = frame_end
+    return payloads, end
 
 
 def read_records(path: Path) -> Iterator[JournalRecord]:
