@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event
 from lob.engine.replay import NEW_YORK
 from lob.engine.types import TimeInForce
@@ -32,6 +31,7 @@ from lob.server.accounts import Accounts, Tape
 from lob.server.config import ServerConfig
 from lob.server.day import DayClock, DayPlan
 from lob.server.marketdata import MarketData
+from lob.server.replica import new_engine
 from lob.server.sequencer import Sequencer
 from lob.server.trading import TradingView
 from lob.sim.universe import Security, load_universe
@@ -65,7 +65,7 @@ class Exchange:
         self.config = config
         self.clock = clock
         self.started_ns = clock()
-        self.engine = MatchingEngine(auto_create_symbols=False)
+        self.engine = new_engine()  # the history process's replica is made the same way
         self.securities: dict[str, Security] = {}
         self.reference: dict[str, int | None] = {}
         self.journal = Journal.open(config.data_dir)
