@@ -229,6 +229,123 @@ class MatchingEngine(TradingDayMixin):
     ) -> list[Event]:
         """Enter a new order."""
         book = self._books.get(symbol)
+        if (
+            # The common case first: a plainly valid limit or market order for a
+            # traded symbol in continuous trading. Every condition here is one
+            # that the full checks (``_check_new``, ``_check_limit_price``) pass;
+            # anything else takes the general path below, which names the reason.
+            book is not None
+            and book.matching
+            and type(account) is str
+            and 0 < len(account) <= MAX_ID_LENGTH
+            and type(id) is str
+            and 0 < len(id) <= MAX_ID_LENGTH
+            and type(symbol) is str  # a book exists: its name was checked when it was made
+            and (side is BUY or side is SELL)
+            and type(qty) is int
+            and 0 < qty <= MAX_QTY
+            and post_only is False
+            and type(tif) is TimeInForce
+            and type(smp) is SelfMatchMode
+            and (
+                (
+                    order_type is LIMIT
+                    and type(price) is int
+                    and price > 0
+                    and price % (100 if price >= ONE_DOLLAR else 1) == 0
+                    and (
+                        book.collar_high is None
+                        or book.collar_low is None
+                        or (price <= book.collar_high if side is BUY else price >= book.collar_low)
+                    )
+                )
+                or (order_type is MARKET and price is None)
+            )
+        ):
+            orders = self._live.get(account)
+            waiting = self._auction_live.get(account)
+            if (orders is None or id not in orders) and (waiting is None or id not in waiting):
+                oid = self._next_oid
+                self._next_oid = oid + 1
+                self._seq = seq = self._seq + 1
+                events: list[Event] = [
+                    _new(
+                        Accepted,
+                        (
+                            seq,
+                            ts,
+                            symbol,
+                            account,
+                            id,
+                            oid,
+                            side,
+                            order_type,
+                            price,
+                            qty,
+                            tif,
+                            False,
+                            smp,
+                        ),
+                    )
+                ]
+                if order_type is LIMIT:
+                    assert price is not None
+                    if side is BUY:
+                        keys = book.ask_keys
+                        marketable = keys and -keys[-1] <= price
+                    else:
+                        keys = book.bid_keys
+                        marketable = keys and keys[-1] >= price
+                    if not marketable and (tif is DAY or tif is GTC):
+                        # Nothing to match: straight to the back of its level (as ``_enter``).
+                        order = RestingOrder(oid, intern(account), id, qty, tif, smp, False)
+                        level = book.append(side, price, order)
+                        if orders is None:
+                            orders = self._live[account] = {}
+                        orders[id] = order
+                        self._seq = seq = seq + 1
+                        events.append(
+                            _new(
+                                Added,
+                                (
+                                    seq,
+                                    ts,
+                                    symbol,
+                                    account,
+                                    id,
+                                    oid,
+                                    side,
+                                    price,
+                                    qty,
+                                    level.qty,
+                                    level.count,
+                                ),
+                            )
+                        )
+                        if book.luld is not None:
+                            self._luld_after(book, events, ts)
+                        return events
+                    limit: int | None = price
+                else:
+                    limit = book.collar_high if side is BUY else book.collar_low
+                self._enter(
+                    book,
+                    account,
+                    id,
+                    oid,
+                    side,
+                    limit,
+                    qty,
+                    order_type,
+                    tif,
+                    smp,
+                    False,
+                    ts,
+                    events,
+                )
+                if book.luld is not None:
+                    self._luld_after(book, events, ts)
+                return events
         created = None
         problem = _check_new(account, id, symbol, side, qty, price, order_type, tif, post_only, smp)
         if problem is None and book is None:
@@ -263,7 +380,7 @@ class MatchingEngine(TradingDayMixin):
         oid = self._next_oid
         self._next_oid = oid + 1
         self._seq += 1
-        events: list[Event] = [
+        events = [
             _new(
                 Accepted,
                 (
