@@ -355,78 +355,120 @@ class MarketSimulator:
         m.next_u = u if u >= 0.0 else -1.0
         m.next_t = t
 
-    def _act(self, m: Market, t: float) -> None:
-        """Let the symbol's scheduled action happen at ``t``."""
-        m.now = t
-        self._clock[0] = self.start_ns + round(t * _NS)
-        fair = m.fair
+    def _run(self, t_end: float, budget: int) -> None:
+        """Let every action up to ``t_end`` happen, at most ``budget`` of them (-1: all).
+
+        The hot loop of the simulator, so it is written flat: the symbol's
+        action (``next_u`` picks the stream, as ``_schedule`` explains) and the
+        draw of its next time (``_schedule``'s thinning, inlined with the same
+        arithmetic and the same random draws) happen here without a call in
+        between; the agents' methods send the commands.
+        """
+        heap = self._heap
+        markets = self.markets
         rng = self.rng
-        if t - fair.t >= FAIR_VALUE_STEP:
-            fair.advance(rng, t)
-        u = m.next_u
-        if u < 0.0:
-            m.hawkes.excess += m.hawkes.alpha
+        random = rng.random
+        clock = self._clock
+        start_ns = self.start_ns
+        log = math.log
+        exp = math.exp
+        heapreplace = heapq.heapreplace
+        next_sample = self._next_sample
+        while budget:
+            t, index = heap[0]
+            if t > t_end:
+                break
+            budget -= 1
+            if t >= next_sample:
+                while t >= self._next_sample:
+                    self._sample()
+                next_sample = self._next_sample
+            self.now = t
+            m = markets[index]
+            m.now = t
+            clock[0] = start_ns + round(t * _NS)
+            fair = m.fair
+            if t - fair.t >= FAIR_VALUE_STEP:
+                fair.advance(rng, t)
+            # The action.
+            u = m.next_u
             noise = m.noise
-            assert noise is not None
-            # Outside continuous trading (pre-open, opening auction) market
-            # orders are refused: the crowd sends limit orders that rest instead.
-            if rng.random() < m.market_share and m.book.matching:
-                noise.send_market(m)
-            else:
-                noise.place_limit(m)
-        else:
-            u -= m.cancel_hazard * len(m.noise_live)
             if u < 0.0:
-                m.noise.cancel_one(m)  # type: ignore[union-attr]
-            elif u < m.mm_total:
-                m.makers[int(u / m.mm_rate)].requote(m)
+                hawkes = m.hawkes
+                hawkes.excess += hawkes.alpha
+                assert noise is not None
+                # Outside continuous trading (pre-open, opening auction) market
+                # orders are refused: the crowd sends limit orders that rest instead.
+                if random() < m.market_share and m.book.matching:
+                    noise.send_market(m)
+                else:
+                    noise.place_limit(m)
             else:
-                u -= m.mm_total
-                informed = m.informed
-                if informed is not None and m.book.matching:  # children are IOC/market
-                    if u < m.momentum_rate:
-                        informed.momentum_decision(m)
-                    elif u < m.momentum_rate + m.value_rate:
-                        informed.value_decision(m)
-                    elif m.parents:
-                        informed.child(m)
-        dirty = m.dirty
-        while dirty:
-            dirty.pop(0).requote(m)
-        self._schedule(m, t)
+                u -= m.cancel_hazard * len(m.noise_live)
+                if u < 0.0:
+                    noise.cancel_one(m)  # type: ignore[union-attr]
+                elif u < m.mm_total:
+                    m.makers[int(u / m.mm_rate)].requote(m)
+                else:
+                    u -= m.mm_total
+                    informed = m.informed
+                    if informed is not None and m.book.matching:  # children are IOC/market
+                        if u < m.momentum_rate:
+                            informed.momentum_decision(m)
+                        elif u < m.momentum_rate + m.value_rate:
+                            informed.value_decision(m)
+                        elif m.parents:
+                            informed.child(m)
+            dirty = m.dirty
+            while dirty:
+                dirty.pop(0).requote(m)
+            # The symbol's next action: ``_schedule``, inlined.
+            rate = m.fixed_rate + m.cancel_hazard * len(m.noise_live)
+            if m.parents:
+                rate += m.child_rate * len(m.parents)
+            if noise is None:
+                if rate <= 0.0:
+                    m.next_t = math.inf
+                else:
+                    m.next_u = random() * rate
+                    m.next_t = t - log(1.0 - random()) / rate
+            else:
+                hawkes = m.hawkes
+                beta = hawkes.beta
+                base = m.hawkes_mu * fair.sqrt_vol
+                excess = hawkes.excess
+                bound = rate + base + excess  # the excess was decayed to t by the last draw
+                while True:
+                    wait = -log(1.0 - random()) / bound
+                    t += wait
+                    if excess:
+                        excess *= exp(-beta * wait)
+                        if excess < 1e-9:
+                            excess = 0.0
+                    intensity = rate + base + excess
+                    u = random() * bound
+                    if u < intensity:
+                        break
+                    bound = intensity
+                hawkes.excess = excess
+                hawkes.t = t
+                u -= base + excess
+                m.next_u = u if u >= 0.0 else -1.0
+                m.next_t = t
+            heapreplace(heap, (m.next_t, index))
 
     # -- driving -------------------------------------------------------------
 
     def step(self) -> float:
         """Let the next agent action happen; return its simulated time in seconds."""
-        heap = self._heap
-        t, index = heap[0]
-        while t >= self._next_sample:
-            self._sample()
-        m = self.markets[index]
-        self.now = t
-        self._act(m, t)
-        heapq.heapreplace(heap, (m.next_t, index))
+        t = self._heap[0][0]
+        self._run(t, 1)
         return t
 
     def run_until(self, t_end: float) -> int:
         """Every action up to simulated second ``t_end``; return the messages sent."""
         before = self._messages()
-        heap = self._heap
-        markets = self.markets
-        act = self._act
-        replace = heapq.heapreplace
-        while True:
-            t, index = heap[0]
-            if t > t_end:
-                break
-            if t >= self._next_sample:
-                while t >= self._next_sample:
-                    self._sample()
-            self.now = t
-            m = markets[index]
-            act(m, t)
-            replace(heap, (m.next_t, index))
+        self._run(t_end, -1)
         if t_end > self.now:
             self.now = t_end
             while t_end >= self._next_sample:
