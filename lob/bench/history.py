@@ -9,12 +9,21 @@ Three measurements, each the median of several runs with their spread:
   top-of-book tracking, Arrow, insert). Batches of 262,144 rows or events:
   each insert has a fixed cost (its commit syncs the write-ahead log), and
   65,536-row batches measured about half the rate on this machine.
-- matching with and without the history: the ``lob bench book`` mix stream
-  (``mix_workload``) through ``MatchingEngine.submit``: alone; handing every
-  command's events to a ``BackgroundHistoryWriter`` whose writer drops them
-  (the cost of the hand-off itself); and to a real ``BackgroundHistoryWriter``
-  (its own thread). Timed: the matching loop, hand-offs included; the
-  writer's drain after the loop is reported beside it, not hidden.
+- matching with and without the history, on the server's hot path: the
+  ``lob bench book`` mix stream (``mix_workload``) through an engine set up
+  as ``lob serve``'s (``replica.new_engine``), each command first framed and
+  written to a journal file (``encode_record`` + ``Journal.write``: one
+  ``os.write`` per input and no fsync, which is what the sequencer does with
+  ``--fsync off``), then applied. Four loops: the engine alone (no journal,
+  for reference); journal + engine without history; the same with the
+  history process (``lob.server.history_process``) following that journal
+  file, as ``lob serve`` runs it; and the same with the old in-process
+  ``BackgroundHistoryWriter`` thread handed every command's events, for
+  comparison. Timed: the loop. Reported beside it: how many journal records
+  the history process had not applied yet when the loop ended, and how long
+  it then took to apply them and flush (its catch-up); the thread's drain.
+  The prefill that builds the book is journaled too, untimed, and the
+  history process has caught up with it before the loop starts.
 - query latency over ten million trades, generated inside DuckDB with
   ``range()`` (20 symbols, one of them, AAPL, half of all trades, over a
   6.5-hour session): ``vwap``, 1-minute ``bars``, ``trade_metrics`` and
@@ -153,73 +162,101 @@ def _write_rates(sizes: Sizes, workdir: Path, progress: Progress) -> dict[str, S
     return {"arrow": summarize(arrow_rates), "events": summarize(event_rates)}
 
 
+MATCH_MODES = ("alone", "journal", "process", "thread")
+"""The matching loops, in the order each run times them."""
+
+
 def _matching(sizes: Sizes, workdir: Path, progress: Progress) -> dict[str, Any]:
+    import asyncio
+
     from lob.bench.book_workloads import mix_workload
-    from lob.engine import MatchingEngine
-    from lob.store.history import BackgroundHistoryWriter, HistoryWriter
 
     workload = mix_workload(sizes.match_commands)
-    rates: dict[str, list[float]] = {"alone": [], "handoff": [], "with_history": []}
-    drains: list[float] = []
+    rates: dict[str, list[float]] = {mode: [] for mode in MATCH_MODES}
+    lags: dict[str, list[float]] = {"catch_up": [], "behind": [], "drain": []}
     events_per_run = 0
     for run in range(sizes.runs + 1):
-        progress(f"history: matching with and without the writer, run {run}", run, sizes.runs + 1)
-        for mode in rates:
-            engine = MatchingEngine()
-            for command in workload.prefill:
-                engine.submit(command, OPEN)
-            # The prefill is set-up: the history records the timed stream only.
-            background = None
-            path = workdir / f"match{run}.duckdb"
-            if mode == "with_history":
-                background = BackgroundHistoryWriter(HistoryWriter(path))
-                put = background.submit
-            elif mode == "handoff":
-                background = BackgroundHistoryWriter(_Discard())  # type: ignore[arg-type]
-                put = background.submit
-            submit = engine.submit
-            stream = workload.stream
-            count = 0
-            start = time.perf_counter()
-            if mode == "alone":
-                for i, command in enumerate(stream):
-                    count += len(submit(command, OPEN + i))
-            else:
-                for i, command in enumerate(stream):
-                    events = submit(command, OPEN + i)
-                    count += len(events)
-                    put(events)
-            seconds = time.perf_counter() - start
-            if background is not None:
-                drain_start = time.perf_counter()
-                background.close()
-                drain = time.perf_counter() - drain_start
-                if mode == "with_history":
-                    path.unlink()
-                    if run:
-                        drains.append(drain)
+        progress(f"history: matching with and without the history, run {run}", run, sizes.runs + 1)
+        for mode in MATCH_MODES:
+            directory = workdir / f"match{run}-{mode}"
+            result = asyncio.run(_matching_loop(mode, workload, directory))
+            shutil.rmtree(directory, ignore_errors=True)
             if run:
-                events_per_run = count
-                rates[mode].append(len(stream) / seconds)
+                events_per_run = result["events"]
+                rates[mode].append(len(workload.stream) / result["seconds"])
+                if mode == "process":
+                    lags["catch_up"].append(result["catch_up"])
+                    lags["behind"].append(result["behind"])
+                elif mode == "thread":
+                    lags["drain"].append(result["drain"])
     return {
         **{mode: summarize(values) for mode, values in rates.items()},
-        "drain_s": summarize(drains),
+        **{name: summarize(values) for name, values in lags.items()},
         "events": events_per_run,
         "commands": len(workload.stream),
     }
 
 
-class _Discard:
-    """A writer that drops everything: the hand-off and its thread, without the history."""
+async def _matching_loop(mode: str, workload: Any, directory: Path) -> dict[str, Any]:
+    """One timed pass of ``workload.stream`` in ``mode`` (see the module docstring)."""
+    from lob.server.history_channel import HistoryProcess
+    from lob.server.replica import EngineSetup, new_engine
+    from lob.store.history import BackgroundHistoryWriter, HistoryWriter
+    from lob.store.journal import JOURNAL_NAME, Journal, encode_record
 
-    def write_events(self, events: object) -> None:
-        return None
-
-    def flush(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        return None
+    journal = Journal.open(directory)
+    engine = new_engine()
+    symbols = sorted({command.symbol for command in workload.prefill})
+    for symbol in symbols:
+        engine.add_symbol(symbol, None)
+    setup = EngineSetup(tuple((symbol, None) for symbol in symbols), journal.size, ())
+    background = None
+    if mode == "thread":
+        background = BackgroundHistoryWriter(HistoryWriter(directory / "history.duckdb"))
+    # The prefill is set-up, journaled too: the history process rebuilds the book from it.
+    for command in workload.prefill:
+        journal.write(encode_record(command, OPEN))
+        events = engine.submit(command, OPEN)
+        if background is not None:
+            background.submit(events)
+    process = None
+    if mode == "process":
+        process = await HistoryProcess.spawn(directory / "history.duckdb", directory / JOURNAL_NAME)
+        await process.setup(setup)
+        await process.sync(journal.size)  # the timed loop starts with the history caught up
+    submit = engine.submit
+    write = journal.write
+    put = background.submit if background is not None else None
+    count = 0
+    start = time.perf_counter()
+    if mode == "alone":
+        for i, command in enumerate(workload.stream, 1):
+            count += len(submit(command, OPEN + i))
+    elif put is None:
+        for i, command in enumerate(workload.stream, 1):
+            write(encode_record(command, OPEN + i))
+            count += len(submit(command, OPEN + i))
+    else:
+        for i, command in enumerate(workload.stream, 1):
+            write(encode_record(command, OPEN + i))
+            events = submit(command, OPEN + i)
+            count += len(events)
+            put(events)
+    seconds = time.perf_counter() - start
+    result: dict[str, Any] = {"seconds": seconds, "events": count}
+    if process is not None:
+        status = await process.status()
+        result["behind"] = journal.records - status["records"]
+        caught = time.perf_counter()
+        await process.sync(journal.size)
+        result["catch_up"] = time.perf_counter() - caught
+        await process.stop(journal.size)
+    if background is not None:
+        drain = time.perf_counter()
+        background.close()
+        result["drain"] = time.perf_counter() - drain
+    journal.close()
+    return result
 
 
 def _query_history(path: Path, trades: int) -> None:
@@ -308,6 +345,15 @@ def run(quick: bool, progress: Progress) -> BenchReport:
             "spread": f"{summary.spread:.0%}",
         }
 
+    def count_row(what: str, summary: Summary) -> dict[str, Any]:
+        return {
+            "measure": what,
+            "median": f"{summary.median:,.0f}",
+            "low": f"{summary.low:,.0f}",
+            "high": f"{summary.high:,.0f}",
+            "spread": f"{summary.spread:.0%}",
+        }
+
     def ms_row(what: str, summary: Summary) -> dict[str, Any]:
         return {
             "measure": what,
@@ -317,15 +363,22 @@ def run(quick: bool, progress: Progress) -> BenchReport:
             "spread": f"{summary.spread:.0%}",
         }
 
-    slowdown = 1 - matching["with_history"].median / matching["alone"].median
+    base = matching["journal"].median
+    process_ratio = matching["process"].median / base
+    thread_ratio = matching["thread"].median / base
     n = f"{sizes.query_trades:,}"
     rows = [
         rate_row("write: trade rows, Arrow batches", writes["arrow"], "rows/s"),
         rate_row("write: Trade events, whole writer", writes["events"], "trades/s"),
-        rate_row("matching alone", matching["alone"], "cmd/s"),
-        rate_row("matching + hand-off to a thread that drops", matching["handoff"], "cmd/s"),
-        rate_row("matching + background history", matching["with_history"], "cmd/s"),
-        ms_row("history drain after the stream", _ms(matching["drain_s"])),
+        rate_row("matching alone (engine only, no journal)", matching["alone"], "cmd/s"),
+        rate_row("journal + matching, no history", matching["journal"], "cmd/s"),
+        rate_row("journal + matching, history process", matching["process"], "cmd/s"),
+        rate_row(
+            "journal + matching, in-process history thread (old)", matching["thread"], "cmd/s"
+        ),
+        count_row("history process: records behind at the loop's end", matching["behind"]),
+        ms_row("history process: catch-up after the loop", _ms(matching["catch_up"])),
+        ms_row("in-process thread: drain after the loop (old)", _ms(matching["drain"])),
         ms_row(f"vwap AAPL over {n} trades", latency["vwap"]),
         ms_row(f"1m bars AAPL over {n} trades", latency["bars_1m"]),
         ms_row(f"trade metrics AAPL over {n} trades", latency["metrics"]),
@@ -336,10 +389,14 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         "write.arrow_rows_per_s": writes["arrow"].median,
         "write.event_trades_per_s": writes["events"].median,
         "matching.alone_cmd_per_s": matching["alone"].median,
-        "matching.handoff_cmd_per_s": matching["handoff"].median,
-        "matching.with_history_cmd_per_s": matching["with_history"].median,
-        "matching.slowdown": slowdown,
-        "matching.drain_s": matching["drain_s"].median,
+        "matching.journal_cmd_per_s": base,
+        "matching.process_cmd_per_s": matching["process"].median,
+        "matching.thread_cmd_per_s": matching["thread"].median,
+        "matching.process_ratio": process_ratio,
+        "matching.thread_ratio": thread_ratio,
+        "matching.process_behind_records": matching["behind"].median,
+        "matching.process_catch_up_s": matching["catch_up"].median,
+        "matching.thread_drain_s": matching["drain"].median,
         **{f"query.{name}_ms": s.median for name, s in latency.items()},
         "query.trades": sizes.query_trades,
     }
@@ -348,8 +405,10 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         f"{sizes.event_trades:,} Trade events (with their accepted/added events) in lists of "
         "4,096, written every 262,144 events.",
         f"matching: {matching['commands']:,} commands of the lob bench book mix, "
-        f"{matching['events']:,} events; with the history on, matching ran "
-        f"{slowdown:.0%} slower; the writer thread then needed the drain time to finish.",
+        f"{matching['events']:,} events, each journaled (encode + one os.write, no fsync, "
+        "as lob serve --fsync off) then applied; with the history process following the "
+        f"journal matching ran at {process_ratio:.0%} of its rate without history, with "
+        f"the old in-process writer thread at {thread_ratio:.0%}.",
         f"queries: {n} trades in one DuckDB file (AAPL half of them), one read-only "
         "connection, warm; each figure includes turning the result into polars.",
     ]

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import pickle
 import socket
 import struct
@@ -76,6 +77,17 @@ class FrameBuffer:
         return out
 
 
+def _child_environment() -> dict[str, str]:
+    """This environment, with the directory lob is imported from first on ``PYTHONPATH``."""
+    import lob
+
+    root = str(Path(lob.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    paths = env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = root + (os.pathsep + paths if paths else "")
+    return env
+
+
 class HistoryUnavailable(RuntimeError):
     """The history process cannot answer: not running, failed, too far behind, or gone."""
 
@@ -116,6 +128,7 @@ class HistoryProcess:
             popen = subprocess.Popen(
                 [
                     sys.executable,
+                    "-P",  # not the working directory's modules: it may hold anything
                     "-m",
                     "lob.server.history_process",
                     "--fd",
@@ -128,6 +141,7 @@ class HistoryProcess:
                     source,
                 ],
                 pass_fds=(theirs.fileno(),),
+                env=_child_environment(),
                 stdin=subprocess.DEVNULL,
                 stderr=stderr,
                 # Its own session: a Ctrl-C at the terminal reaches the server, which
@@ -168,13 +182,18 @@ class HistoryProcess:
         return answer
 
     async def stop(self, target: int, timeout: float = 600.0) -> None:
-        """Let the child catch up to ``target``, flush and exit; kill it if it cannot."""
+        """Let the child catch up to ``target``, flush and exit; kill it if it cannot.
+
+        Without a channel (never set up, or its reader is gone, as when the
+        event loop shuts down at once) the child cannot be asked: closing our
+        end makes it exit with what it has applied, which the next start
+        rebuilds from the journal anyway.
+        """
         try:
-            if self._gone is None:
-                if self.ready:
-                    await self._request(("stop", target), timeout)
-                else:
-                    self.popen.kill()  # never set up: nothing to flush
+            if self._gone is None and self.ready:
+                await self._request(("stop", target), timeout)
+            else:
+                await self._close_channel()
             await asyncio.get_running_loop().run_in_executor(None, self.popen.wait, 10.0)
         except (TimeoutError, HistoryUnavailable, subprocess.TimeoutExpired):
             self.kill()
@@ -233,6 +252,6 @@ class HistoryProcess:
         self._writer.close()
         with contextlib.suppress(Exception):
             await self._writer.wait_closed()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        if not self._task.done():
+            self._task.cancel()
+            await asyncio.wait({self._task})  # a cancel of the caller itself still propagates

@@ -3,8 +3,10 @@
 uvloop drives the event loop when it is installed (it is a dependency on every
 platform but Windows). SIGINT and SIGTERM start a graceful shutdown: intake
 stops, every accepted input commits and is answered, sessions close, the
-history and the journal are flushed. A second signal exits at once; the
-journal makes that safe for everything acknowledged.
+history process catches up with the journal, flushes and exits, and the
+journal is closed. A second signal exits at once; the journal makes that safe
+for everything acknowledged, and the history process, which exits when the
+server is gone, rebuilds its history from the journal at the next start.
 """
 
 from __future__ import annotations
@@ -80,6 +82,13 @@ async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, s
             f" (retransmit {info['retransmit']}, session {info['session']})"
         )
     _say(f"  journal    fsync={config.fsync}")
+    if server.history is not None:
+        from lob.server.wiring import HISTORY_FILE
+
+        _say(
+            f"  history    {config.data_dir / HISTORY_FILE}"
+            f" (built from the journal by process {server.history.process.pid})"
+        )
     day = config.calendar
     if day == "compressed":
         day += f" ({config.day_length / 60e9:g} minutes a day)"

@@ -12,8 +12,13 @@ def test_history_bench_quick_reports_write_matching_and_query_figures() -> None:
         "write.arrow_rows_per_s",
         "write.event_trades_per_s",
         "matching.alone_cmd_per_s",
-        "matching.handoff_cmd_per_s",
-        "matching.with_history_cmd_per_s",
+        "matching.journal_cmd_per_s",
+        "matching.process_cmd_per_s",
+        "matching.thread_cmd_per_s",
+        "matching.process_ratio",
+        "matching.thread_ratio",
+        "matching.process_catch_up_s",
+        "matching.thread_drain_s",
         "query.vwap_ms",
         "query.bars_1m_ms",
         "query.metrics_ms",
@@ -21,6 +26,7 @@ def test_history_bench_quick_reports_write_matching_and_query_figures() -> None:
         "query.bars_1m_polars_ms",
     ):
         assert report.metrics[key] > 0, key
+    assert report.metrics["matching.process_behind_records"] >= 0
     assert report.metrics["query.trades"] == 100_000
-    assert len(report.rows) == 11
+    assert len(report.rows) == 14
     assert all(set(row) == set(report.columns) for row in report.rows)
