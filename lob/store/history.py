@@ -30,7 +30,9 @@ and batch (DuckDB's ``executemany`` manages only about a thousand rows a
 second; an Arrow scan inserts millions). ``HistoryWriter`` is safe to call from
 any thread (one lock guards the buffers and the connection);
 ``BackgroundHistoryWriter`` moves all of the work off the caller's thread
-behind a bounded queue, for the matching loop of a server.
+behind a bounded queue (still in the caller's process: ``lob serve`` builds
+its history in a process of its own from the journal instead,
+``lob.server.history_process``, because this thread slowed its matching loop).
 
 The writer's order state (open quantity, the first oid of a replaced order)
 and book state start empty: it must see a session's events from the start,
