@@ -138,13 +138,6 @@ class HistoryFollower:
         self.replica.reached(self.tail.offset)
         return len(records)
 
-    def catch_up(self, target: int | None = None) -> None:
-        """Apply the journal up to ``target`` (or to what is written now), and flush."""
-        end = self.tail.size() if target is None else target
-        while self.offset < end and self.step():
-            pass
-        self.flush()
-
     def flush(self) -> None:
         if self._dirty:
             self.writer.flush()

@@ -24,7 +24,7 @@ from lob.server.history_channel import HistoryProcess
 from lob.server.replica import EngineSetup, Replica
 from lob.server.server import ExchangeServer
 from lob.store.history import TABLES, HistoryWriter
-from lob.store.journal import JOURNAL_NAME, Journal, encode_record
+from lob.store.journal import JOURNAL_NAME, MAGIC, Journal, encode_record
 from lob.store.journal_tail import JournalTail
 from tests.server.support import ALICE, BOB, ManualClock, run, running
 from tests.server.test_durability import _start, _stop
@@ -222,7 +222,7 @@ def test_history_process_exits_when_the_server_end_of_its_channel_closes(
     async def body() -> int | None:
         process = await HistoryProcess.spawn(tmp_path / "history.duckdb", tmp_path / JOURNAL_NAME)
         try:
-            await process.setup(EngineSetup((("AAPL", None),), 8, ()))
+            await process.setup(EngineSetup((("AAPL", None),), len(MAGIC), ()))
             await process.sync(journal.size)
             process._writer.close()  # as if the server died: the socket closes
             deadline = time.monotonic() + 15
@@ -235,6 +235,31 @@ def test_history_process_exits_when_the_server_end_of_its_channel_closes(
     assert run(body) == 0
     with duckdb.connect(str(tmp_path / "history.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM orders").fetchone() == (1,)
+
+
+def test_history_follower_applies_a_torn_record_once_it_is_complete(tmp_path: Path) -> None:
+    from lob.engine.commands import NewOrder
+    from lob.engine.types import Side
+    from lob.server.history_process import HistoryFollower
+
+    journal = Journal.open(tmp_path)
+    buy = encode_record(NewOrder("bob", "b", "AAPL", Side.BUY, 10, 2_270_000), 2)
+    journal.write(encode_record(_sell(), 1) + buy[:9], 1)  # the buy is half written
+    writer = HistoryWriter(":memory:")
+    setup = EngineSetup((("AAPL", None),), len(MAGIC), ())  # started on an empty journal
+    follower = HistoryFollower(writer, tmp_path / JOURNAL_NAME, setup)
+    counts = "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM trades)"
+    assert follower.step() == 1
+    follower.flush()
+    assert writer.reader().execute(counts).fetchone() == (1, 0)
+    assert follower.step() == 0  # not written yet: nothing taken, nothing skipped
+    journal.write(buy[9:], 0)
+    assert follower.step() == 1
+    follower.flush()
+    assert writer.reader().execute(counts).fetchone() == (2, 1)
+    assert follower.offset == journal.size
+    follower.close()
+    journal.close()
 
 
 def _sell() -> Any:
