@@ -530,11 +530,15 @@ class MatchingEngine(TradingDayMixin):
         elif qty is not None and (type(qty) is not int or not 0 < qty <= MAX_QTY):
             problem = RejectCode.INVALID_QUANTITY, f"quantity must be 1 to {MAX_QTY:,} shares"
         elif price is not None and not (
-            # the common case, checked inline: on tick, no collar, not post-only
+            # the common case, checked inline: on tick, inside the collar (if any), not post-only
             type(price) is int
             and price > 0
             and price % (100 if price >= ONE_DOLLAR else 1) == 0
-            and book.collar_high is None
+            and (
+                book.collar_high is None
+                or book.collar_low is None
+                or (price <= book.collar_high if side is BUY else price >= book.collar_low)
+            )
             and not order.flags & 1
         ):
             problem = _check_limit_price(book, side, price, order.post_only)
