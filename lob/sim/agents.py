@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from lob.engine.commands import CancelOrder, NewOrder
 from lob.engine.events import Added, Cancelled, Rejected, Replaced, Trade
 from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 
@@ -90,13 +91,20 @@ class NoiseTraders:
         return d if d < self.max_distance else self.max_distance
 
     def place_limit(self, m: Market) -> None:
-        """One passive limit order: behind the touch, or inside the spread."""
+        """One passive limit order: behind the touch, or inside the spread.
+
+        The simulator's most frequent action, so it sends the order itself with
+        ``Market.new_order``'s bookkeeping written out (count, id, read-back of
+        anything beyond "rests untouched", the sink).
+        """
         rng = m.rng
         bits = rng.getrandbits(26)  # side, size and account from one draw
         side = BUY if bits & 1 else SELL
         book = m.book
-        bid = book.best_bid
-        ask = book.best_ask
+        keys = book.bid_keys  # the best bid and ask (``book.best_bid`` / ``best_ask``)
+        bid = keys[-1] if keys else None
+        keys = book.ask_keys
+        ask = -keys[-1] if keys else None
         tick = m.tick
         if (
             bid is not None
@@ -124,13 +132,28 @@ class NoiseTraders:
         if m.mixed_ticks or not m.floor <= price <= m.ceiling:
             price = m.on_tick(price, side)
         account = self.accounts[(bits >> 11) & self.mask]
-        events = m.new_order(
-            account, side, m.sizes[(bits >> 1) & 1023], price, LIMIT, DAY, CANCEL_OLDEST
+        qty = m.sizes[(bits >> 1) & 1023]
+        ids = m.ids
+        n = ids[0] + 1
+        ids[0] = n
+        id = str(n)
+        m.orders += 1
+        events = m.engine.new_order(
+            account, id, m.symbol, side, qty, price, m.clock[0], LIMIT, DAY, False, CANCEL_OLDEST
         )
-        last = events[-1]
-        if type(last) is Added:
-            m.noise_live[last.id] = account
-            m.noise_ids.append(last.id)
+        if len(events) == 2 and type(events[1]) is Added:
+            m.noise_live[id] = account
+            m.noise_ids.append(id)
+        else:
+            m.absorb(events)
+            if type(events[-1]) is Added:
+                m.noise_live[id] = account
+                m.noise_ids.append(id)
+        if m.sink is not None:
+            m.sink(
+                NewOrder(account, id, m.symbol, side, qty, price, LIMIT, DAY, False, CANCEL_OLDEST),
+                events,
+            )
 
     def send_market(self, m: Market) -> None:
         """One market order for a drawn size; what finds no liquidity is cancelled."""
@@ -141,19 +164,27 @@ class NoiseTraders:
         m.new_order(account, side, m.sizes[rng.getrandbits(10)], None, MARKET, IOC, CANCEL_OLDEST)
 
     def cancel_one(self, m: Market) -> None:
-        """Cancel a live noise order chosen uniformly (each dies at the same rate)."""
+        """Cancel a live noise order chosen uniformly (each dies at the same rate).
+
+        Sends the cancel itself, with ``Market.cancel``'s bookkeeping written out.
+        """
         ids = m.noise_ids
         live = m.noise_live
-        rng = m.rng
+        random = m.rng.random
         while ids:
-            i = int(rng.random() * len(ids))
+            i = int(random() * len(ids))
             id = ids[i]
             last = ids.pop()
             if i < len(ids):
                 ids[i] = last
             account = live.pop(id, None)
             if account is not None:
-                m.cancel(account, id)
+                m.cancels += 1
+                events = m.engine.cancel(account, id, m.clock[0])
+                if type(events[0]) is Rejected:
+                    m.absorb(events)
+                if m.sink is not None:
+                    m.sink(CancelOrder(account, id), events)
                 return
 
 
@@ -217,11 +248,11 @@ class MarketMaker:
         unit_px = m.unit_px
         fair = m.fair
         book = m.book
-        best_bid = book.best_bid
-        best_ask = book.best_ask
+        bids = book.bid_keys  # the best bid is bids[-1], the best ask -asks[-1]
+        asks = book.ask_keys
         center = fair.price
-        if best_bid is not None and best_ask is not None:  # lean toward the mid
-            center += MID_WEIGHT * ((best_bid + best_ask) * 0.5 - center)
+        if bids and asks:  # lean toward the mid
+            center += MID_WEIGHT * ((bids[-1] - asks[-1]) * 0.5 - center)
         # Inventory risk grows with volatility: so does the skew (and the spread).
         skew = self.inventory / self.skew
         if skew > MAX_SKEW:
@@ -307,7 +338,8 @@ class MarketMaker:
                 m.cancel(self.account, self.bid_id)
                 self.bid_qty = 0
             return
-        ask = m.book.best_ask
+        asks = m.book.ask_keys
+        ask = -asks[-1] if asks else None
         if ask is not None and price >= ask and price - ask < m.unit_px * TAKE_EDGE:
             price = m.on_tick(ask - 1, BUY)  # join passively unless the ask is stale
         if price < m.floor:
@@ -331,7 +363,8 @@ class MarketMaker:
                 m.cancel(self.account, self.ask_id)
                 self.ask_qty = 0
             return
-        bid = m.book.best_bid
+        bids = m.book.bid_keys
+        bid = bids[-1] if bids else None
         if bid is not None and price <= bid and bid - price < m.unit_px * TAKE_EDGE:
             price = m.on_tick(bid + 1, SELL)  # join passively unless the bid is stale
         if price > m.ceiling:

@@ -1,13 +1,16 @@
 """One symbol as the simulator sees it: its agents, clocks, counters and samples.
 
-``Market`` is the only place that sends commands to the engine for a symbol.
-Every command goes through ``new_order`` / ``cancel`` / ``replace`` here, which
-stamp the simulated time, read the engine's events back (fills of the
-agents' resting orders, rejections, trade statistics) and hand each
-``(command, events)`` pair to the simulator's sink when one is attached.
+Commands go to the engine through ``new_order`` / ``cancel`` / ``replace``
+here, which stamp the simulated time, read the engine's events back (fills of
+the agents' resting orders, rejections, trade statistics) and hand each
+``(command, events)`` pair to the simulator's sink when one is attached. The
+two most frequent actions, a noise trader's passive limit order and its
+cancel (seven in ten messages), do the same bookkeeping inline in
+``lob.sim.agents`` to save a call per message; nothing else bypasses it.
 
-Agents read the top of the book through the book's public ``best_bid`` /
-``best_ask``, the same thing a participant reads from a top-of-book feed.
+Agents read the top of the book, the same thing a participant reads from a
+top-of-book feed: the book's ``best_bid`` / ``best_ask``, or on the hottest
+paths the last price key of each side they are made of.
 """
 
 from __future__ import annotations
@@ -63,8 +66,8 @@ class Market:
         self.engine = engine
         self.rng = rng
         self.start_ns = start_ns
-        self._clock = clock  # shared one-element list: the engine timestamp of "now"
-        self._ids = ids  # shared one-element list: the last client id issued
+        self.clock = clock  # shared one-element list: the engine timestamp of "now"
+        self.ids = ids  # shared one-element list: the last client id issued
         book = engine.book(security.symbol)
         self.book = book
         self.tick = model.tick
@@ -188,7 +191,7 @@ class Market:
     # -- commands ------------------------------------------------------------
 
     def next_id(self) -> str:
-        ids = self._ids
+        ids = self.ids
         ids[0] += 1
         return str(ids[0])
 
@@ -205,11 +208,11 @@ class Market:
     ) -> list[Event]:
         """Send a new order now; return its events (already absorbed)."""
         if id is None:
-            ids = self._ids
+            ids = self.ids
             ids[0] += 1
             id = str(ids[0])
         self.orders += 1
-        ts = self._clock[0]
+        ts = self.clock[0]
         events = self.engine.new_order(
             account, id, self.symbol, side, qty, price, ts, order_type, tif, False, smp
         )
@@ -224,7 +227,7 @@ class Market:
 
     def cancel(self, account: str, id: str) -> list[Event]:
         self.cancels += 1
-        events = self.engine.cancel(account, id, self._clock[0])
+        events = self.engine.cancel(account, id, self.clock[0])
         if type(events[0]) is Rejected:
             self.absorb(events)
         if self.sink is not None:
@@ -233,7 +236,7 @@ class Market:
 
     def replace(self, account: str, id: str, price: int, qty: int) -> list[Event]:
         self.replaces += 1
-        events = self.engine.replace(account, id, self._clock[0], price, qty)
+        events = self.engine.replace(account, id, self.clock[0], price, qty)
         if len(events) > 1 or type(events[0]) is Rejected:
             self.absorb(events)
         if self.sink is not None:

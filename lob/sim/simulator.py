@@ -305,7 +305,7 @@ class MarketSimulator:
     @property
     def now_ns(self) -> int:
         """The engine timestamp of the simulated present."""
-        return self.start_ns + round(self.now * _NS)
+        return self.start_ns + math.floor(self.now * 1e9 + 0.5)
 
     def _schedule(self, m: Market, t: float) -> None:
         """Draw the symbol's next action from its clocks, by thinning.
@@ -372,6 +372,7 @@ class MarketSimulator:
         start_ns = self.start_ns
         log = math.log
         exp = math.exp
+        floor = math.floor
         heapreplace = heapq.heapreplace
         next_sample = self._next_sample
         while budget:
@@ -386,7 +387,7 @@ class MarketSimulator:
             self.now = t
             m = markets[index]
             m.now = t
-            clock[0] = start_ns + round(t * _NS)
+            clock[0] = start_ns + floor(t * 1e9 + 0.5)  # as ``now_ns``
             fair = m.fair
             if t - fair.t >= FAIR_VALUE_STEP:
                 fair.advance(rng, t)
