@@ -44,11 +44,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event
 from lob.engine.types import Side
+from lob.feed.conflation import conflate
 from lob.feed.deltas import BookSnapshot, Delta, TopOfBook, TradeDelta
 from lob.feed.l2 import L2Feed
 from lob.feed.ring import CatchUp
@@ -143,6 +144,7 @@ class MarketData:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._held: dict[str, list[Delta]] = {}
         self._scheduled = False
+        self._catch_ups: dict[tuple[Any, ...], tuple[int, tuple[bytes, int, bool] | None]] = {}
 
     def batch_on(self, loop: asyncio.AbstractEventLoop) -> None:
         """Hold deltas until ``flush`` or the end of ``loop``'s current turn."""
@@ -305,6 +307,36 @@ class MarketData:
         last = ring.since(seq - 1) if seq else None
         engine_seq, ts = (last[-1].engine_seq, last[-1].ts) if last else (0, 0)
         return TopOfBook(symbol, seq, engine_seq, ts, *self._top(symbol))
+
+    def catch_up_frame(
+        self, symbol: str, since: int, encoding: str, max_entries: int, trade_limit: int = 1_000
+    ) -> tuple[bytes, int, bool] | None:
+        """What a lagging full-book subscriber at ``since`` gets now: ``(frame, seq, resync)``.
+
+        One ``ConflatedBatch`` of the deltas since ``since`` from the ring, or a
+        full snapshot (``resync``) when the ring no longer reaches back that far
+        or the batch would hold more than ``max_entries`` levels and trades.
+        None when there is nothing new. Call ``flush`` first. Subscribers that
+        fell behind together share one answer (cached until the next delta).
+        """
+        seq = self.feed.seq(symbol)
+        key = (symbol, since, encoding, max_entries, trade_limit)
+        cached = self._catch_ups.get(key)
+        if cached is not None and cached[0] == seq:
+            return cached[1]
+        if len(self._catch_ups) > 256:
+            self._catch_ups.clear()
+        answer: tuple[bytes, int, bool] | None = None
+        if since != seq:
+            deltas = self.feed.ring(symbol).since(since)
+            batch = conflate(symbol, deltas, trade_limit) if deltas else None
+            if batch is not None and len(batch.levels) + len(batch.trades) <= max_entries:
+                answer = (encode_messages([batch], encoding), batch.last_seq, False)
+            else:
+                snap = self.snapshot(symbol)
+                answer = (encode_messages([snap], encoding), snap.seq, True)
+        self._catch_ups[key] = (seq, answer)
+        return answer
 
     def catch_up(self, symbol: str, since: int | None) -> CatchUp:
         return self.feed.catch_up(self.engine, symbol, since)

@@ -10,18 +10,24 @@ implements lob's protocol (docs/protocol-websocket.md).
 
 Backpressure, per client:
 
-1. Every message waits in the client's bounded queue; a writer task sends it
-   as fast as the socket drains. Matching never waits for a client: the
-   sequencer's listener only appends to queues. Market data comes once per
-   batch of inputs (``lob.server.marketdata``), and market-data frames that
-   wait in the queue together leave as one frame.
+1. Every message waits in the client's bounded queue. Matching never waits
+   for a client: the sequencer's listener only appends to queues. At the end
+   of the event loop's turn one callback (``Gateway._pump``) writes each
+   client's queue with one call, with frame headers made by
+   ``lob.server.wsframe`` and the shared payloads uncopied; a writer task per
+   client takes over only while its socket is backed up. Market data comes
+   once per batch of inputs (``lob.server.marketdata``), and market-data
+   frames that wait in the queue together leave as one frame.
 2. When the queue holds ``ws_queue`` messages, market data for that client is
-   no longer queued: each subscription keeps the current state of the levels
-   that changed (``conflation``) and, when the queue has drained, sends one
-   update from the client's last seq to the current one, marked
-   ``"conflated": true``. The book it gives is exactly the book at that seq.
-3. If a subscription's conflated levels exceed ``ws_conflate_levels``, it is
-   dropped and the client gets a fresh snapshot instead (``"reason": "resync"``).
+   no longer queued. A full-book subscription only remembers its last seq
+   (nothing per missed update); when the queue has drained it gets one
+   conflated batch from there to now, built from the symbol's ring
+   (``MarketData.catch_up_frame``, shared by clients that stopped at the same
+   seq). The book it gives is exactly the book at that seq. Trades, depth and
+   top subscriptions keep their pending trades or newest message.
+3. If the ring no longer reaches back to the client's seq, or the batch would
+   exceed ``ws_conflate_levels`` levels and trades, the client gets a fresh
+   snapshot instead (a resync).
 4. A client behind for more than ``ws_slow_seconds``, or whose queue of
    messages that are never conflated (acks, executions) reaches
    ``ws_queue_hard``, is disconnected (close code 1008, reason ``too slow``).
@@ -50,7 +56,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from lob.engine.events import Event
-from lob.feed.conflation import ConflatedBatch, Conflator
+from lob.feed.conflation import ConflatedBatch
 from lob.feed.deltas import TradeDelta
 from lob.server.auth import KeyStore
 from lob.server.config import Limits
@@ -61,6 +67,7 @@ from lob.server.marketdata import MarketFrame, Update, encode_messages
 from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace, private_event
 from lob.server.sequencer import SequencerClosed
 from lob.server.trading import STATE_CHANNELS
+from lob.server.wsframe import BINARY, TEXT, header
 
 __all__ = ["CHANNELS", "Gateway", "Session"]
 
@@ -71,6 +78,8 @@ ENCODINGS = ("msgpack", "json")
 MAX_DEPTH = 1_000
 MAX_PENDING_TRADES = 1_000
 JOIN_BYTES = 64 * 1024
+WRITE_HIGH = 64 * 1024
+"""Bytes waiting in a connection's transport beyond which sending waits for it to drain."""
 """Queued market-data frames are joined into one WebSocket frame up to about this size."""
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _pack = msgpack.Packer(use_bin_type=True).pack
@@ -83,12 +92,10 @@ class Subscription:
     __slots__ = (
         "behind",
         "channel",
-        "conflator",
         "depth",
         "dropped",
         "last_seq",
         "latest",
-        "resync",
         "session",
         "symbol",
         "trades",
@@ -102,8 +109,6 @@ class Subscription:
         self.last_seq = 0
         """The per-symbol seq of the last message queued for this subscription."""
         self.behind = False
-        self.resync = False
-        self.conflator: Conflator | None = None
         self.trades: list[TradeDelta] = []
         self.dropped = 0
         self.latest: Update | None = None
@@ -141,6 +146,9 @@ class Gateway:
         self.keys = keys
         self.limits = limits
         self.sessions: set[Session] = set()
+        self.dirty: list[Session] = []
+        """Sessions with queued messages, sent together at the end of the loop's turn."""
+        self._pumping = False
         self.counters = {
             "ws_connections_total": 0,
             "ws_messages_in_total": 0,
@@ -153,6 +161,28 @@ class Gateway:
 
     def stats(self) -> dict[str, int]:
         return {**self.counters, "ws_connections": len(self.sessions)}
+
+    def kick(self, session: Session) -> None:
+        """Have ``session``'s queue sent at the end of this turn of the event loop."""
+        self.dirty.append(session)
+        if not self._pumping:
+            self._pumping = True
+            asyncio.get_running_loop().call_soon(self._pump)
+
+    def _pump(self) -> None:
+        # One callback writes for every session that has something to send (a
+        # batch's market data reaches each subscriber here), instead of waking
+        # one writer task per session: with a hundred subscribers the task
+        # switches cost more than the writes.
+        self._pumping = False
+        dirty, self.dirty = self.dirty, []
+        for session in dirty:
+            session.kicked = False
+            try:
+                session.pump()
+            except Exception:  # one broken connection must not cost the others
+                log.exception("WebSocket send failed")
+                session.abort()
 
     async def upgrade(
         self,
@@ -236,14 +266,19 @@ class Session:
         self.lagging: set[Subscription] = set()
         self.behind_since: float | None = None
         self.wakeup = asyncio.Event()
+        """Wakes the writer task, which sends only when the socket is backed up."""
+        self.kicked = False
+        """Queued in the gateway's list of sessions to send for."""
         self.finished = asyncio.Event()
         self.closing = False
         self.bucket = _Bucket(self.limits.ws_rate, self.limits.ws_burst)
         self.violations = 0
         self.last_heard = time.monotonic()
         self._executions = False
+        self.draining = False
+        """The writer task is waiting for the socket to drain: it sends, not ``pump``."""
         transport = writer.transport
-        transport.set_write_buffer_limits(high=64 * 1024)
+        transport.set_write_buffer_limits(high=WRITE_HIGH)
         sock = writer.get_extra_info("socket")
         if self.limits.ws_send_buffer is not None and sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.limits.ws_send_buffer)
@@ -619,7 +654,9 @@ class Session:
             self.queue.clear()
             self.close(CloseCode.POLICY_VIOLATION, "too slow: send queue full")
             return
-        self.wakeup.set()
+        if not self.kicked:
+            self.kicked = True
+            self.gateway.kick(self)
 
     def offer(self, sub: Subscription, update: Update) -> None:
         """Market data for ``sub``: queued while the client keeps up, else conflated."""
@@ -632,7 +669,9 @@ class Session:
         if not sub.behind and len(self.queue) < self.limits.ws_queue:
             self.queue.append(update.frame(self.encoding))
             sub.last_seq = update.seq
-            self.wakeup.set()
+            if not self.kicked:
+                self.kicked = True
+                self.gateway.kick(self)
             return
         if not sub.behind:
             sub.behind = True
@@ -641,15 +680,11 @@ class Session:
             if self.behind_since is None:
                 self.behind_since = time.monotonic()
         if sub.channel == "book" and sub.depth is None:
-            if sub.resync:
-                return
-            if sub.conflator is None:
-                sub.conflator = Conflator(sub.symbol, MAX_PENDING_TRADES)
-            sub.conflator.extend(update.messages)  # type: ignore[arg-type]
-            if len(sub.conflator) > self.limits.ws_conflate_levels:
-                sub.conflator = None
-                sub.resync = True
-        elif sub.channel == "trades":
+            # Nothing to do per update: the deltas are in the symbol's ring, and the
+            # client is caught up from there once it has room (``_flush_lagging``).
+            # A lagging client costs matching nothing, however many updates it misses.
+            return
+        if sub.channel == "trades":
             trades = sub.trades
             trades.extend(update.messages)  # type: ignore[arg-type]
             if len(trades) > MAX_PENDING_TRADES:
@@ -662,6 +697,7 @@ class Session:
     def _flush_lagging(self) -> None:
         """Send each lagging subscription's conflated update (or its resync snapshot)."""
         market = self.exchange.market
+        market.flush()  # the ring must hold no delta that is still to be offered
         encoding = self.encoding
         for sub in list(self.lagging):
             if self.subs.get((sub.symbol, sub.channel)) is not sub:
@@ -669,14 +705,13 @@ class Session:
             frame: bytes | None = None
             seq = sub.last_seq
             if sub.channel == "book" and sub.depth is None:
-                if sub.resync:
-                    snap = market.snapshot(sub.symbol)
-                    frame, seq = encode_messages([snap], encoding), snap.seq
-                    self.counters["ws_resyncs_total"] += 1
-                elif sub.conflator is not None:
-                    batch = sub.conflator.flush()
-                    if batch is not None:
-                        frame, seq = encode_messages([batch], encoding), batch.last_seq
+                answer = market.catch_up_frame(
+                    sub.symbol, seq, encoding, self.limits.ws_conflate_levels, MAX_PENDING_TRADES
+                )
+                if answer is not None:
+                    frame, seq, resync = answer
+                    if resync:
+                        self.counters["ws_resyncs_total"] += 1
             elif sub.channel == "trades":
                 if sub.trades:
                     trades = sub.trades
@@ -694,54 +729,90 @@ class Session:
             if frame is not None:
                 self.queue.append(frame)
                 sub.last_seq = seq
-            sub.behind = sub.resync = False
-            sub.conflator = None
+            sub.behind = False
             sub.trades = []
             sub.dropped = 0
             sub.latest = None
         self.lagging.clear()
-        self.wakeup.set()
+
+    def pump(self) -> None:
+        """Send what is queued now, unless the socket is backed up (then the writer task
+        sends it as the socket drains)."""
+        if self.closing:
+            return
+        transport = self.writer.transport
+        if self.draining or transport.get_write_buffer_size() >= WRITE_HIGH:
+            self.wakeup.set()
+            return
+        queue = self.queue
+        while queue:
+            self._send_queued(transport, len(queue))
+            if transport.get_write_buffer_size() >= WRITE_HIGH:
+                if queue or self.lagging:
+                    self.wakeup.set()
+                return
+        if self.lagging:
+            self._flush_lagging()
+            if queue:
+                self._send_queued(transport, len(queue))
+        if not self.lagging:
+            self.behind_since = None
+
+    def _send_queued(self, transport: asyncio.WriteTransport, limit: int) -> None:
+        """Frame up to ``limit`` queued messages and write them with one call.
+
+        Market-data frames waiting next to each other leave as one frame. The
+        header is built here (``lob.server.wsframe``) and the payload follows it
+        uncopied, so an update shared by many subscribers is never re-serialised.
+        """
+        if self.protocol.state is not State.OPEN:
+            self.queue.clear()
+            return
+        queue = self.queue
+        json_ = self.encoding == "json"
+        first = TEXT if json_ else BINARY
+        chunks: list[bytes] = []
+        n = 0
+        while queue and n < limit:
+            frame = queue.popleft()
+            n += 1
+            if type(frame) is MarketFrame and queue and type(queue[0]) is MarketFrame:
+                parts = [frame]
+                size = len(frame)
+                while queue and type(queue[0]) is MarketFrame and size < JOIN_BYTES:
+                    part = queue.popleft()
+                    parts.append(part)
+                    size += len(part)
+                    n += 1
+                frame = (b"\n" if json_ else b"").join(parts)
+            chunks.append(header(first, len(frame)))
+            chunks.append(frame)
+        self.counters["ws_messages_out_total"] += n
+        transport.writelines(chunks)
 
     async def _writer(self) -> None:
-        protocol = self.protocol
+        """Send while the socket is backed up: wait for it to drain, then send more."""
         writer = self.writer
+        transport = writer.transport
         queue = self.queue
         low = max(1, self.limits.ws_queue // 4)
-        counters = self.counters
-        binary = protocol.send_binary
-        text = protocol.send_text
         try:
             while True:
                 await self.wakeup.wait()
                 self.wakeup.clear()
-                while queue and not self.closing:
-                    json_ = self.encoding == "json"
-                    send = text if json_ else binary
-                    n = 0
-                    while queue and n < 64:
-                        frame = queue.popleft()
-                        n += 1
-                        if type(frame) is MarketFrame and queue and type(queue[0]) is MarketFrame:
-                            # Several market-data frames waiting: one frame carries them all.
-                            parts = [frame]
-                            size = len(frame)
-                            while queue and type(queue[0]) is MarketFrame and size < JOIN_BYTES:
-                                part = queue.popleft()
-                                parts.append(part)
-                                size += len(part)
-                                n += 1
-                            frame = (b"\n" if json_ else b"").join(parts)
-                        send(frame)
-                    counters["ws_messages_out_total"] += n
-                    self._transmit()
-                    await writer.drain()
-                    if self.lagging and len(queue) < low:
-                        self._flush_lagging()
+                self.draining = True
+                try:
+                    while (queue or self.lagging) and not self.closing:
+                        await writer.drain()
+                        if queue:
+                            self._send_queued(transport, 64)
+                        if self.lagging and len(queue) < low:
+                            self._flush_lagging()
+                finally:
+                    self.draining = False
                 if self.closing:
                     return
-                if self.lagging:
-                    self._flush_lagging()
-                elif not queue:
+                if not queue and not self.lagging:
                     self.behind_since = None
         except (ConnectionError, OSError, InvalidState):
             self.closing = True

@@ -250,6 +250,59 @@ def test_ws_client_far_behind_gets_a_resync_snapshot(tmp_path: Path) -> None:
     run(body)
 
 
+def test_ws_client_behind_further_than_the_ring_gets_a_resync_snapshot(tmp_path: Path) -> None:
+    limits = Limits(ws_queue=8, ws_send_buffer=4096, ws_slow_seconds=60, ws_conflate_levels=10_000)
+
+    async def body() -> None:
+        async with running(tmp_path, limits=limits, ring_capacity=16) as server:
+            rng = random.Random(8)
+            slow = await RawWs.connect(server.port, "encoding=json", rcvbuf=2048)
+            slow.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
+            await caught_up(slow, server, "AAPL")
+            for _ in range(300):
+                churn(server, rng, 5)
+                await asyncio.sleep(0.001)
+            want = server_levels(server, "AAPL")
+            await caught_up(slow, server, "AAPL")
+            await slow.close()
+            market = [m for kind, m in slow.messages() if kind == "market"]
+            assert sum(type(m) is BookSnapshot for m in market) >= 2
+            book = L2BookBuilder("AAPL")
+            for m in market:
+                book.apply_message(m)  # raises on any gap
+            assert builder_levels(book) == want
+            assert server.gateway is not None
+            assert server.gateway.counters["ws_resyncs_total"] >= 1
+
+    run(body)
+
+
+def test_ws_catch_up_of_clients_behind_at_the_same_seq_is_encoded_once(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server:
+            market = server.exchange.market  # type: ignore[union-attr]
+            since = market.seq("AAPL")
+            churn(server, random.Random(3), 20)
+            market.flush()
+            first = market.catch_up_frame("AAPL", since, "msgpack", 10_000)
+            second = market.catch_up_frame("AAPL", since, "msgpack", 10_000)
+            assert first is not None and first is second
+            frame, seq, resync = first
+            assert seq == market.seq("AAPL") and not resync
+            (batch,) = decode_msgpack_all(frame)
+            assert type(batch) is ConflatedBatch
+            assert (batch.first_seq, batch.last_seq) == (since + 1, seq)
+            assert market.catch_up_frame("AAPL", seq, "msgpack", 10_000) is None
+            churn(server, random.Random(4), 5)
+            market.flush()
+            third = market.catch_up_frame("AAPL", since, "msgpack", 10_000)
+            assert third is not None and third[1] == market.seq("AAPL") > seq
+            tiny = market.catch_up_frame("AAPL", since, "msgpack", 1)
+            assert tiny is not None and tiny[2]  # more than 1 entry: a snapshot instead
+
+    run(body)
+
+
 def test_ws_client_that_stays_behind_is_disconnected_with_a_reason(tmp_path: Path) -> None:
     limits = Limits(ws_queue=4, ws_send_buffer=4096, ws_slow_seconds=0.5)
 

@@ -1,0 +1,34 @@
+"""Server-to-client WebSocket data frames, built without a protocol object.
+
+Why: a market-data update goes to every subscriber, and serialising it through
+the protocol object once per subscriber (a ``Frame``, its checks, a buffer
+copy) cost more than the socket write itself. A frame from the server is never
+masked and lob negotiates no extension, so a final data frame is only a two to
+ten byte header (RFC 6455, section 5.2) in front of the payload: the header is
+made here and the payload, shared by every subscriber, is written after it
+without a copy. Control frames (ping, pong, close) still go through the
+protocol object, which tracks the closing handshake.
+"""
+
+from __future__ import annotations
+
+import struct
+
+__all__ = ["BINARY", "TEXT", "header"]
+
+TEXT = 0x81
+"""FIN + text opcode: the first byte of a final text frame (JSON)."""
+BINARY = 0x82
+"""FIN + binary opcode: the first byte of a final binary frame (msgpack)."""
+
+_SHORT = struct.Struct("!BBH").pack
+_LONG = struct.Struct("!BBQ").pack
+
+
+def header(first: int, length: int) -> bytes:
+    """The header of an unmasked frame with first byte ``first`` and ``length`` payload bytes."""
+    if length < 126:
+        return bytes((first, length))
+    if length < 65_536:
+        return _SHORT(first, 126, length)
+    return _LONG(first, 127, length)
