@@ -299,7 +299,17 @@ class MatchingEngine(TradingDayMixin):
                     if not marketable and (tif is DAY or tif is GTC):
                         # Nothing to match: straight to the back of its level (as ``_enter``).
                         order = RestingOrder(oid, intern(account), id, qty, tif, smp, False)
-                        level = book.append(side, price, order)
+                        level = (book.bids if side is BUY else book.asks).get(price)
+                        if level is None:
+                            level = book.append(side, price, order)
+                        else:  # ``book.append`` at a level that exists: the back of its queue
+                            tail = level.tail
+                            order.level = level
+                            order.prev = tail
+                            tail.next = order  # type: ignore[union-attr]  # a level is never empty
+                            level.tail = order
+                            level.qty += qty
+                            level.count += 1
                         if orders is None:
                             orders = self._live[account] = {}
                         orders[id] = order
@@ -470,7 +480,20 @@ class MatchingEngine(TradingDayMixin):
             )
         level = order.level
         book = level.book
-        book.unlink(order)
+        if level.count == 1:
+            book.unlink(order)  # and the level goes
+        else:  # ``book.unlink`` from a level that stays: out of its queue
+            prev, nxt = order.prev, order.next
+            if prev is None:
+                level.head = nxt
+            else:
+                prev.next = nxt
+            if nxt is None:
+                level.tail = prev
+            else:
+                nxt.prev = prev
+            level.qty -= order.qty
+            level.count -= 1
         self._seq += 1
         events: list[Event] = [
             _new(
