@@ -195,6 +195,17 @@ class WsClient:
             message["qty"] = qty
         return await self.request(message)
 
+    async def batch(self, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send many order messages (each with ``op`` new, cancel or replace) as one.
+
+        Returns one result per order, in order: its ack, or an error object
+        (``{"type": "error", "op", "error": {"code", "message"}}``) for an order
+        that was refused; the others are unaffected.
+        """
+        answer = await self.request({"op": "batch", "orders": orders})
+        results: list[dict[str, Any]] = answer["results"]
+        return results
+
     # -- subscriptions -------------------------------------------------------
 
     async def subscribe_book(self, symbol: str, depth: int | None = None) -> dict[str, Any]:

@@ -28,7 +28,15 @@ from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 from lob.server.accounts import Accounts
 from lob.server.errors import TOO_MANY_ORDERS, ApiError
 
-__all__ = ["ack_for", "new_order_id", "parse_cancel", "parse_new", "parse_replace", "private_event"]
+__all__ = [
+    "ack_for",
+    "ack_or_error",
+    "new_order_id",
+    "parse_cancel",
+    "parse_new",
+    "parse_replace",
+    "private_event",
+]
 
 _SERVER_SET = ("op", "account", "ts")
 
@@ -253,6 +261,18 @@ def ack_for(
         "fills": fills,
         "events": [private_event(e, account) for e in events if _mine(e, account)],
     }
+
+
+def ack_or_error(
+    op: str, account: str, id: str, events: list[Event], accounts: Accounts
+) -> dict[str, Any] | ApiError:
+    """``ack_for``, with a rejection returned instead of raised: for building the ack
+    right after the command is applied (``Sequencer.enqueue(applied=...)``), so the
+    order's status in it is the one this command left, not a later command's."""
+    try:
+        return ack_for(op, account, id, events, accounts)
+    except ApiError as exc:
+        return exc
 
 
 def _mine(event: Event, account: str) -> bool:

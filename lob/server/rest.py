@@ -37,7 +37,7 @@ from lob.server.errors import (
 from lob.server.exchange import Exchange
 from lob.server.history_api import NO_HISTORY, HistoryQueries
 from lob.server.http import HttpRequest, HttpResponse, json_response
-from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace
+from lob.server.orders import ack_or_error, parse_cancel, parse_new, parse_replace
 from lob.server.sequencer import SequencerClosed
 from lob.store.journal import SetState
 
@@ -187,6 +187,25 @@ class RestApi:
             return await self.exchange.sequencer.submit(command)
         except SequencerClosed as exc:
             raise ApiError(UNAVAILABLE, str(exc)) from None
+
+    async def _acknowledged(self, op: str, account: str, command: Any) -> dict[str, Any]:
+        """Sequence an order command; its ack, built as the command left the order."""
+        out: list[dict[str, Any] | ApiError] = []
+        accounts = self.exchange.accounts
+
+        def applied(events: list[Any]) -> None:
+            out.append(ack_or_error(op, account, command.id, events, accounts))
+
+        try:
+            await self.exchange.sequencer.submit(command, applied)
+        except SequencerClosed as exc:
+            raise ApiError(UNAVAILABLE, str(exc)) from None
+        if not out:
+            raise ApiError("internal", "the order was sequenced but its ack failed; read it back")
+        ack = out[0]
+        if isinstance(ack, ApiError):
+            raise ack
+        return ack
 
     # -- market data ---------------------------------------------------------
 
@@ -361,8 +380,7 @@ class RestApi:
             ex.accounts,
             ex.config.limits.max_open_orders,
         )
-        events = await self._submit(command)
-        return json_response(ack_for("new", account, command.id, events, ex.accounts), 201)
+        return json_response(await self._acknowledged("new", account, command), 201)
 
     async def open_orders(self, request: HttpRequest) -> HttpResponse:
         account = self._account(request)
@@ -382,14 +400,12 @@ class RestApi:
     async def cancel_order(self, request: HttpRequest, id: str) -> HttpResponse:
         account = self._account(request)
         command = parse_cancel(account, id)
-        events = await self._submit(command)
-        return json_response(ack_for("cancel", account, id, events, self.exchange.accounts))
+        return json_response(await self._acknowledged("cancel", account, command))
 
     async def replace_order(self, request: HttpRequest, id: str) -> HttpResponse:
         account = self._account(request)
         command = parse_replace(account, id, _json_body(request))
-        events = await self._submit(command)
-        return json_response(ack_for("replace", account, id, events, self.exchange.accounts))
+        return json_response(await self._acknowledged("replace", account, command))
 
     async def fills(self, request: HttpRequest) -> HttpResponse:
         account = self._account(request)

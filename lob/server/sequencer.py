@@ -56,6 +56,8 @@ log = logging.getLogger("lob.server")
 Listener = Callable[[list[Event]], None]
 Done = Callable[[list[Event]], None]
 Failed = Callable[[Exception], None]
+Applied = Callable[[list[Event]], None]
+_Entry = tuple[JournalInput, int, Done | None, Failed | None, Applied | None]
 
 
 class SequencerClosed(RuntimeError):
@@ -86,7 +88,7 @@ class Sequencer:
         self.failure: Exception | None = None
         self._accepting = True
         self._frames: list[bytes] = []
-        self._pending: list[tuple[JournalInput, int, Done | None, Failed | None]] = []
+        self._pending: list[_Entry] = []
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -127,9 +129,18 @@ class Sequencer:
         return self._accepting and self.failure is None
 
     def enqueue(
-        self, command: JournalInput, done: Done | None = None, failed: Failed | None = None
+        self,
+        command: JournalInput,
+        done: Done | None = None,
+        failed: Failed | None = None,
+        applied: Applied | None = None,
     ) -> None:
         """Sequence ``command``; ``done(events)`` runs once it is durable and applied.
+
+        ``applied(events)`` runs right after the input is applied and the
+        listeners have seen it, before the next input of its batch: the place to
+        read a view (an order's status) as this input left it. ``done`` runs
+        later, once the whole batch is applied and its market data is out.
 
         With ``fsync="off"`` the input is applied before this returns, and
         ``done`` runs at the end of the event loop's turn (at once if the
@@ -146,6 +157,8 @@ class Sequencer:
             self.journal.write(frame)
             events = self._apply(command, ts)
             self._notify(events)
+            if applied is not None:
+                self._applied(applied, events)
             if done is None:
                 return
             if self._loop is None:
@@ -157,15 +170,15 @@ class Sequencer:
                 self._loop.call_soon(self._send_acks)
             return
         self._frames.append(frame)
-        self._pending.append((command, ts, done, failed))
+        self._pending.append((command, ts, done, failed, applied))
         self._idle.clear()
         self._wakeup.set()
 
-    async def submit(self, command: JournalInput) -> list[Event]:
-        """Sequence ``command`` and wait for its events."""
+    async def submit(self, command: JournalInput, applied: Applied | None = None) -> list[Event]:
+        """Sequence ``command`` and wait for its events (``applied`` as in ``enqueue``)."""
         if self.fsync == "off" and self._loop is None:
             out: list[list[Event]] = []
-            self.enqueue(command, out.append)
+            self.enqueue(command, out.append, None, applied)
             return out[0]
         future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
 
@@ -177,7 +190,7 @@ class Sequencer:
             if not future.done():
                 future.set_result(events)
 
-        self.enqueue(command, done, failed)
+        self.enqueue(command, done, failed, applied)
         return await future
 
     # -- group commit --------------------------------------------------------
@@ -207,12 +220,14 @@ class Sequencer:
                 self.batches += 1
                 self.syncs += 1
                 applied = []
-                for command, ts, _, _ in batch:
+                for command, ts, _, _, on_applied in batch:
                     events = self._apply(command, ts)
                     self._notify(events)
+                    if on_applied is not None:
+                        self._applied(on_applied, events)
                     applied.append(events)
                 self._before_ack()
-                for (_, _, done, _), events in zip(batch, applied, strict=True):
+                for (_, _, done, _, _), events in zip(batch, applied, strict=True):
                     if done is not None:
                         try:
                             done(events)
@@ -221,11 +236,16 @@ class Sequencer:
             self._idle.set()
 
     @staticmethod
-    def _fail_all(
-        batch: list[tuple[JournalInput, int, Done | None, Failed | None]], exc: Exception
-    ) -> None:
+    def _applied(applied: Applied, events: list[Event]) -> None:
+        try:
+            applied(events)
+        except Exception:
+            log.exception("applied callback failed")
+
+    @staticmethod
+    def _fail_all(batch: list[_Entry], exc: Exception) -> None:
         error = SequencerClosed(f"the journal failed: {exc}")
-        for _, _, _, failed in batch:
+        for _, _, _, failed, _ in batch:
             if failed is not None:
                 failed(error)
 

@@ -64,7 +64,13 @@ from lob.server.errors import RATE_LIMITED, UNAVAILABLE, ApiError
 from lob.server.exchange import Exchange
 from lob.server.http import HttpRequest
 from lob.server.marketdata import MarketFrame, Update, encode_messages
-from lob.server.orders import ack_for, parse_cancel, parse_new, parse_replace, private_event
+from lob.server.orders import (
+    ack_or_error,
+    parse_cancel,
+    parse_new,
+    parse_replace,
+    private_event,
+)
 from lob.server.sequencer import SequencerClosed
 from lob.server.trading import STATE_CHANNELS
 from lob.server.wsframe import BINARY, TEXT, header
@@ -77,6 +83,8 @@ CHANNELS = ("book", "trades", "top", "executions", *STATE_CHANNELS)
 ENCODINGS = ("msgpack", "json")
 MAX_DEPTH = 1_000
 MAX_PENDING_TRADES = 1_000
+MAX_BATCH = 1_000
+"""Orders in one ``batch`` message."""
 JOIN_BYTES = 64 * 1024
 WRITE_HIGH = 64 * 1024
 """Bytes waiting in a connection's transport beyond which sending waits for it to drain."""
@@ -128,12 +136,12 @@ class _Bucket:
         self.tokens = float(burst)
         self.last = time.monotonic()
 
-    def take(self) -> bool:
+    def take(self, n: int = 1) -> bool:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
         self.last = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= n:
+            self.tokens -= n
             return True
         return False
 
@@ -428,6 +436,8 @@ class Session:
         try:
             if op in ("new", "cancel", "replace"):
                 self._order(op, msg, req)
+            elif op == "batch":
+                self._batch(msg, req)
             elif op == "subscribe":
                 self._subscribe(msg, req)
             elif op == "unsubscribe":
@@ -445,8 +455,8 @@ class Session:
             else:
                 raise ApiError(
                     "invalid_op",
-                    "op must be one of new, cancel, replace, subscribe, unsubscribe, auth,"
-                    f" ping, hello: {op!r}",
+                    "op must be one of new, cancel, replace, batch, subscribe, unsubscribe,"
+                    f" auth, ping, hello: {op!r}",
                 )
         except ApiError as exc:
             self._error(exc, req, op if isinstance(op, str) else None)
@@ -468,47 +478,132 @@ class Session:
 
     # -- order entry ---------------------------------------------------------
 
-    def _order(self, op: str, msg: dict[str, Any], req: Any) -> None:
+    def _command(self, op: str, msg: dict[str, Any]) -> Any:
+        """The engine command of an order-entry message, or ``ApiError``."""
         account = self.account
         if account is None:
             raise ApiError("unauthorized", "authenticate first: send {op: auth, key: KEY}")
         ex = self.exchange
         if op == "new":
-            command: Any = parse_new(
+            return parse_new(
                 account,
                 msg,
                 ex.reference,  # the traded symbols, without building a set per order
                 ex.accounts,
                 self.limits.max_open_orders,
             )
-        elif op == "cancel":
+        if op == "cancel":
             extra = () if len(msg) == 1 and "id" in msg else sorted(set(msg) - {"id"})
             if extra:
                 raise ApiError("invalid_field", f"unknown field(s) for cancel: {', '.join(extra)}")
-            command = parse_cancel(account, msg.get("id"))
-        else:
-            id = msg.pop("id", None)
-            command = parse_replace(account, id, msg)
+            return parse_cancel(account, msg.get("id"))
+        id = msg.pop("id", None)
+        return parse_replace(account, id, msg)
+
+    def _order(self, op: str, msg: dict[str, Any], req: Any) -> None:
+        command = self._command(op, msg)
+        account = command.account
         id = command.id
+        ex = self.exchange
+        accounts = ex.accounts
+        ack: dict[str, Any] | ApiError | None = None
+
+        def applied(events: list[Event]) -> None:
+            nonlocal ack
+            ack = ack_or_error(op, account, id, events, accounts)
 
         def done(events: list[Event]) -> None:
-            try:
-                ack = ack_for(op, account, id, events, ex.accounts)
-            except ApiError as exc:
-                self._error(exc, req, op)
-                body = None
-            else:
-                body = ack
-            if body is not None:
-                self._reply(body, req)
+            if type(ack) is dict:
+                self._reply(ack, req)
+            elif isinstance(ack, ApiError):
+                self._error(ack, req, op)
+            else:  # building the ack failed (logged): the order itself was sequenced
+                message = "the order was sequenced but its ack failed; read it back"
+                self._error(ApiError("internal", message), req, op)
 
         def failed(exc: Exception) -> None:
             self._error(ApiError(UNAVAILABLE, str(exc)), req, op)
 
         try:
-            ex.sequencer.enqueue(command, done, failed)
+            ex.sequencer.enqueue(command, done, failed, applied)
         except SequencerClosed as exc:
             raise ApiError(UNAVAILABLE, str(exc)) from None
+
+    def _batch(self, msg: dict[str, Any], req: Any) -> None:
+        """Many orders in one message, answered by one message with a result for each.
+
+        Each entry is checked and sequenced on its own, in order, exactly as if
+        it had come alone (an entry that fails its checks gets an error in its
+        place and changes nothing; the others go on). The answer leaves when the
+        last sequenced entry is acknowledged: with ``--fsync batch`` the entries
+        share one group commit. Every entry counts against the message rate.
+        """
+        if self.account is None:
+            raise ApiError("unauthorized", "authenticate first: send {op: auth, key: KEY}")
+        extra = sorted(str(k) for k in msg if k != "orders")
+        if extra:
+            raise ApiError("invalid_field", f"unknown field(s) for batch: {', '.join(extra)}")
+        orders = msg.get("orders")
+        if type(orders) is not list or not 1 <= len(orders) <= MAX_BATCH:
+            raise ApiError(
+                "invalid_field", f"orders must be a list of 1 to {MAX_BATCH} order messages"
+            )
+        if len(orders) > 1 and not self.bucket.take(len(orders) - 1):
+            self.counters["ws_rate_limited_total"] += 1
+            raise ApiError(RATE_LIMITED, "too many messages: no order of this batch was processed")
+        self.counters["ws_messages_in_total"] += len(orders) - 1
+        results: list[Any] = [None] * len(orders)
+        waiting = 1  # the loop below; each sequenced entry adds one until it is answered
+        ex = self.exchange
+        accounts = ex.accounts
+        sequencer = ex.sequencer
+
+        def answer() -> None:
+            body: dict[str, Any] = {"type": "batch", "results": results}
+            self._reply(body, req)
+
+        def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
+            def applied(events: list[Event]) -> None:
+                ack = ack_or_error(op, account, id, events, accounts)
+                results[i] = ack if type(ack) is dict else {"type": "error", "op": op, **ack.body()}
+
+            def done(events: list[Event]) -> None:
+                nonlocal waiting
+                waiting -= 1
+                if not waiting:
+                    answer()
+
+            def failed(exc: Exception) -> None:
+                nonlocal waiting
+                results[i] = {"type": "error", "op": op, **ApiError(UNAVAILABLE, str(exc)).body()}
+                waiting -= 1
+                if not waiting:
+                    answer()
+
+            return done, failed, applied
+
+        for i, item in enumerate(orders):
+            op = None
+            try:
+                if type(item) is not dict:
+                    raise ApiError("malformed", "each entry of orders must be an object")
+                item = dict(item)
+                op = item.pop("op", None)
+                if op not in ("new", "cancel", "replace"):
+                    raise ApiError("invalid_op", f"op must be new, cancel or replace: {op!r}")
+                command = self._command(op, item)
+                done, failed, applied = acknowledge(i, op, command.account, command.id)
+                waiting += 1
+                try:
+                    sequencer.enqueue(command, done, failed, applied)
+                except SequencerClosed as exc:
+                    waiting -= 1
+                    raise ApiError(UNAVAILABLE, str(exc)) from None
+            except ApiError as exc:
+                results[i] = {"type": "error", "op": op if type(op) is str else None, **exc.body()}
+        waiting -= 1
+        if not waiting:
+            answer()
 
     def _on_private(self, events: list[Event]) -> None:
         account = self.account

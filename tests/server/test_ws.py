@@ -116,6 +116,79 @@ def test_ws_order_entry_acks_and_private_executions(tmp_path: Path) -> None:
     run(body)
 
 
+def test_ws_batch_answers_each_order_in_place_and_refused_ones_change_nothing(
+    tmp_path: Path,
+) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server, WsClient(server.url, ALICE) as alice:
+            ex = server.exchange
+            assert ex is not None
+            results = await alice.batch(
+                [
+                    {"op": "new", "id": "b1", "symbol": "AAPL", "side": "buy", "qty": 100,
+                     "price": "227.00"},
+                    {"op": "new", "id": "b2", "symbol": "AAPL", "side": "buy", "qty": -5,
+                     "price": "227.00"},
+                    {"op": "new", "id": "b3", "symbol": "ZZZZ", "side": "buy", "qty": 1,
+                     "price": "1.00"},
+                    "not an order",
+                    {"op": "jump"},
+                    {"op": "new", "id": "b4", "symbol": "AAPL", "side": "sell", "qty": 40,
+                     "price": "228.00"},
+                    {"op": "replace", "id": "b1", "qty": 50},
+                    {"op": "cancel", "id": "nope"},
+                    {"op": "cancel", "id": "b1"},
+                ]
+            )  # fmt: skip
+            kinds = [(r["type"], r.get("error", {}).get("code")) for r in results]
+            assert kinds == [
+                ("ack", None),
+                ("error", "invalid_quantity"),
+                ("error", "unknown_symbol"),
+                ("error", "malformed"),
+                ("error", "invalid_op"),
+                ("ack", None),
+                ("ack", None),
+                ("error", "unknown_order"),
+                ("ack", None),
+            ]
+            assert results[0]["order"]["id"] == "b1"
+            assert results[5]["order"]["status"] == "open"
+            assert results[6]["order"]["leaves_qty"] == 50
+            assert results[8]["order"]["status"] == "cancelled"
+            seqs = [r["seq"] for r in results if r["type"] == "ack"]
+            assert seqs == sorted(seqs) and len(set(seqs)) == 4  # sequenced in the order sent
+            assert ex.accounts.order("alice", "b2") is None
+            assert ex.accounts.order("alice", "b3") is None
+            book = ex.engine.l2_snapshot("AAPL", 50)
+            assert all(level.price != 2_270_000 for level in book.bids)  # b1 is gone
+            assert any(level.price == 2_280_000 and level.qty >= 40 for level in book.asks)
+            ex.engine.check_integrity()
+
+    run(body)
+
+
+def test_ws_batch_limits_are_checked_before_anything_is_sequenced(tmp_path: Path) -> None:
+    limits = Limits(ws_rate=1.0, ws_burst=5)
+
+    async def body() -> None:
+        async with running(tmp_path, limits=limits) as server, WsClient(server.url, ALICE) as c:
+            ex = server.exchange
+            assert ex is not None
+            seq = ex.engine.seq
+            order = {"op": "new", "symbol": "AAPL", "side": "buy", "qty": 1, "price": "200.00"}
+            for bad in ([], [order] * 1_001, "x"):
+                with pytest.raises(LobApiError) as err:
+                    await c.request({"op": "batch", "orders": bad})
+                assert err.value.code == "invalid_field"
+            with pytest.raises(LobApiError) as err:
+                await c.batch([order] * 10)  # 10 orders > burst of 5
+            assert err.value.code == "rate_limited"
+            assert ex.engine.seq == seq
+
+    run(body)
+
+
 def test_ws_order_entry_needs_a_key(tmp_path: Path) -> None:
     async def body() -> None:
         async with running(tmp_path) as server, WsClient(server.url) as anon:
