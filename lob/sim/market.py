@@ -90,7 +90,6 @@ class Market:
         self.now = 0.0  # simulated seconds since the start
         self.next_t = 0.0
         self.next_u = -1.0  # < 0: a noise arrival; else an offset into the Poisson rate
-        self.poisson_rate = 0.0
         self.cancel_hazard = 0.0
         self.mm_rate = 0.0
         self.mm_total = 0.0
@@ -237,7 +236,11 @@ class Market:
     def replace(self, account: str, id: str, price: int, qty: int) -> list[Event]:
         self.replaces += 1
         events = self.engine.replace(account, id, self.clock[0], price, qty)
-        if len(events) > 1 or type(events[0]) is Rejected:
+        # Nothing to learn from a replace that kept its place, or moved and rested untouched.
+        if len(events) == 1:
+            if type(events[0]) is Rejected:
+                self.absorb(events)
+        elif len(events) != 2 or type(events[1]) is not Added:
             self.absorb(events)
         if self.sink is not None:
             self.sink(ReplaceOrder(account, id, price, qty), events)

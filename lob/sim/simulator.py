@@ -322,7 +322,6 @@ class MarketSimulator:
         """
         rng = self.rng
         rate = m.fixed_rate + m.cancel_hazard * len(m.noise_live) + m.child_rate * len(m.parents)
-        m.poisson_rate = rate
         if m.noise is None:
             if rate <= 0.0:
                 m.next_t = math.inf
@@ -394,8 +393,8 @@ class MarketSimulator:
             # The action.
             u = m.next_u
             noise = m.noise
+            hawkes = m.hawkes
             if u < 0.0:
-                hawkes = m.hawkes
                 hawkes.excess += hawkes.alpha
                 assert noise is not None
                 # Outside continuous trading (pre-open, opening auction) market
@@ -434,7 +433,6 @@ class MarketSimulator:
                     m.next_u = random() * rate
                     m.next_t = t - log(1.0 - random()) / rate
             else:
-                hawkes = m.hawkes
                 beta = hawkes.beta
                 base = m.hawkes_mu * fair.sqrt_vol
                 excess = hawkes.excess
