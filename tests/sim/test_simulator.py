@@ -127,6 +127,17 @@ def test_simulator_run_in_pieces_equals_one_run() -> None:
     assert whole.engine.state_hash(True) == pieces.engine.state_hash(True)
 
 
+def test_simulator_step_by_step_equals_one_run_with_a_callback() -> None:
+    seen: list = []
+    run = MarketSimulator(
+        seed=13, symbols="AAPL,PNNY", rate=1_500, on_events=lambda c, e: seen.append((c, e))
+    )
+    run.run(3.0)
+    stepped = _trace(13, 3.0, rate=1_500)  # stream() takes one action per step()
+    assert [(c, [event_to_dict(e) for e in events]) for c, events in seen] == stepped
+    assert len(stepped) == run.summary().messages
+
+
 def test_simulator_on_events_callback_sees_every_command() -> None:
     seen = []
     sim = MarketSimulator(
