@@ -23,7 +23,12 @@ Three measurements, each the median of several runs with their spread:
   the history process had not applied yet when the loop ended, and how long
   it then took to apply them and flush (its catch-up); the thread's drain.
   The prefill that builds the book is journaled too, untimed, and the
-  history process has caught up with it before the loop starts.
+  history process has caught up with it before the loop starts. Three more
+  loops pin the benchmark (and so the history process it starts) to one CPU:
+  journal + engine without history; with the history process at the lower
+  priority ``lob serve`` gives it (``history_channel.NICENESS``); and with it
+  at the server's own priority: what the priority buys when the two compete
+  for a core.
 - query latency over ten million trades, generated inside DuckDB with
   ``range()`` (20 symbols, one of them, AAPL, half of all trades, over a
   6.5-hour session): ``vwap``, 1-minute ``bars``, ``trade_metrics`` and
@@ -162,8 +167,16 @@ def _write_rates(sizes: Sizes, workdir: Path, progress: Progress) -> dict[str, S
     return {"arrow": summarize(arrow_rates), "events": summarize(event_rates)}
 
 
-MATCH_MODES = ("alone", "journal", "process", "thread")
-"""The matching loops, in the order each run times them."""
+MATCH_MODES = (
+    "alone",
+    "journal",
+    "process",
+    "thread",
+    "journal_core",
+    "process_core",
+    "process_core_equal",
+)
+"""The matching loops, in the order each run times them (``_core``: on one CPU)."""
 
 
 def _matching(sizes: Sizes, workdir: Path, progress: Progress) -> dict[str, Any]:
@@ -173,7 +186,7 @@ def _matching(sizes: Sizes, workdir: Path, progress: Progress) -> dict[str, Any]
 
     workload = mix_workload(sizes.match_commands)
     rates: dict[str, list[float]] = {mode: [] for mode in MATCH_MODES}
-    lags: dict[str, list[float]] = {"catch_up": [], "behind": [], "drain": []}
+    lags: dict[str, list[float]] = {}
     events_per_run = 0
     for run in range(sizes.runs + 1):
         progress(f"history: matching with and without the history, run {run}", run, sizes.runs + 1)
@@ -184,11 +197,9 @@ def _matching(sizes: Sizes, workdir: Path, progress: Progress) -> dict[str, Any]
             if run:
                 events_per_run = result["events"]
                 rates[mode].append(len(workload.stream) / result["seconds"])
-                if mode == "process":
-                    lags["catch_up"].append(result["catch_up"])
-                    lags["behind"].append(result["behind"])
-                elif mode == "thread":
-                    lags["drain"].append(result["drain"])
+                for lag in ("catch_up", "behind", "drain"):
+                    if lag in result:
+                        lags.setdefault(f"{mode}.{lag}", []).append(result[lag])
     return {
         **{mode: summarize(values) for mode, values in rates.items()},
         **{name: summarize(values) for name, values in lags.items()},
@@ -197,9 +208,28 @@ def _matching(sizes: Sizes, workdir: Path, progress: Progress) -> dict[str, Any]
     }
 
 
-async def _matching_loop(mode: str, workload: Any, directory: Path) -> dict[str, Any]:
-    """One timed pass of ``workload.stream`` in ``mode`` (see the module docstring)."""
-    from lob.server.history_channel import HistoryProcess
+async def _matching_loop(
+    mode: str, workload: Any, directory: Path, niceness: int | None = None
+) -> dict[str, Any]:
+    """One timed pass of ``workload.stream`` in ``mode`` (see the module docstring).
+
+    ``niceness``: the history process's (default: what ``lob serve`` gives it).
+    """
+    import os
+
+    cpus = os.sched_getaffinity(0)
+    if "_core" in mode:
+        os.sched_setaffinity(0, {min(cpus)})  # the history process inherits it
+    try:
+        return await _timed_matching(mode, workload, directory, niceness)
+    finally:
+        os.sched_setaffinity(0, cpus)
+
+
+async def _timed_matching(
+    mode: str, workload: Any, directory: Path, niceness: int | None
+) -> dict[str, Any]:
+    from lob.server.history_channel import NICENESS, HistoryProcess
     from lob.server.replica import EngineSetup, new_engine
     from lob.store.history import BackgroundHistoryWriter, HistoryWriter
     from lob.store.journal import JOURNAL_NAME, Journal, encode_record
@@ -220,8 +250,12 @@ async def _matching_loop(mode: str, workload: Any, directory: Path) -> dict[str,
         if background is not None:
             background.submit(events)
     process = None
-    if mode == "process":
-        process = await HistoryProcess.spawn(directory / "history.duckdb", directory / JOURNAL_NAME)
+    if mode.startswith("process"):
+        if niceness is None:
+            niceness = 0 if mode.endswith("_equal") else NICENESS
+        process = await HistoryProcess.spawn(
+            directory / "history.duckdb", directory / JOURNAL_NAME, niceness=niceness
+        )
         await process.setup(setup)
         await process.sync(journal.size)  # the timed loop starts with the history caught up
     submit = engine.submit
@@ -366,6 +400,9 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     base = matching["journal"].median
     process_ratio = matching["process"].median / base
     thread_ratio = matching["thread"].median / base
+    core_base = matching["journal_core"].median
+    core_ratio = matching["process_core"].median / core_base
+    core_equal_ratio = matching["process_core_equal"].median / core_base
     n = f"{sizes.query_trades:,}"
     rows = [
         rate_row("write: trade rows, Arrow batches", writes["arrow"], "rows/s"),
@@ -376,9 +413,24 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         rate_row(
             "journal + matching, in-process history thread (old)", matching["thread"], "cmd/s"
         ),
-        count_row("history process: records behind at the loop's end", matching["behind"]),
-        ms_row("history process: catch-up after the loop", _ms(matching["catch_up"])),
-        ms_row("in-process thread: drain after the loop (old)", _ms(matching["drain"])),
+        count_row("history process: records behind at the loop's end", matching["process.behind"]),
+        ms_row("history process: catch-up after the loop", _ms(matching["process.catch_up"])),
+        ms_row("in-process thread: drain after the loop (old)", _ms(matching["thread.drain"])),
+        rate_row("one core: journal + matching, no history", matching["journal_core"], "cmd/s"),
+        rate_row(
+            "one core: journal + matching, history process (niced)",
+            matching["process_core"],
+            "cmd/s",
+        ),
+        rate_row(
+            "one core: journal + matching, history process (not niced)",
+            matching["process_core_equal"],
+            "cmd/s",
+        ),
+        ms_row(
+            "one core: history process (niced): catch-up after the loop",
+            _ms(matching["process_core.catch_up"]),
+        ),
         ms_row(f"vwap AAPL over {n} trades", latency["vwap"]),
         ms_row(f"1m bars AAPL over {n} trades", latency["bars_1m"]),
         ms_row(f"trade metrics AAPL over {n} trades", latency["metrics"]),
@@ -394,9 +446,15 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         "matching.thread_cmd_per_s": matching["thread"].median,
         "matching.process_ratio": process_ratio,
         "matching.thread_ratio": thread_ratio,
-        "matching.process_behind_records": matching["behind"].median,
-        "matching.process_catch_up_s": matching["catch_up"].median,
-        "matching.thread_drain_s": matching["drain"].median,
+        "matching.process_behind_records": matching["process.behind"].median,
+        "matching.process_catch_up_s": matching["process.catch_up"].median,
+        "matching.thread_drain_s": matching["thread.drain"].median,
+        "matching.one_core_journal_cmd_per_s": core_base,
+        "matching.one_core_process_cmd_per_s": matching["process_core"].median,
+        "matching.one_core_process_equal_cmd_per_s": matching["process_core_equal"].median,
+        "matching.one_core_process_ratio": core_ratio,
+        "matching.one_core_process_equal_ratio": core_equal_ratio,
+        "matching.one_core_process_catch_up_s": matching["process_core.catch_up"].median,
         **{f"query.{name}_ms": s.median for name, s in latency.items()},
         "query.trades": sizes.query_trades,
     }
@@ -408,7 +466,9 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         f"{matching['events']:,} events, each journaled (encode + one os.write, no fsync, "
         "as lob serve --fsync off) then applied; with the history process following the "
         f"journal matching ran at {process_ratio:.0%} of its rate without history, with "
-        f"the old in-process writer thread at {thread_ratio:.0%}.",
+        f"the old in-process writer thread at {thread_ratio:.0%}. With the server and the "
+        f"history process on one core, matching kept {core_ratio:.0%} of its rate with the "
+        f"history process niced as lob serve runs it, {core_equal_ratio:.0%} without.",
         f"queries: {n} trades in one DuckDB file (AAPL half of them), one read-only "
         "connection, warm; each figure includes turning the result into polars.",
     ]

@@ -48,6 +48,12 @@ __all__ = ["FrameBuffer", "HistoryProcess", "HistoryUnavailable", "frame"]
 
 _LENGTH = struct.Struct(">I")
 
+NICENESS = 10
+"""How much lower the history process's CPU priority is than the server's. The history may
+trail (queries wait for it); matching must not wait for the history. When both want a core,
+Linux then gives the server about nine tenths of it; when a core is free, the history runs
+at full speed."""
+
 
 def frame(message: tuple[Any, ...]) -> bytes:
     """One framed message."""
@@ -120,7 +126,13 @@ class HistoryProcess:
 
     @classmethod
     async def spawn(
-        cls, db: Path, journal: Path, source: str = "lob serve", *, stderr: Any = None
+        cls,
+        db: Path,
+        journal: Path,
+        source: str = "lob serve",
+        *,
+        niceness: int = NICENESS,
+        stderr: Any = None,
     ) -> HistoryProcess:
         """Start ``python -m lob.server.history_process`` with one end of a socket pair."""
         ours, theirs = socket.socketpair()
@@ -139,6 +151,8 @@ class HistoryProcess:
                     str(journal),
                     "--source",
                     source,
+                    "--nice",
+                    str(niceness),
                 ],
                 pass_fds=(theirs.fileno(),),
                 env=_child_environment(),

@@ -33,7 +33,9 @@ What it does (``python -m lob.server.history_process``, started by
    (read-your-writes), on its own cursor inside one read transaction; a query
    that cannot be reached within ``query_wait`` seconds is answered as
    unavailable.
-5. Stops when told to, after catching up to the offset named and flushing;
+5. Runs at a lower CPU priority than the server (``history_channel.NICENESS``):
+   when both want the same core, matching gets it and the history trails.
+6. Stops when told to, after catching up to the offset named and flushing;
    exits when the channel closes (the server is gone, even by kill -9) or its
    parent changes. SIGINT is ignored (a Ctrl-C is the server's to handle);
    SIGTERM stops it after it has flushed what it holds.
@@ -42,6 +44,7 @@ What it does (``python -m lob.server.history_process``, started by
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import select
@@ -309,6 +312,19 @@ def _run_query(
     channel.reply(request_id, ok, value)
 
 
+def _lower_priority(niceness: int) -> None:
+    """Give way to the server when both want a core: the history may trail, matching may not.
+
+    The process runs in a session of its own, which Linux (with autogroup
+    scheduling) also makes a scheduling group of its own, weighed against the
+    server's group by the group's niceness, not the process's: both are set.
+    """
+    os.nice(niceness)
+    # Not Linux, or no autogroup scheduling: the process's own niceness is enough.
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(f"{niceness}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the child process (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m lob.server.history_process")
@@ -316,7 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, required=True, help="the DuckDB history file")
     parser.add_argument("--journal", type=Path, required=True, help="the journal to follow")
     parser.add_argument("--source", default=SOURCE, help="the sessions' source")
+    parser.add_argument("--nice", type=int, default=0, help="lower this process's priority")
     args = parser.parse_args(argv)
+    if args.nice:
+        _lower_priority(args.nice)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     terminated = threading.Event()

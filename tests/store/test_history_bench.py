@@ -19,6 +19,10 @@ def test_history_bench_quick_reports_write_matching_and_query_figures() -> None:
         "matching.thread_ratio",
         "matching.process_catch_up_s",
         "matching.thread_drain_s",
+        "matching.one_core_journal_cmd_per_s",
+        "matching.one_core_process_cmd_per_s",
+        "matching.one_core_process_equal_cmd_per_s",
+        "matching.one_core_process_catch_up_s",
         "query.vwap_ms",
         "query.bars_1m_ms",
         "query.metrics_ms",
@@ -28,5 +32,5 @@ def test_history_bench_quick_reports_write_matching_and_query_figures() -> None:
         assert report.metrics[key] > 0, key
     assert report.metrics["matching.process_behind_records"] >= 0
     assert report.metrics["query.trades"] == 100_000
-    assert len(report.rows) == 14
+    assert len(report.rows) == 18
     assert all(set(row) == set(report.columns) for row in report.rows)
