@@ -16,7 +16,7 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from lob.engine.events import Accepted, Added, Cancelled, Event, Executed, Replaced, Trade
-from lob.engine.prices import format_price
+from lob.server.price_text import price_text
 
 __all__ = ["MAX_DONE_ORDERS", "MAX_FILLS", "MAX_TRADES", "Accounts", "OrderStatus", "Tape"]
 
@@ -72,7 +72,7 @@ class OrderStatus:
             "symbol": self.symbol,
             "side": str(self.side),
             "type": str(self.order_type),
-            "price": None if self.price is None else format_price(self.price),
+            "price": None if self.price is None else price_text(self.price),
             "qty": self.qty,
             "filled_qty": self.filled,
             "leaves_qty": self.leaves,
@@ -191,7 +191,7 @@ class Accounts:
                 "symbol": e.symbol,
                 "id": e.id,
                 "side": str(e.side),
-                "price": format_price(e.cross_price),
+                "price": price_text(e.cross_price),
                 "qty": e.qty,
                 "liquidity": "cross",
                 "ts": e.ts,
@@ -222,7 +222,7 @@ class Accounts:
                     "symbol": t.symbol,
                     "id": id,
                     "side": side,
-                    "price": format_price(t.price),
+                    "price": price_text(t.price),
                     "qty": t.qty,
                     "liquidity": "taker" if taker else "maker",
                     "ts": t.ts,
@@ -257,7 +257,7 @@ class Tape:
         for t in reversed(tape):
             out.append(
                 {
-                    "price": format_price(t.price),
+                    "price": price_text(t.price),
                     "qty": t.qty,
                     "aggressor": None if t.aggressor is None else str(t.aggressor),
                     "ts": t.ts,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Container
+from collections.abc import Callable, Container
 from typing import Any
 
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
@@ -27,6 +27,7 @@ from lob.engine.prices import PriceError, format_price, is_on_tick, parse_price,
 from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 from lob.server.accounts import Accounts
 from lob.server.errors import TOO_MANY_ORDERS, ApiError
+from lob.server.price_text import price_text
 
 __all__ = [
     "ack_for",
@@ -198,25 +199,42 @@ def private_event(event: Event, account: str) -> dict[str, Any]:
     return event_dict(event)
 
 
-_PRICES: dict[type, tuple[str, ...]] = {}
-"""Per event type, its fields that ``event_to_dict`` writes as decimal prices."""
+_CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+"""Per event type, the function that turns one into its dict."""
+
+
+def _converter(kind: type) -> Callable[[Any], dict[str, Any]]:
+    fields: tuple[str, ...] = kind._fields  # type: ignore[attr-defined]
+    names = ("type", *fields)
+    tag: str = kind.TYPE  # type: ignore[attr-defined]
+    prices = tuple(i for i, name in enumerate(fields) if name in _PRICE_FIELDS)
+    if not prices:
+
+        def plain(event: Any) -> dict[str, Any]:
+            return dict(zip(names, (tag, *event), strict=True))
+
+        return plain
+
+    def priced(event: Any) -> dict[str, Any]:
+        values = [tag, *event]
+        for i in prices:
+            value = values[i + 1]
+            if type(value) is int:
+                values[i + 1] = price_text(value)
+        return dict(zip(names, values, strict=True))
+
+    return priced
 
 
 def event_dict(event: Event) -> dict[str, Any]:
-    """``event_to_dict(event)``, the same keys in the same order, with the price fields of
-    each event type found once instead of tested field by field for every event."""
+    """``event_to_dict(event)``: the same keys in the same order, made by a function
+    built once per event type (the acks' event lists were a third of the server's
+    time per order when every field was looked at for every event)."""
     kind = type(event)
-    prices = _PRICES.get(kind)
-    if prices is None:
-        fields: tuple[str, ...] = kind._fields
-        prices = _PRICES[kind] = tuple(name for name in fields if name in _PRICE_FIELDS)
-    out: dict[str, Any] = {"type": event.TYPE}
-    out.update(zip(kind._fields, event, strict=True))
-    for name in prices:
-        value = out[name]
-        if isinstance(value, int):
-            out[name] = format_price(value)
-    return out
+    convert = _CONVERTERS.get(kind)
+    if convert is None:
+        convert = _CONVERTERS[kind] = _converter(kind)
+    return convert(event)
 
 
 def fill_dict(t: Trade, account: str) -> dict[str, Any]:
@@ -231,7 +249,7 @@ def fill_dict(t: Trade, account: str) -> dict[str, Any]:
         "trade_id": t.trade_id,
         "id": t.buy_id if buyer else t.sell_id,
         "side": side,
-        "price": format_price(t.price),
+        "price": price_text(t.price),
         "qty": t.qty,
         "liquidity": "taker" if str(t.aggressor) == side else "maker",
     }

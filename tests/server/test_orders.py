@@ -134,3 +134,16 @@ def test_event_dict_covers_the_engine_event_types() -> None:
         "cancelled",
         "replaced",
     }
+
+
+def test_price_text_is_format_price_and_its_memory_stays_bounded() -> None:
+    from lob.engine.prices import format_price
+    from lob.server import price_text as module
+
+    for units in (1, 99, 10_000, 2_275_000, 1_234_567_890, 12_345):
+        assert module.price_text(units) == format_price(units)
+        assert module.price_text(units) == format_price(units)  # the remembered text
+    for units in range(module.LIMIT + 10):
+        module.price_text(units + 1)
+    assert len(module._texts) <= module.LIMIT
+    assert module.price_text(2_275_000) == "227.50"
