@@ -18,7 +18,7 @@ HISTORY_TAG = {
     "name": "history",
     "description": "Analytics and the trade and order history, from the server's history"
     " file (public, but your own order history needs your key); 503 `unavailable` with"
-    " `--no-history`. History trails the live market by up to about 50 ms.",
+    " `--no-history`. An answer includes every order acknowledged before the request.",
 }
 
 _MONEY = {"type": "string", "description": "Dollars as a decimal string, e.g. `13650.00`."}
