@@ -56,6 +56,15 @@ def serve(
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Do not write the DuckDB history.")
     ] = False,
+    md_interval: Annotated[
+        float,
+        typer.Option(
+            help="Milliseconds between market-data sends to WebSocket subscribers, at the"
+            " least. 0 (default): each batch's market data before its acks. More: acks go"
+            " at once, and the market data of every batch in the interval leaves as one send"
+            " per subscriber (for many subscribers under heavy load).",
+        ),
+    ] = 0.0,
     calendar: Annotated[str, typer.Option(help=_CALENDAR_HELP)] = "continuous",
     day_length: Annotated[
         float,
@@ -85,6 +94,8 @@ def serve(
 
     if fsync not in ("batch", "always", "off"):
         raise typer.BadParameter("use batch, always or off", param_hint="--fsync")
+    if not 0 <= md_interval <= 1_000:
+        raise typer.BadParameter("from 0 to 1000 milliseconds", param_hint="--md-interval")
     if calendar not in ("continuous", "nasdaq", "compressed"):
         raise typer.BadParameter("use continuous, nasdaq or compressed", param_hint="--calendar")
     if not 1 / 6 <= day_length <= 24 * 60:
@@ -116,6 +127,7 @@ def serve(
         multicast=group,
         fsync=fsync,
         history=not no_history,
+        md_interval=md_interval / 1_000,
         calendar=calendar,
         day_length=int(day_length * 60 * 1_000_000_000),
         luld=luld,

@@ -72,6 +72,11 @@ class ServerConfig:
     """L2 deltas kept per symbol for catch-up and resume."""
     md_batch: bool = True
     """Send market data once per batch of inputs (one frame per subscriber), not per input."""
+    md_interval: float = 0.0
+    """Seconds: the least time between two market-data sends to WebSocket subscribers.
+    0 sends each batch's market data before its acks; more lets acks go at once and
+    joins the market data of every batch within the interval into one send per
+    subscriber (each send is a system call per subscriber)."""
     calendar: str = "continuous"
     """The trading day to follow: continuous, nasdaq or compressed (lob.server.day)."""
     day_length: int = 0

@@ -176,8 +176,10 @@ class Exchange:
             except RuntimeError:  # started outside an event loop: publish at once
                 loop = None
             if loop is not None:
-                self.market.batch_on(loop)
-                self.sequencer.before_ack.append(self.market.flush)
+                interval = self.config.md_interval
+                self.market.batch_on(loop, interval)
+                if not interval:  # an input's market data leaves before its ack
+                    self.sequencer.before_ack.append(self.market.flush)
         self.sequencer.start()
         last = self.sequencer.last_ts
         continuous = self.plan.calendar == "continuous"

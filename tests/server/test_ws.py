@@ -597,6 +597,47 @@ def test_ws_market_data_of_an_order_arrives_before_its_ack(tmp_path: Path) -> No
     run(body)
 
 
+def test_ws_with_a_market_data_interval_acks_go_at_once_and_batches_join(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path, md_interval=0.5) as server:
+            ws = await RawWs.connect(server.port, "encoding=json")
+            ws.send({"op": "auth", "key": ALICE})
+            ws.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
+            await ws.read_until(lambda w: any(k == "market" for k, _ in w.messages()))
+            await asyncio.sleep(0.6)  # past the interval since the snapshot's flush
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for i in range(5):  # five batches, each acknowledged before the next is sent
+                ws.send(
+                    {"op": "new", "symbol": "AAPL", "side": "buy", "qty": 10,
+                     "price": f"22{i}.00", "id": f"m{i}", "req": i}
+                )  # fmt: skip
+                await ws.read_until(
+                    lambda w, i=i: any(m.get("req") == i for k, m in w.messages() if k == "control")
+                )
+            acked = loop.time() - start
+            frames_before = len(ws.frames)
+            await ws.read_until(
+                lambda w: sum(type(m) is LevelDelta for _, m in w.messages()) >= 5, timeout=5
+            )
+            await ws.close()
+            assert acked < 0.5  # no ack waited for the market data
+            deltas = [m for _, m in ws.messages() if type(m) is LevelDelta]
+            assert [d.price for d in deltas] == [2_200_000, 2_210_000, 2_220_000, 2_230_000,
+                                                  2_240_000]  # fmt: skip
+            seqs = [d.seq for d in deltas]
+            assert seqs == list(range(seqs[0], seqs[0] + 5))
+            # The first batch went at once (the interval had passed); the other four
+            # waited for the interval and left together, as one frame.
+            delta_frames = [f for f in ws.frames if bytes(f.data).startswith(b'{"type":"level"')]
+            assert len(delta_frames) == 2
+            assert delta_frames[1] in ws.frames[frames_before:]  # after the last ack
+            assert server.exchange is not None
+            assert server.exchange.market.flushes <= 4
+
+    run(body)
+
+
 def test_ws_market_frames_waiting_for_a_slow_reader_leave_joined_and_contiguous(
     tmp_path: Path,
 ) -> None:
