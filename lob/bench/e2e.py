@@ -86,14 +86,18 @@ class Sizes:
     window: int  # orders in flight per entry process in the closed-loop phase
     subscribers: int
     rest_orders: int
+    batch: int  # most orders in one batch message, in the batched phases
+    batch_rates: tuple[float, ...]
+    batch_window: int
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls((1_000.0, 5_000.0, 10_000.0), 3.0, 256, 100, 2_000)
+        rates = (1_000.0, 5_000.0, 10_000.0)
+        return cls(rates, 3.0, 256, 100, 2_000, 100, (10_000.0, 50_000.0), 2_048)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls((200.0,), 0.5, 16, 3, 50)
+        return cls((200.0,), 0.5, 16, 3, 50, 10, (400.0,), 64)
 
 
 # -- the server --------------------------------------------------------------------
@@ -116,7 +120,13 @@ def _cpu_ticks(pid: int) -> int:
 class LobServe:
     """``lob serve --port 0`` in its own process group; ``url`` once it says it is ready."""
 
-    def __init__(self, symbols: str, profile: str | None = None, fsync: str = "batch") -> None:
+    def __init__(
+        self,
+        symbols: str,
+        profile: str | None = None,
+        fsync: str = "batch",
+        options: tuple[str, ...] = (),
+    ) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="lob-bench-e2e-")
         rng = random.Random()
         group = f"239.255.{rng.randrange(41, 250)}.{rng.randrange(1, 250)}"
@@ -141,6 +151,7 @@ class LobServe:
             fsync,
             "--multicast",
             f"{group}:{port}",
+            *options,
         ]
         for account, key in KEYS.items():
             args += ["--api-key", f"{account}:{key}"]
@@ -216,12 +227,24 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
     }  # prices[side][10 + k] is k ticks through the reference (positive k crosses)
     rng = random.Random(1_000 + index)
     pending: dict[int, int] = {}
-    state: dict[str, Any] = {"latencies": array("q"), "errors": 0, "last": 0, "window": 0}
+    state: dict[str, Any] = {
+        "latencies": array("q"),
+        "errors": 0,
+        "last": 0,
+        "window": 0,
+        "in_flight": 0,
+    }
     codes: dict[str, int] = {}
     room = asyncio.Event()
     packb = msgpack.packb
     unpackb = msgpack.unpackb
     clock = time.monotonic_ns
+
+    def answered(body: dict[str, Any]) -> None:
+        if body.get("type") == "error":
+            state["errors"] += 1
+            code = body.get("error", {}).get("code", "?")
+            codes[code] = codes.get(code, 0) + 1
 
     async def read(ws: Any) -> None:
         async for frame in ws:
@@ -229,15 +252,21 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
             body = unpackb(frame)
             req = body.get("req")
             intended = pending.pop(req, None) if req is not None else None
-            if intended is not None:
-                state["latencies"].append(now - intended)
-                state["last"] = now
-                if body.get("type") == "error":
-                    state["errors"] += 1
-                    code = body.get("error", {}).get("code", "?")
-                    codes[code] = codes.get(code, 0) + 1
-                if len(pending) < state["window"]:
-                    room.set()
+            if intended is None:
+                continue
+            state["last"] = now
+            latencies = state["latencies"]
+            if type(intended) is int:
+                latencies.append(now - intended)
+                answered(body)
+                state["in_flight"] -= 1
+            else:  # a batch: one result per order, in the order sent
+                for t, result in zip(intended, body["results"], strict=True):
+                    latencies.append(now - t)
+                    answered(result)
+                state["in_flight"] -= len(intended)
+            if state["in_flight"] < state["window"]:
+                room.set()
 
     conns: list[_Conn] = []
     for account, key in KEYS.items():
@@ -275,8 +304,8 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
         request = await loop.run_in_executor(None, conn.recv)
         if request[0] not in ("rate", "window"):
             break
-        mode, amount, seconds, t0 = request
-        state.update(latencies=array("q"), errors=0, last=0)
+        mode, amount, seconds, t0, batch = request
+        state.update(latencies=array("q"), errors=0, last=0, in_flight=0)
         codes.clear()
         lateness = array("q")
         sent = 0
@@ -285,11 +314,31 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
             total = int(amount * seconds)
             interval = 1e9 / amount
             i = index
+            frames = 0
             while i < total:
                 intended = t0 + int(i * interval)
                 now = clock()
                 if now < intended:  # the loop's timers have 1 ms resolution
                     await asyncio.sleep(max(intended - now, 1_000_000) / 1e9)
+                    continue
+                if batch > 1:  # every order now due, up to ``batch``, in one message
+                    c = conns[frames % len(conns)]
+                    frames += 1
+                    orders = []
+                    due = []
+                    while i < total and len(orders) < batch:
+                        intended = t0 + int(i * interval)
+                        if intended > now:
+                            break
+                        lateness.append(now - intended)
+                        orders.append(next_order(c))
+                        due.append(intended)
+                        i += processes
+                    req += 1
+                    pending[req] = due
+                    state["in_flight"] += len(due)
+                    await c.ws.send(packb({"op": "batch", "orders": orders, "req": req}))
+                    sent += len(orders)
                     continue
                 lateness.append(now - intended)
                 c = conns[(i // processes) % len(conns)]
@@ -297,6 +346,7 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
                 req += 1
                 message["req"] = req
                 pending[req] = intended
+                state["in_flight"] += 1
                 await c.ws.send(packb(message))
                 sent += 1
                 i += processes
@@ -305,16 +355,30 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
             end = t0 + int(seconds * 1e9)
             while clock() < t0:
                 await asyncio.sleep(0.001)
+            frames = 0
             while clock() < end:
-                if len(pending) >= state["window"]:
+                free = state["window"] - state["in_flight"]
+                if free < min(batch, state["window"]) or free <= 0:
                     room.clear()
                     await room.wait()
+                    continue
+                if batch > 1:
+                    c = conns[frames % len(conns)]
+                    frames += 1
+                    orders = [next_order(c) for _ in range(min(batch, free))]
+                    req += 1
+                    now = clock()
+                    pending[req] = [now] * len(orders)
+                    state["in_flight"] += len(orders)
+                    await c.ws.send(packb({"op": "batch", "orders": orders, "req": req}))
+                    sent += len(orders)
                     continue
                 c = conns[sent % len(conns)]
                 message = next_order(c)
                 req += 1
                 message["req"] = req
                 pending[req] = clock()
+                state["in_flight"] += 1
                 await c.ws.send(packb(message))
                 sent += 1
         deadline = time.monotonic() + 60
@@ -326,13 +390,14 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
                 "latencies": state["latencies"].tobytes(),
                 "errors": state["errors"],
                 "error_codes": dict(codes),
-                "unanswered": len(pending),
+                "unanswered": state["in_flight"],
                 "first": t0,
                 "last": state["last"],
                 "sender_late": lateness.tobytes(),
             }
         )
         pending.clear()
+        state["in_flight"] = 0
     for task in readers:
         task.cancel()
     await asyncio.gather(*(c.ws.close() for c in conns), return_exceptions=True)
@@ -361,11 +426,16 @@ class _Entry:
             if not c.poll(60) or c.recv() != "ready":
                 raise RuntimeError("an order-entry process did not connect")
 
-    def run(self, mode: str, amount: float, seconds: float) -> dict[str, Any]:
-        """``("rate", orders/s, s)``: open loop; ``("window", in flight, s)``: closed loop."""
+    def run(self, mode: str, amount: float, seconds: float, batch: int = 1) -> dict[str, Any]:
+        """``("rate", orders/s, s)``: open loop; ``("window", in flight, s)``: closed loop.
+
+        ``batch`` > 1 sends order messages in ``batch`` messages of up to that many
+        orders: at a fixed rate, every order due at a wake-up (up to ``batch``) goes
+        in one; in the closed loop, a batch leaves whenever that many have room.
+        """
         t0 = time.monotonic_ns() + 200_000_000
         for c in self.conns:
-            c.send((mode, amount, seconds, t0))
+            c.send((mode, amount, seconds, t0, batch))
         answers = [c.recv() if c.poll(seconds + 120) else None for c in self.conns]
         if None in answers:
             raise RuntimeError("an order-entry process did not report")
@@ -377,6 +447,7 @@ class _Entry:
         last = max(a["last"] for a in answers)
         return {
             "mode": mode,
+            "batch": batch,
             "sent": sum(a["sent"] for a in answers),
             "acks": len(latencies),
             "errors": sum(a["errors"] for a in answers),
@@ -495,7 +566,8 @@ def fsync_probe(count: int = 50) -> dict[str, float]:
     return {"p50": percentile(samples, 50), "p99": percentile(samples, 99)}
 
 
-Phase = tuple[str, str, float, float]  # metric key, "rate" or "window", amount, seconds
+Phase = tuple[str, str, float, float, int]
+"""Metric key, "rate" or "window", orders/s or in flight, seconds, orders per message."""
 
 
 def _measure(
@@ -505,11 +577,13 @@ def _measure(
     reference: int,
     progress: Progress,
     rest_orders: int = 0,
+    options: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Start ``lob serve --fsync FSYNC`` with ``subscribers``, run ``phases``, stop it."""
-    progress(f"starting lob serve (--fsync {fsync}, {subscribers} subscribers)")
+    """Start ``lob serve --fsync FSYNC [OPTIONS]`` with ``subscribers``, run ``phases``,
+    stop it."""
+    progress(f"starting lob serve (--fsync {fsync} {' '.join(options)}, {subscribers} subs)")
     profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
-    server = LobServe(SYMBOL, profile or None, fsync)
+    server = LobServe(SYMBOL, profile or None, fsync, options)
     pool: ClientPool | None = None
     entry: _Entry | None = None
     out: dict[str, Any] = {}
@@ -521,12 +595,12 @@ def _measure(
                 raise RuntimeError(f"{pool.connected} subscribers connected: {pool.errors[:1]}")
         entry = _Entry(server.url, reference)
         entry.run("rate", 500.0, 0.5)  # warm-up
-        for i, (key, mode, amount, seconds) in enumerate(phases):
+        for i, (key, mode, amount, seconds, batch) in enumerate(phases):
             progress(f"order entry, fsync {fsync}, {subscribers} subs: {key}", i, len(phases))
             if pool is not None:
                 pool.reset(False)
             cpu0 = server.cpu_seconds()
-            result = entry.run(mode, amount, seconds)
+            result = entry.run(mode, amount, seconds, batch)
             md = pool.drained() if pool is not None else {"deltas": 0}
             cpu = server.cpu_seconds() - cpu0
             result["stats"] = _stats(result.pop("latencies"))
@@ -565,21 +639,36 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         f"p99 {format_ns(disk['p99'])}: with --fsync batch no ack can come sooner"
     )
     top = sizes.rates[-1]
-    most: Phase = ("max", "window", sizes.window, sizes.seconds)
-    runs: list[tuple[str, str, int, list[Phase], int]] = [
+    most: Phase = ("max", "window", sizes.window, sizes.seconds, 1)
+    batched: list[Phase] = [
+        (f"batch.{int(r)}", "rate", r, sizes.seconds, sizes.batch) for r in sizes.batch_rates
+    ]
+    batched.append(("batch.max", "window", sizes.batch_window, sizes.seconds, sizes.batch))
+    runs: list[tuple[str, str, int, list[Phase], int, tuple[str, ...]]] = [
         (
             "",
             "batch",
             sizes.subscribers,
-            [(f"ws.{int(r)}", "rate", r, sizes.seconds) for r in sizes.rates] + [most],
+            [(f"ws.{int(r)}", "rate", r, sizes.seconds, 1) for r in sizes.rates] + [most] + batched,
             sizes.rest_orders,
+            (),
         ),
         # What the market-data subscribers cost, and what waiting for the disk costs.
-        ("nosubs.", "batch", 0, [(f"ws.{int(top)}", "rate", top, sizes.seconds), most], 0),
-        ("off.", "off", sizes.subscribers, [most], 0),
+        ("nosubs.", "batch", 0, [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1), most], 0, ()),
+        ("off.", "off", sizes.subscribers, [most], 0, ()),
+        # Market data at most once a millisecond, acks not waiting for it.
+        (
+            "md1.",
+            "batch",
+            sizes.subscribers,
+            [(f"ws.{int(r)}", "rate", r, sizes.seconds, 1) for r in sizes.rates[-2:]]
+            + [most, *batched],
+            0,
+            ("--md-interval", "1"),
+        ),
     ]
-    for prefix, fsync, subscribers, phases, rest_orders in runs:
-        results = _measure(fsync, subscribers, phases, reference, progress, rest_orders)
+    for prefix, fsync, subscribers, phases, rest_orders, options in runs:
+        results = _measure(fsync, subscribers, phases, reference, progress, rest_orders, options)
         for key, result in results.items():
             metrics[prefix + key] = result
             if key == "rest":
@@ -590,7 +679,10 @@ def run(quick: bool, progress: Progress) -> BenchReport:
                 if result["mode"] == "rate"
                 else f"max ({result['in_flight']:,} in flight)"
             )
-            name = f"WS {load}, fsync {fsync}, {subscribers} subs"
+            way = f"WS batches of <={result['batch']}" if result["batch"] > 1 else "WS"
+            name = f"{way} {load}, fsync {fsync}, {subscribers} subs"
+            if options:
+                name += f", {' '.join(options)}"
             rows.append(_row(name, result["offered"], result, result["server_cpu_ns_per_order"]))
     notes.append(
         "lob serve with DuckDB history and ITCH multicast on; subs = WebSocket subscribers to "
