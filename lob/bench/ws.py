@@ -634,8 +634,12 @@ def publisher_cost(subscribers: int, broadcasts: int, seed: int = 5) -> dict[str
     engine = MatchingEngine(auto_create_symbols=False)
     engine.add_symbol(SYMBOL, reference)
     market = MarketData(engine)
+    kicked: list[Any] = []
     gateway = SimpleNamespace(
-        exchange=SimpleNamespace(market=market), limits=Limits(), counters=Counter()
+        exchange=SimpleNamespace(market=market),
+        limits=Limits(),
+        counters=Counter(),
+        kick=kicked.append,  # the real gateway schedules one send per session here
     )
     sessions = []
     for _ in range(subscribers):
@@ -665,7 +669,8 @@ def publisher_cost(subscribers: int, broadcasts: int, seed: int = 5) -> dict[str
             timings.append(elapsed)
         for session in sessions:
             session.queue.clear()
-            session.wakeup.clear()
+            session.kicked = False
+        kicked.clear()
     return {
         "subscribers": subscribers,
         "broadcasts": len(timings),
