@@ -42,6 +42,7 @@ benchmark works; its figures mean nothing.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -178,6 +179,9 @@ MATCH_MODES = (
 )
 """The matching loops, in the order each run times them (``_core``: on one CPU)."""
 
+_CAN_PIN = hasattr(os, "sched_setaffinity")
+"""Linux can pin a process to one CPU; elsewhere the one-core loops run unpinned."""
+
 
 def _matching(sizes: Sizes, workdir: Path, progress: Progress) -> dict[str, Any]:
     import asyncio
@@ -215,11 +219,10 @@ async def _matching_loop(
 
     ``niceness``: the history process's (default: what ``lob serve`` gives it).
     """
-    import os
-
+    if "_core" not in mode or not _CAN_PIN:
+        return await _timed_matching(mode, workload, directory, niceness)
     cpus = os.sched_getaffinity(0)
-    if "_core" in mode:
-        os.sched_setaffinity(0, {min(cpus)})  # the history process inherits it
+    os.sched_setaffinity(0, {min(cpus)})  # the history process inherits it
     try:
         return await _timed_matching(mode, workload, directory, niceness)
     finally:
@@ -472,6 +475,8 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         f"queries: {n} trades in one DuckDB file (AAPL half of them), one read-only "
         "connection, warm; each figure includes turning the result into polars.",
     ]
+    if not _CAN_PIN:
+        notes.append("this platform cannot pin a process to one CPU: the one-core rows ran on all.")
     if quick:
         notes.append("--quick: tiny sizes; these figures mean nothing.")
     return BenchReport(
