@@ -167,7 +167,13 @@ class HistoryProcess:
             raise
         finally:
             theirs.close()
-        reader, writer = await asyncio.open_unix_connection(sock=ours)
+        try:
+            reader, writer = await asyncio.open_unix_connection(sock=ours)
+        except BaseException:
+            ours.close()
+            popen.kill()
+            popen.wait()
+            raise
         return cls(popen, reader, writer)
 
     # -- requests --------------------------------------------------------------
@@ -194,6 +200,10 @@ class HistoryProcess:
         """How far the child has got (``offset``, ``records``), answered at once."""
         answer: dict[str, int] = await self._request(("status",), timeout)
         return answer
+
+    async def exited(self) -> None:
+        """Wait until the channel is gone: the child exited (or was stopped)."""
+        await asyncio.wait({self._task})
 
     async def stop(self, target: int, timeout: float = 600.0) -> None:
         """Let the child catch up to ``target``, flush and exit; kill it if it cannot.

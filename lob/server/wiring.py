@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lob.engine.events import Event
@@ -35,20 +36,41 @@ from lob.server.exchange import Exchange
 
 __all__ = ["FeedRunner", "HistoryRunner", "history_setup", "open_history", "start_feed"]
 
+log = logging.getLogger("lob.server")
+
 HISTORY_FILE = "history.duckdb"
 HISTORY_SOURCE = "lob serve"
 
 
 class HistoryRunner:
-    """The server's history process and the queries it answers."""
+    """The server's history process, the queries it answers, and a new one if it dies.
 
-    def __init__(self, process: Any, position: Callable[[], int]) -> None:
+    A history process that exits while the server runs (a crash, an operator's
+    kill) is started again, after a pause that doubles with each failure in a
+    row (up to ``MAX_RESTART_DELAY``): like at start-up it rebuilds the history
+    from the whole journal. Queries meanwhile answer 503 ``unavailable``.
+    """
+
+    RESTART_DELAY = 0.5
+    MAX_RESTART_DELAY = 30.0
+
+    def __init__(
+        self,
+        process: Any,
+        position: Callable[[], int],
+        spawn: Callable[[], Awaitable[Any]],
+    ) -> None:
         from lob.server.history_api import HistoryQueries
 
         self.process = process
         self.position = position
         self.session: int | None = None
+        self.restarts = 0
         self.queries = HistoryQueries(process, position)
+        self._spawn = spawn
+        self._setup: Any = None
+        self._watch: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def start(self, setup: Any) -> None:
         """Tell the process how the engine was set up; it opens the history and follows."""
@@ -58,10 +80,44 @@ class HistoryRunner:
             self.session = await self.process.setup(setup)
         except HistoryUnavailable as exc:
             raise RuntimeError(f"the history did not start: {exc}") from None
+        self._setup = setup
+        self._watch = asyncio.get_running_loop().create_task(self._keep_running())
+
+    async def _keep_running(self) -> None:
+        delay = self.RESTART_DELAY
+        while True:
+            await self.process.exited()
+            if self._closing:
+                return
+            self.process.kill()  # reap it
+            log.warning(
+                "the history process exited (code %s); starting another in %g s",
+                self.process.popen.returncode,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            try:
+                process = await self._spawn()
+                try:
+                    self.session = await process.setup(self._setup)
+                except BaseException:
+                    process.kill()
+                    raise
+            except Exception as exc:
+                log.warning("the history process did not start again: %s", exc)
+                delay = min(delay * 2, self.MAX_RESTART_DELAY)
+                continue
+            self.process = self.queries.process = process
+            self.restarts += 1
+            delay = self.RESTART_DELAY
 
     async def close(self) -> None:
         """Stop after the history holds everything journaled (call once input has stopped)."""
+        self._closing = True
         self.queries.close()
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.wait({self._watch})
         await self.process.stop(self.position())
 
 
@@ -73,10 +129,12 @@ async def open_history(config: ServerConfig, position: Callable[[], int]) -> His
     from lob.server.history_channel import HistoryProcess
     from lob.store.journal import JOURNAL_NAME
 
-    process = await HistoryProcess.spawn(
-        config.data_dir / HISTORY_FILE, config.data_dir / JOURNAL_NAME, HISTORY_SOURCE
-    )
-    return HistoryRunner(process, position)
+    def spawn() -> Awaitable[Any]:
+        return HistoryProcess.spawn(
+            config.data_dir / HISTORY_FILE, config.data_dir / JOURNAL_NAME, HISTORY_SOURCE
+        )
+
+    return HistoryRunner(await spawn(), position, spawn)
 
 
 def history_setup(before: dict[str, int | None], exchange: Exchange) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from lob.client.rest import RestClient
+from lob.client.rest import LobApiError, RestClient
 from lob.server.history_channel import HistoryProcess
 from lob.server.replica import EngineSetup, Replica
 from lob.server.server import ExchangeServer
@@ -161,6 +161,40 @@ def test_history_queries_see_every_order_acknowledged_before_them(tmp_path: Path
                 assert [t["qty"] for t in page["trades"]] == [10 + k for k in range(i + 1)]
                 orders = await alice.call("GET", "/history/orders")
                 assert [o["id"] for o in orders["orders"]] == [f"s{k}" for k in range(i + 1)]
+
+    run(body)
+
+
+def test_a_killed_history_process_is_replaced_and_rebuilds_every_trade(tmp_path: Path) -> None:
+    import os
+
+    async def body() -> None:
+        async with (
+            running(tmp_path, fsync="batch", history=True) as server,
+            RestClient(server.url, ALICE) as alice,
+            RestClient(server.url, BOB) as bob,
+        ):
+            history = server.history
+            assert history is not None
+            for i in range(5):
+                await alice.place("AAPL", "sell", 10, "227.00", id=f"s{i}")
+                await bob.place("AAPL", "buy", 10, "227.00", id=f"b{i}")
+            first = history.process.pid
+            os.kill(first, signal.SIGKILL)
+            await bob.place("AAPL", "sell", 7, "227.00", id="after")
+            await alice.place("AAPL", "buy", 7, "227.00", id="after")
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    page = await alice.call("GET", "/history/trades", query={"symbol": "AAPL"})
+                    break
+                except LobApiError as exc:  # 503 until the new process is up
+                    assert exc.code == "unavailable", exc
+                    assert time.monotonic() < deadline, "no new history process"
+                    await asyncio.sleep(0.05)
+            assert [t["qty"] for t in page["trades"]] == [10] * 5 + [7]
+            assert history.process.pid != first and history.restarts == 1
+            assert not _is_history_process(first)
 
     run(body)
 
