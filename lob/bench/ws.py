@@ -17,7 +17,8 @@ Four measurements (docs/benchmarks.md shows figures and the older design's):
   Two phases per N:
 
   * *burst*: the feeder sequences commands as fast as its loop turns (8 a
-    turn); figures are deltas decoded per second summed over all subscribers
+    turn, each turn one batch; with 100 subscribers or more a second burst
+    sequences 64 a turn, to show what bigger batches are worth); figures are deltas decoded per second summed over all subscribers
     (a conflated batch counts the levels and trades it carries), and the
     server process's CPU time (user + system) per delivered delta;
   * *paced*: commands on a fixed schedule at a tenth of the burst capacity
@@ -108,6 +109,12 @@ a lower priority so that they do not starve the server; what they cannot read in
 server conflates, as it would for a slow remote client."""
 PACED_SHARE = 0.1
 """The paced phase offers this share of the burst capacity, so latency is measured below it."""
+
+
+BURST_PER_TURN = 8
+"""Commands the feeder sequences per turn of the loop in the burst phase (one batch)."""
+BIG_TURN = 64
+"""The bigger batch of the extra burst at 100 subscribers and more."""
 
 
 @dataclass(frozen=True)
@@ -231,13 +238,14 @@ async def _serve(data_dir: Path, commands: int, conn: Any) -> None:
         start = time.time_ns()
         sent = 0
         lateness: list[int] = []
-        if kind == "burst":
+        if kind == "burst":  # ("burst", seconds, commands per turn of the loop)
             end = time.perf_counter() + request[1]
+            per_turn = request[2] if len(request) > 2 else BURST_PER_TURN
             while time.perf_counter() < end:
-                for _ in range(8):
+                for _ in range(per_turn):
                     enqueue(flow[cursor])
                     cursor = (cursor + 1) % len(flow)
-                sent += 8
+                sent += per_turn
                 await asyncio.sleep(0)
         else:  # ("paced", rate, seconds): open loop, on a fixed schedule
             rate, seconds = request[1], request[2]
@@ -510,6 +518,22 @@ def _real_fanout(
         per_broadcast = max(per_command * subscribers, 1e-9)
         rate = min(1_000.0, max(20.0, capacity * PACED_SHARE / per_broadcast))
 
+        big: dict[str, float] = {}
+        if subscribers >= 100:  # the same burst with bigger batches: 64 commands a turn
+            pool.reset(False)
+            burst64 = server.ask("burst", sizes.burst_s, BIG_TURN)
+            got64 = pool.drained()
+            cpu64 = server.ask("cpu") - burst64["cpu0"]
+            span64 = max(got64["last"] - burst64["start_ns"], 1)
+            big = {
+                "deltas_per_s": got64["deltas"] * 1e9 / span64,
+                "server_cpu_ns_per_delta": cpu64 / max(got64["deltas"], 1),
+                "server_bound_deltas_per_cpu_s": got64["deltas"] * 1e9 / max(cpu64, 1),
+                "frames": got64["frames"],
+                "delivered": got64["deltas"],
+                "conflated_batches": got64["batches"],
+            }
+
         pool.reset(True)
         paced = server.ask("paced", rate, sizes.paced_s)
         lat = pool.drained()
@@ -536,6 +560,7 @@ def _real_fanout(
             "p99_ns": percentile(samples, 99) if samples else None,
             "max_ns": max(samples) if samples else None,
             "samples": len(samples),
+            "big_batches": big,
         }
     finally:
         pool.close()
@@ -714,6 +739,19 @@ def run(quick: bool, progress: Progress) -> BenchReport:
                 note=f"{r['conflated_batches']:,} batches",
             )
         )
+        big = r["big_batches"]
+        if big:
+            rows.append(
+                _row(
+                    f"lob, real WebSocket, {BIG_TURN} commands a batch",
+                    r["subscribers"],
+                    big["deltas_per_s"],
+                    None,
+                    None,
+                    cpu=big["server_cpu_ns_per_delta"],
+                    note=f"{big['conflated_batches']:,} batches",
+                )
+            )
 
     for count in sizes.mock:
         progress(f"enqueue-only method: {count:,} subscribers")
