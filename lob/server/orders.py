@@ -263,12 +263,19 @@ def ack_for(
     if type(first) is Rejected:
         raise ApiError(first.code, first.message)
     fills = []
-    for event in events:
-        if type(event) is Trade and (
-            (event.buy_account == account and event.buy_id == id)
-            or (event.sell_account == account and event.sell_id == id)
-        ):
-            fills.append(fill_dict(event, account))
+    mine = []
+    for event in events:  # one pass; a fill's dict serves both lists
+        if type(event) is Trade:
+            buyer = event.buy_account == account
+            if buyer or event.sell_account == account:
+                fill = fill_dict(event, account)
+                mine.append(fill)
+                if (buyer and event.buy_id == id) or (
+                    event.sell_account == account and event.sell_id == id
+                ):
+                    fills.append(fill)
+        elif getattr(event, "account", None) == account:
+            mine.append(event_dict(event))
     status = accounts.order(account, id)
     return {
         "type": "ack",
@@ -277,7 +284,7 @@ def ack_for(
         "seq": events[-1].seq,
         "order": status.to_dict() if status is not None else None,
         "fills": fills,
-        "events": [private_event(e, account) for e in events if _mine(e, account)],
+        "events": mine,
     }
 
 
@@ -291,9 +298,3 @@ def ack_or_error(
         return ack_for(op, account, id, events, accounts)
     except ApiError as exc:
         return exc
-
-
-def _mine(event: Event, account: str) -> bool:
-    if type(event) is Trade:
-        return event.buy_account == account or event.sell_account == account
-    return getattr(event, "account", None) == account
