@@ -32,7 +32,7 @@ from lob.engine.calendar import SessionCalendar
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
 from lob.engine.events import Accepted, Added, Cancelled, Event, Rejected, Replaced, Trade
 from lob.engine.prices import ONE_DOLLAR, format_price, is_on_tick, tick_size
-from lob.engine.session import ACCEPTS_ORDERS
+from lob.engine.session import ACCEPTS_ORDERS, AUCTION_STATES
 from lob.engine.snapshots import L2Snapshot, OrderSnapshot
 from lob.engine.trading_day import AuctionOrder, TradingDayMixin, cross_for
 from lob.engine.types import (
@@ -231,11 +231,19 @@ class MatchingEngine(TradingDayMixin):
         book = self._books.get(symbol)
         if (
             # The common case first: a plainly valid limit or market order for a
-            # traded symbol in continuous trading. Every condition here is one
-            # that the full checks (``_check_new``, ``_check_limit_price``) pass;
-            # anything else takes the general path below, which names the reason.
+            # traded symbol in continuous trading, or a day/GTC limit order while
+            # orders wait for a cross. Every condition here is one that the full
+            # checks (``_check_new``, ``_check_state``, ``_check_limit_price``)
+            # pass; anything else takes the general path below, which names the reason.
             book is not None
-            and book.matching
+            and (
+                book.matching
+                or (
+                    book.state in AUCTION_STATES
+                    and order_type is LIMIT
+                    and (tif is DAY or tif is GTC)
+                )
+            )
             and type(account) is str
             and 0 < len(account) <= MAX_ID_LENGTH
             and type(id) is str
@@ -296,7 +304,7 @@ class MatchingEngine(TradingDayMixin):
                     else:
                         keys = book.bid_keys
                         marketable = keys and keys[-1] >= price
-                    if not marketable and (tif is DAY or tif is GTC):
+                    if (not marketable or not book.matching) and (tif is DAY or tif is GTC):
                         # Nothing to match: straight to the back of its level (as ``_enter``).
                         order = RestingOrder(oid, intern(account), id, qty, tif, smp, False)
                         level = (book.bids if side is BUY else book.asks).get(price)

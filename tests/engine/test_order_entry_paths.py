@@ -1,5 +1,6 @@
-"""A plainly valid order (enum fields, continuous trading) takes the engine's short path;
-anything else takes the general one. Both must give the very same events and book."""
+"""A plainly valid order (enum fields; continuous trading, or a day limit order waiting for
+a cross) takes the engine's short path; anything else takes the general one. Both must give
+the very same events and book."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ def px(text: str) -> int:
     return parse_price(text)
 
 
-def engine_with_book() -> MatchingEngine:
+def engine_with_book(state: str = "continuous") -> MatchingEngine:
     """XYZ collared around $10.00: three bids queued at $9.99 (two accounts), one ask at $10.01."""
     engine = MatchingEngine()
     engine.add_symbol("XYZ", reference_price=px("10.00"))
+    if state != "continuous":
+        engine.set_state("XYZ", "closed", ts=0)
+        engine.set_state("XYZ", "pre_open", ts=0)
+        if state != "pre_open":
+            engine.set_state("XYZ", state, ts=0)
     engine.new_order("M", "b1", "XYZ", Side.BUY, 100, px("9.99"), ts=1)
     engine.new_order("M", "b2", "XYZ", Side.BUY, 200, px("9.99"), ts=2)
     engine.new_order("N", "b3", "XYZ", Side.BUY, 300, px("9.99"), ts=3)
@@ -82,12 +88,13 @@ ORDERS = [
 ]
 
 
+@pytest.mark.parametrize("state", ["continuous", "pre_open", "opening_auction"])
 @pytest.mark.parametrize("order", ORDERS)
 def test_new_order_short_and_general_paths_give_identical_events_and_books(
-    order: dict[str, Any],
+    order: dict[str, Any], state: str
 ) -> None:
     kwargs = {"account": "T", "id": "t1", "symbol": "XYZ", "ts": 10, **order}
-    short, general = engine_with_book(), engine_with_book()
+    short, general = engine_with_book(state), engine_with_book(state)
     fast_events = short.new_order(**kwargs)
     slow_events = general.new_order(**as_strings(kwargs))
     assert fast_events == slow_events
