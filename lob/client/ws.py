@@ -302,7 +302,9 @@ class WsClient:
 
     def _frame(self, frame: bytes | str) -> None:
         if isinstance(frame, str):
-            for line in frame.splitlines():
+            # Messages of a frame are joined by "\n" alone: JSON escapes it inside
+            # strings, but not U+2028 or U+0085, where str.splitlines would also cut.
+            for line in frame.split("\n"):
                 obj = json.loads(line)
                 if obj.get("type") in _WIRE_TYPES:
                     self._market(message_from_dict(obj))

@@ -157,3 +157,17 @@ def test_exchange_client_places_over_ws_and_reads_over_rest(tmp_path: Path) -> N
             assert await ex.trades("AAPL") == []
 
     run(body)
+
+
+def test_ws_client_json_frame_splits_messages_only_at_newlines(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with (
+            running(tmp_path) as server,
+            WsClient(server.url, ALICE, encoding="json") as client,
+        ):
+            # An order id with characters str.splitlines would also cut at.
+            odd = "a\u2028b\x85c"
+            ack = await client.place("AAPL", "buy", 1, "200.00", id=odd)
+            assert ack["id"] == odd and ack["order"]["id"] == odd
+
+    run(body)

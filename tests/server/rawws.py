@@ -107,7 +107,7 @@ class RawWs:
         out: list[tuple[str, Any]] = []
         for frame in self.frames:
             if frame.opcode is Opcode.TEXT:
-                for line in frame.data.decode().splitlines():
+                for line in frame.data.decode().split("\n"):  # not splitlines: see WsClient
                     obj = json.loads(line)
                     if obj.get("type") in WIRE_TYPES:
                         out.append(("market", message_from_dict(obj)))
