@@ -318,7 +318,8 @@ class MarketSimulator:
         else try again from the candidate (Lewis-Shedler thinning, exact). The
         uniform that accepts also picks the stream: below the Hawkes part a
         noise arrival (``next_u = -1``), else an offset into ``R`` that
-        ``_act`` splits among the Poisson streams.
+        ``_run`` splits among the Poisson streams. ``_run`` draws every later time
+        with the same arithmetic, inlined; this method draws the first.
         """
         rng = self.rng
         rate = m.fixed_rate + m.cancel_hazard * len(m.noise_live) + m.child_rate * len(m.parents)
