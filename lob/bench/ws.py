@@ -18,9 +18,10 @@ Four measurements (docs/benchmarks.md shows figures and the older design's):
 
   * *burst*: the feeder sequences commands as fast as its loop turns (8 a
     turn, each turn one batch; with 100 subscribers or more a second burst
-    sequences 64 a turn, to show what bigger batches are worth); figures are deltas decoded per second summed over all subscribers
-    (a conflated batch counts the levels and trades it carries), and the
-    server process's CPU time (user + system) per delivered delta;
+    sequences 64 a turn, to show what bigger batches are worth); figures are
+    deltas decoded per second summed over all subscribers (a conflated batch
+    counts the levels and trades it carries), and the server process's CPU
+    time (user + system) per delivered delta;
   * *paced*: commands on a fixed schedule at a tenth of the burst capacity
     (at most 1,000 commands/s); push latency is the client's ``time.time_ns()``
     just after decoding minus the delta's ``ts``, the moment the sequencer
