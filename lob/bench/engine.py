@@ -19,7 +19,10 @@ top of the previous one:
    a multicast group on interface 127.0.0.1, TTL 0, that nobody joined;
 5. ``+ history``: a ``BackgroundHistoryWriter`` into a temporary DuckDB file;
    its thread's work counts, and the timed run ends only when it has written
-   everything (its ``close`` is inside the timing).
+   everything (its ``close`` is inside the timing). This is how ``lob replay
+   --db`` and ``lob simulate --db`` keep history; ``lob serve`` builds it in a
+   process of its own from the journal instead, which costs its matching loop
+   nothing (``lob bench history`` measures that).
 
 Every stack is fed the untimed prefill first. Throughput is commands per
 second of the process's CPU time (all threads), the median of several runs,
