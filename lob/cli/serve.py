@@ -128,6 +128,7 @@ def serve(
         fsync=fsync,
         history=not no_history,
         md_interval=md_interval / 1_000,
+        gc_tuning=True,
         calendar=calendar,
         day_length=int(day_length * 60 * 1_000_000_000),
         luld=luld,

@@ -77,6 +77,9 @@ class ServerConfig:
     0 sends each batch's market data before its acks; more lets acks go at once and
     joins the market data of every batch within the interval into one send per
     subscriber (each send is a system call per subscriber)."""
+    gc_tuning: bool = False
+    """Keep the garbage collector's full collections off the trading path
+    (``lob.server.collector``); for a process that runs one exchange and nothing else."""
     calendar: str = "continuous"
     """The trading day to follow: continuous, nasdaq or compressed (lob.server.day)."""
     day_length: int = 0

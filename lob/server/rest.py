@@ -12,6 +12,7 @@ machine-readable form and ``GET /docs`` renders it.
 
 from __future__ import annotations
 
+import gc
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -238,6 +239,10 @@ class RestApi:
         }
         for name, value in sorted(self.stats().items()):
             values[f"lob_{name}"] = ("counter" if name.endswith("_total") else "gauge", value)
+        # The garbage collector: a full collection is a pause for every order behind it.
+        values["lob_gc_frozen_objects"] = ("gauge", gc.get_freeze_count())
+        for generation, stat in enumerate(gc.get_stats()):
+            values[f"lob_gc_gen{generation}_collections_total"] = ("counter", stat["collections"])
         lines = []
         for name, (kind, value) in values.items():
             lines.append(f"# TYPE {name} {kind}")

@@ -84,6 +84,8 @@ class Sequencer:
         self.before_ack: list[Callable[[], None]] = []
         self.last_ts = 0
         self.batches = 0
+        self.inputs = 0
+        """Inputs sequenced since start (a quiet exchange is one whose count stands still)."""
         self.syncs = 0
         self.failure: Exception | None = None
         self._accepting = True
@@ -148,6 +150,7 @@ class Sequencer:
         """
         if not self.accepting:
             raise SequencerClosed("the exchange is not taking input")
+        self.inputs += 1
         ts = self.clock()
         if ts <= self.last_ts:
             ts = self.last_ts + 1

@@ -53,6 +53,7 @@ class ExchangeServer:
         self._lock_fd: int | None = None
         self._closers: list[Any] = []
         self.history: Any = None
+        self.collector: Any = None
         self.feed: Any = None
 
     async def __aenter__(self) -> ExchangeServer:
@@ -88,6 +89,12 @@ class ExchangeServer:
                 self.feed = await start_feed(exchange, config)
                 live_listeners.append(self.feed.listener())
             exchange.start(live_listeners)
+            if config.gc_tuning:
+                from lob.server.collector import CollectorPolicy
+
+                sequencer = exchange.sequencer
+                self.collector = CollectorPolicy(lambda: sequencer.inputs)
+                self.collector.start()
             self._server = await asyncio.start_server(
                 self._on_connection, config.host, config.port, limit=256 * 1024
             )
@@ -153,6 +160,9 @@ class ExchangeServer:
         await self._release()
 
     async def _release(self) -> None:
+        if self.collector is not None:
+            await self.collector.stop()
+            self.collector = None
         if self.feed is not None:
             with contextlib.suppress(Exception):
                 await self.feed.close()

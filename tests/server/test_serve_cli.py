@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,17 @@ def test_serve_sigterm_shuts_down_cleanly_and_a_second_run_recovers(tmp_path: Pa
     _stop(proc, signal.SIGINT)
     assert proc.returncode == 0
     assert (tmp_path / "journal.lob").exists() and not (tmp_path / "api-keys.json").exists()
+
+
+def test_serve_keeps_full_collections_off_the_trading_path(tmp_path: Path) -> None:
+    proc, url = _start(tmp_path)
+    try:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    finally:
+        _stop(proc, signal.SIGTERM)
+    frozen = [line for line in text.splitlines() if line.startswith("lob_gc_frozen_objects ")]
+    assert frozen and int(frozen[0].split()[1]) > 0  # lob.server.collector is on
 
 
 def test_serve_refuses_a_data_dir_in_use_or_a_foreign_journal(tmp_path: Path) -> None:
