@@ -211,6 +211,7 @@ async def _serve(data_dir: Path, commands: int, conn: Any) -> None:
         multicast=None,
         fsync="off",
         history=False,
+        gc_tuning=True,  # as lob serve runs
     )
     server = ExchangeServer(config, KeyStore([("bench", "bench-key-0123456789")]))
     await server.start()
