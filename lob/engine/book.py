@@ -30,6 +30,7 @@ from lob.engine.prices import format_price, round_lot
 from lob.engine.types import SelfMatchMode, Side, TimeInForce, TradingState
 
 __all__ = [
+    "FLAGS",
     "IntegrityError",
     "Level",
     "LevelView",
@@ -38,6 +39,9 @@ __all__ = [
     "RestingOrder",
     "unpack_flags",
 ]
+
+
+_BUY = Side.BUY  # a global is much faster to read than the member through its enum class
 
 
 class Hasher(Protocol):
@@ -58,22 +62,14 @@ class RestingOrder:
     """
 
     __slots__ = ("account", "flags", "id", "level", "next", "oid", "prev", "qty")
+    # ``flags`` is ``FLAGS[tif][smp][post_only]``.
 
-    def __init__(
-        self,
-        oid: int,
-        account: str,
-        id: str,
-        qty: int,
-        tif: TimeInForce,
-        smp: SelfMatchMode,
-        post_only: bool,
-    ) -> None:
+    def __init__(self, oid: int, account: str, id: str, qty: int, flags: int) -> None:
         self.oid = oid
         self.account = account
         self.id = id
         self.qty = qty
-        self.flags = _PACK[tif, smp, post_only]
+        self.flags = flags
         self.level: Level = None  # type: ignore[assignment]  # set when linked
         self.prev: RestingOrder | None = None
         self.next: RestingOrder | None = None
@@ -101,6 +97,12 @@ _PACK: dict[tuple[TimeInForce, SelfMatchMode, bool], int] = {
     key: i for i, key in enumerate(_UNPACK)
 }
 # post-only is the innermost choice above, so ``flags & 1`` is the post-only bit.
+FLAGS: dict[TimeInForce, dict[SelfMatchMode, tuple[int, int]]] = {
+    tif: {smp: (_PACK[tif, smp, False], _PACK[tif, smp, True]) for smp in SelfMatchMode}
+    for tif in TimeInForce
+}
+"""``FLAGS[tif][smp][post_only]``: the packed flags, by two look-ups of members whose
+hash is cached (a key of three members hashes each of them every time)."""
 
 
 def unpack_flags(flags: int) -> tuple[TimeInForce, SelfMatchMode, bool]:
@@ -203,7 +205,7 @@ class OrderBook:
 
     def append(self, side: Side, price: int, order: RestingOrder) -> Level:
         """Put ``order`` at the back of the queue at ``price``; return its level."""
-        if side is Side.BUY:
+        if side is _BUY:
             levels, keys, key = self.bids, self.bid_keys, price
         else:
             levels, keys, key = self.asks, self.ask_keys, -price
@@ -247,7 +249,7 @@ class OrderBook:
 
     def drop_level(self, level: Level) -> None:
         """Forget an empty level."""
-        if level.side is Side.BUY:
+        if level.side is _BUY:
             del self.bids[level.price]
             keys, key = self.bid_keys, level.price
         else:

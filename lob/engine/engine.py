@@ -27,7 +27,7 @@ import hashlib
 import re
 from sys import intern
 
-from lob.engine.book import Level, OrderBook, OrderView, RestingOrder, unpack_flags
+from lob.engine.book import FLAGS, Level, OrderBook, OrderView, RestingOrder, unpack_flags
 from lob.engine.calendar import SessionCalendar
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
 from lob.engine.events import Accepted, Added, Cancelled, Event, Rejected, Replaced, Trade
@@ -71,6 +71,13 @@ FOK = TimeInForce.FOK
 CANCEL_NEWEST = SelfMatchMode.CANCEL_NEWEST
 CANCEL_BOTH = SelfMatchMode.CANCEL_BOTH
 _SMP_MODES = tuple(SelfMatchMode)
+# Members read on hot paths, as module names: ``CancelReason.USER`` looks the
+# member up through the enum's metaclass each time, ten times slower than a global.
+USER = CancelReason.USER
+MARKET_LEFT = CancelReason.MARKET
+IOC_LEFT = CancelReason.IOC
+KEPT = Priority.KEPT
+LOST = Priority.LOST
 # Events are built with tuple.__new__ on the hot paths: half the cost of a named
 # tuple's generated __new__, with the same result.
 _new = tuple.__new__
@@ -306,7 +313,7 @@ class MatchingEngine(TradingDayMixin):
                         marketable = keys and keys[-1] >= price
                     if (not marketable or not book.matching) and (tif is DAY or tif is GTC):
                         # Nothing to match: straight to the back of its level (as ``_enter``).
-                        order = RestingOrder(oid, intern(account), id, qty, tif, smp, False)
+                        order = RestingOrder(oid, intern(account), id, qty, FLAGS[tif][smp][0])
                         level = (book.bids if side is BUY else book.asks).get(price)
                         if level is None:
                             level = book.append(side, price, order)
@@ -516,7 +523,7 @@ class MatchingEngine(TradingDayMixin):
                     level.side,
                     level.price,
                     order.qty,
-                    CancelReason.USER,
+                    USER,
                     True,
                     level.qty,
                     level.count,
@@ -598,7 +605,7 @@ class MatchingEngine(TradingDayMixin):
                         old_qty,
                         new_price,
                         new_qty,
-                        Priority.KEPT,
+                        KEPT,
                         level.qty,
                         level.count,
                         level.qty,
@@ -607,7 +614,20 @@ class MatchingEngine(TradingDayMixin):
                 )
             ]
         # A price change or a size increase: out of the queue, in again as incoming.
-        book.unlink(order)
+        if level.count == 1:
+            book.unlink(order)  # and the level goes
+        else:  # ``book.unlink`` from a level that stays: out of its queue
+            prev, nxt = order.prev, order.next
+            if prev is None:
+                level.head = nxt
+            else:
+                prev.next = nxt
+            if nxt is None:
+                level.tail = prev
+            else:
+                nxt.prev = prev
+            level.qty -= old_qty
+            level.count -= 1
         del orders[id]  # type: ignore[union-attr]
         old_oid = order.oid
         oid = self._next_oid
@@ -628,7 +648,7 @@ class MatchingEngine(TradingDayMixin):
                     old_qty,
                     new_price,
                     new_qty,
-                    Priority.LOST,
+                    LOST,
                     level.qty,
                     level.count,
                     0,
@@ -646,7 +666,19 @@ class MatchingEngine(TradingDayMixin):
             # The common case: straight to the back of the new level.
             order.oid = oid
             order.qty = new_qty
-            level = book.append(side, new_price, order)
+            target = (book.bids if side is BUY else book.asks).get(new_price)
+            if target is None:
+                level = book.append(side, new_price, order)
+            else:  # ``book.append`` at a level that exists: the back of its queue
+                level = target
+                tail = level.tail
+                order.level = level
+                order.prev = tail
+                order.next = None
+                tail.next = order  # type: ignore[union-attr]  # a level is never empty
+                level.tail = order
+                level.qty += new_qty
+                level.count += 1
             orders[id] = order  # type: ignore[index]
             self._seq += 1
             events.append(
@@ -763,9 +795,9 @@ class MatchingEngine(TradingDayMixin):
             if stopped:
                 reason = CancelReason.SELF_MATCH
             elif order_type is MARKET:
-                reason = CancelReason.MARKET
+                reason = MARKET_LEFT
             elif tif is IOC:
-                reason = CancelReason.IOC
+                reason = IOC_LEFT
         self._seq += 1
         if reason is not None:
             events.append(
@@ -790,7 +822,7 @@ class MatchingEngine(TradingDayMixin):
             )
             return
         if order is None:
-            order = RestingOrder(oid, intern(account), id, qty, tif, smp, post_only)
+            order = RestingOrder(oid, intern(account), id, qty, FLAGS[tif][smp][post_only])
         else:
             order.oid = oid
             order.qty = qty

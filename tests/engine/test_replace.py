@@ -64,6 +64,40 @@ def test_replace_price_change_loses_priority_even_when_qty_is_reduced() -> None:
     assert v.queue(Side.BUY)[-2:] == [("9.99", "D/d1", 100), ("9.99", "A/a1", 50)]
 
 
+@pytest.mark.parametrize(
+    ("leaves", "to"),
+    [
+        pytest.param("a shared level", "9.99", id="shared-to-existing"),
+        pytest.param("a shared level", "9.97", id="shared-to-new"),
+        pytest.param("its own level", "9.99", id="alone-to-existing"),
+        pytest.param("its own level", "9.97", id="alone-to-new"),
+    ],
+)
+def test_replace_that_moves_links_the_order_at_the_back_of_its_new_level(
+    leaves: str, to: str
+) -> None:
+    v = Venue()
+    v.buy("D", "d1", 100, "9.99")
+    v.buy("E", "e1", 100, "9.99")
+    v.buy("A", "a1", 100, "9.98")
+    if leaves == "a shared level":
+        v.buy("B", "b1", 100, "9.98")
+        v.buy("C", "c1", 100, "9.98")
+    events = v.replace("A", "a1", price=to, qty=70)  # Venue checks the book's integrity
+    r = of_type(events, Replaced)[0]
+    expected_old = (200, 2) if leaves == "a shared level" else (0, 0)
+    assert (r.old_level_qty, r.old_level_orders) == expected_old
+    added = of_type(events, Added)[0]
+    expected_new = (270, 3) if to == "9.99" else (70, 1)
+    assert (added.level_qty, added.level_orders) == expected_new
+    assert [q for q in v.queue(Side.BUY) if q[0] == to][-1] == (to, "A/a1", 70)
+    # Linked where it now stands: the book still trades around it, and it cancels cleanly.
+    v.sell("S", "s1", 100, "9.97")
+    v.cancel("A", "a1")
+    assert "A/a1" not in [q[1] for q in v.queue(Side.BUY)]
+    assert v.engine.order("A", "a1") is None
+
+
 def test_replace_price_through_the_book_executes_at_once_under_the_same_client_id() -> None:
     v = Venue()
     v.sell("S", "s1", 60, "10.01")
