@@ -44,8 +44,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lob.engine.commands import CancelOrder
 from lob.engine.engine import MatchingEngine
-from lob.engine.events import Event
+from lob.engine.events import Event, Rejected
 from lob.engine.prices import format_price
 from lob.engine.replay import session_open_ns
 from lob.engine.types import Side
@@ -375,6 +376,8 @@ class MarketSimulator:
         floor = math.floor
         heapreplace = heapq.heapreplace
         next_sample = self._next_sample
+        fair_step = FAIR_VALUE_STEP
+        cancel = self.engine.cancel
         while budget:
             t, index = heap[0]
             if t > t_end:
@@ -389,7 +392,7 @@ class MarketSimulator:
             m.now = t
             clock[0] = start_ns + floor(t * 1e9 + 0.5)  # as ``now_ns``
             fair = m.fair
-            if t - fair.t >= FAIR_VALUE_STEP:
+            if t - fair.t >= fair_step:
                 fair.advance(rng, t)
             # The action.
             u = m.next_u
@@ -405,11 +408,29 @@ class MarketSimulator:
                 else:
                     noise.place_limit(m)
             else:
-                u -= m.cancel_hazard * len(m.noise_live)
+                live = m.noise_live
+                u -= m.cancel_hazard * len(live)
                 if u < 0.0:
-                    noise.cancel_one(m)  # type: ignore[union-attr]
+                    # ``NoiseTraders.cancel_one`` written out, the same draws and
+                    # bookkeeping: the cancel of a live noise order picked uniformly.
+                    ids = m.noise_ids
+                    while ids:
+                        i = floor(random() * len(ids))
+                        id = ids[i]
+                        last = ids.pop()
+                        if i < len(ids):
+                            ids[i] = last
+                        account = live.pop(id, None)
+                        if account is not None:
+                            m.cancels += 1
+                            events = cancel(account, id, clock[0])
+                            if type(events[0]) is Rejected:
+                                m.absorb(events)
+                            if m.sink is not None:
+                                m.sink(CancelOrder(account, id), events)
+                            break
                 elif u < m.mm_total:
-                    m.makers[int(u / m.mm_rate)].requote(m)
+                    m.makers[floor(u / m.mm_rate)].requote(m)  # as int(): u >= 0
                 else:
                     u -= m.mm_total
                     informed = m.informed
@@ -429,10 +450,10 @@ class MarketSimulator:
                 rate += m.child_rate * len(m.parents)
             if noise is None:
                 if rate <= 0.0:
-                    m.next_t = math.inf
+                    t = math.inf
                 else:
                     m.next_u = random() * rate
-                    m.next_t = t - log(1.0 - random()) / rate
+                    t -= log(1.0 - random()) / rate
             else:
                 beta = hawkes.beta
                 base = m.hawkes_mu * fair.sqrt_vol
@@ -454,8 +475,8 @@ class MarketSimulator:
                 hawkes.t = t
                 u -= base + excess
                 m.next_u = u if u >= 0.0 else -1.0
-                m.next_t = t
-            heapreplace(heap, (m.next_t, index))
+            m.next_t = t
+            heapreplace(heap, (t, index))
 
     # -- driving -------------------------------------------------------------
 

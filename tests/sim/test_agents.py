@@ -123,6 +123,33 @@ def test_market_maker_inventory_skews_quotes_down_when_long() -> None:
     assert short_bid > flat[0] and short_ask > flat[1]
 
 
+def test_market_maker_requote_leaves_quotes_alone_exactly_at_its_targets() -> None:
+    # ``requote`` writes ``targets`` out: at the targets it must send nothing, one tick
+    # off them it must move, whatever the inventory skew and the book.
+    sim = _sim(MAKERS_ONLY, symbols="AAPL,PNNY")
+    sent: list[object] = []
+    sim.run(2.0)
+    sim.on_events = lambda command, events: sent.append(command)
+    checked = 0
+    for m in sim.markets:
+        for maker in m.makers:
+            for lots in (0, 3, -7):
+                maker.noise = 0.0  # the private error then decays without a draw
+                maker.bias = 0.0
+                maker.inventory = lots * m.model.lot
+                bid, ask = maker.targets(m)
+                maker.bid_px, maker.ask_px = bid, ask
+                maker.bid_qty = maker.ask_qty = maker.size
+                maker.requote(m)
+                assert sent == [], (m.symbol, maker.account, lots)
+                maker.bid_px = bid - m.tick
+                maker.requote(m)
+                assert sent, (m.symbol, maker.account, lots)
+                sent.clear()
+                checked += 1
+    assert checked == 3 * sum(len(m.makers) for m in sim.markets)
+
+
 def test_market_maker_requotes_after_a_fill() -> None:
     sim = _sim(MAKERS_ONLY)
     sim.run(2.0)
