@@ -8,7 +8,7 @@ number from the simulator's ``random.Random``, so a seed fixes their choices.
   behind the touch (sometimes inside the spread), market orders, and the
   cancellation of their resting orders, each of which dies at a constant rate
   (a per-order Poisson process: a random live order is picked when the
-  symbol's total cancel clock rings).
+  symbol's total cancel clock rings; the simulator's loop sends that cancel).
 - ``MarketMaker``: two-sided quotes around its own fair-value estimate
   (the latent value plus a persistent private error), shifted against its
   inventory, wider in volatile spells; it requotes after each fill and on its
@@ -27,7 +27,7 @@ import math
 from math import floor
 from typing import TYPE_CHECKING
 
-from lob.engine.commands import CancelOrder, NewOrder
+from lob.engine.commands import NewOrder
 from lob.engine.events import Added, Cancelled, Rejected, Replaced, Trade
 from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 
@@ -164,30 +164,6 @@ class NoiseTraders:
         account = self.accounts[rng.getrandbits(16) & self.mask]
         m.market_orders += 1
         m.new_order(account, side, m.sizes[rng.getrandbits(10)], None, MARKET, IOC, CANCEL_OLDEST)
-
-    def cancel_one(self, m: Market) -> None:
-        """Cancel a live noise order chosen uniformly (each dies at the same rate).
-
-        Sends the cancel itself, with ``Market.cancel``'s bookkeeping written out.
-        """
-        ids = m.noise_ids
-        live = m.noise_live
-        random = m.rng.random
-        while ids:
-            i = floor(random() * len(ids))
-            id = ids[i]
-            last = ids.pop()
-            if i < len(ids):
-                ids[i] = last
-            account = live.pop(id, None)
-            if account is not None:
-                m.cancels += 1
-                events = m.engine.cancel(account, id, m.clock[0])
-                if type(events[0]) is Rejected:
-                    m.absorb(events)
-                if m.sink is not None:
-                    m.sink(CancelOrder(account, id), events)
-                return
 
 
 class MarketMaker:

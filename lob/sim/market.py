@@ -5,8 +5,9 @@ here, which stamp the simulated time, read the engine's events back (fills of
 the agents' resting orders, rejections, trade statistics) and hand each
 ``(command, events)`` pair to the simulator's sink when one is attached. The
 two most frequent actions, a noise trader's passive limit order and its
-cancel (seven in ten messages), do the same bookkeeping inline in
-``lob.sim.agents`` to save a call per message; nothing else bypasses it.
+cancel (seven in ten messages), do the same bookkeeping inline (the order in
+``lob.sim.agents``, the cancel in the simulator's loop) to save calls per
+message; nothing else bypasses it.
 
 Agents read the top of the book, the same thing a participant reads from a
 top-of-book feed: the book's ``best_bid`` / ``best_ask``, or on the hottest

@@ -411,8 +411,10 @@ class MarketSimulator:
                 live = m.noise_live
                 u -= m.cancel_hazard * len(live)
                 if u < 0.0:
-                    # ``NoiseTraders.cancel_one`` written out, the same draws and
-                    # bookkeeping: the cancel of a live noise order picked uniformly.
+                    # A noise trader cancels a live order picked uniformly (each
+                    # dies at the same rate), sent here with ``Market.cancel``'s
+                    # bookkeeping written out: the second most frequent action. Ids
+                    # of orders that have traded away are dropped as they are met.
                     ids = m.noise_ids
                     while ids:
                         i = floor(random() * len(ids))
