@@ -2,12 +2,12 @@
 
 Why: CPython's collector walks every tracked container it holds in the older
 generations, and a trading exchange holds many (resting orders, the accounts'
-order statuses and fills, the delta rings). Measured on lob's order path in
-one process (100,000 orders), the default collector spent over a third of the
-time in full collections, each a pause of a quarter of a second, and that
-pause lands on every order queued behind it. The order path itself makes no
-reference cycles (a run with the collector off left no cyclic garbage), so
-walking the old objects again and again finds nothing.
+order statuses and fills, the delta rings). On lob's order path in one
+process, after the views have filled up (``benchmarks/order_path_gc_benchmark.py``),
+the default collector made full collections of about 270 ms each, a sixth of
+the CPU time, and each pause lands on every order queued behind it. The order
+path makes no reference cycles (a run with the collector off left no cyclic
+garbage), so walking the old objects again and again finds nothing.
 
 So while the exchange trades:
 
