@@ -295,12 +295,13 @@ def test_ws_slow_client_is_conflated_while_fast_client_is_not(tmp_path: Path) ->
     run(body)
 
 
-def test_ws_client_far_behind_gets_a_resync_snapshot(tmp_path: Path) -> None:
-    limits = Limits(ws_queue=8, ws_send_buffer=4096, ws_slow_seconds=60, ws_conflate_levels=5)
+def _slow_client_is_resynced(tmp_path: Path, limits: Limits, ring_capacity: int, seed: int) -> None:
+    """A client that reads slowly while the book churns gets at least one resync snapshot,
+    and the messages it got still rebuild the server's book without a gap."""
 
     async def body() -> None:
-        async with running(tmp_path, limits=limits) as server:
-            rng = random.Random(5)
+        async with running(tmp_path, limits=limits, ring_capacity=ring_capacity) as server:
+            rng = random.Random(seed)
             slow = await RawWs.connect(server.port, "encoding=json", rcvbuf=2048)
             slow.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
             await caught_up(slow, server, "AAPL")
@@ -315,39 +316,22 @@ def test_ws_client_far_behind_gets_a_resync_snapshot(tmp_path: Path) -> None:
             assert len(snapshots) >= 2  # the first one, then at least one resync
             book = L2BookBuilder("AAPL")
             for m in market:
-                book.apply_message(m)
+                book.apply_message(m)  # raises on any gap: none allowed
             assert builder_levels(book) == want
             assert server.gateway is not None
             assert server.gateway.counters["ws_resyncs_total"] >= 1
 
     run(body)
+
+
+def test_ws_client_far_behind_gets_a_resync_snapshot(tmp_path: Path) -> None:
+    limits = Limits(ws_queue=8, ws_send_buffer=4096, ws_slow_seconds=60, ws_conflate_levels=5)
+    _slow_client_is_resynced(tmp_path, limits, ring_capacity=4096, seed=5)
 
 
 def test_ws_client_behind_further_than_the_ring_gets_a_resync_snapshot(tmp_path: Path) -> None:
     limits = Limits(ws_queue=8, ws_send_buffer=4096, ws_slow_seconds=60, ws_conflate_levels=10_000)
-
-    async def body() -> None:
-        async with running(tmp_path, limits=limits, ring_capacity=16) as server:
-            rng = random.Random(8)
-            slow = await RawWs.connect(server.port, "encoding=json", rcvbuf=2048)
-            slow.send({"op": "subscribe", "symbol": "AAPL", "channel": "book"})
-            await caught_up(slow, server, "AAPL")
-            for _ in range(300):
-                churn(server, rng, 5)
-                await asyncio.sleep(0.001)
-            want = server_levels(server, "AAPL")
-            await caught_up(slow, server, "AAPL")
-            await slow.close()
-            market = [m for kind, m in slow.messages() if kind == "market"]
-            assert sum(type(m) is BookSnapshot for m in market) >= 2
-            book = L2BookBuilder("AAPL")
-            for m in market:
-                book.apply_message(m)  # raises on any gap
-            assert builder_levels(book) == want
-            assert server.gateway is not None
-            assert server.gateway.counters["ws_resyncs_total"] >= 1
-
-    run(body)
+    _slow_client_is_resynced(tmp_path, limits, ring_capacity=16, seed=8)
 
 
 def test_ws_catch_up_of_clients_behind_at_the_same_seq_is_encoded_once(tmp_path: Path) -> None:
