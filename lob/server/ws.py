@@ -559,23 +559,26 @@ class Session:
         sequencer = ex.sequencer
 
         def answer() -> None:
-            body: dict[str, Any] = {"type": "batch", "results": results}
+            body: dict[str, Any] = {"type": "batch_ack", "results": results}
             self._reply(body, req)
 
         def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
             def applied(events: list[Event]) -> None:
                 ack = ack_or_error(op, account, id, events, accounts)
-                results[i] = ack if type(ack) is dict else {"type": "error", "op": op, **ack.body()}
+                results[i] = ack if type(ack) is dict else _entry_error(op, ack)
 
             def done(events: list[Event]) -> None:
                 nonlocal waiting
+                if results[i] is None:  # building its ack failed (logged)
+                    error = ApiError("internal", "the order was sequenced but its ack failed")
+                    results[i] = _entry_error(op, error)
                 waiting -= 1
                 if not waiting:
                     answer()
 
             def failed(exc: Exception) -> None:
                 nonlocal waiting
-                results[i] = {"type": "error", "op": op, **ApiError(UNAVAILABLE, str(exc)).body()}
+                results[i] = _entry_error(op, ApiError(UNAVAILABLE, str(exc)))
                 waiting -= 1
                 if not waiting:
                     answer()
@@ -592,15 +595,24 @@ class Session:
                 if op not in ("new", "cancel", "replace"):
                     raise ApiError("invalid_op", f"op must be new, cancel or replace: {op!r}")
                 command = self._command(op, item)
-                done, failed, applied = acknowledge(i, op, command.account, command.id)
-                waiting += 1
-                try:
-                    sequencer.enqueue(command, done, failed, applied)
-                except SequencerClosed as exc:
-                    waiting -= 1
-                    raise ApiError(UNAVAILABLE, str(exc)) from None
             except ApiError as exc:
-                results[i] = {"type": "error", "op": op if type(op) is str else None, **exc.body()}
+                results[i] = _entry_error(op, exc)
+                continue
+            except Exception:  # a bug costs this entry, not the batch or the connection
+                log.exception("batch entry failed")
+                results[i] = _entry_error(op, ApiError("internal", "this order was not taken"))
+                continue
+            done, failed, applied = acknowledge(i, op, command.account, command.id)
+            waiting += 1
+            try:
+                sequencer.enqueue(command, done, failed, applied)
+            except SequencerClosed as exc:
+                waiting -= 1
+                results[i] = _entry_error(op, ApiError(UNAVAILABLE, str(exc)))
+            except Exception:
+                waiting -= 1
+                log.exception("batch entry failed")
+                results[i] = _entry_error(op, ApiError("internal", "this order was not taken"))
         waiting -= 1
         if not waiting:
             answer()
@@ -934,6 +946,11 @@ class Session:
                 with contextlib.suppress(InvalidState):
                     self.protocol.send_ping(b"lob")
                     self._transmit()
+
+
+def _entry_error(op: Any, exc: ApiError) -> dict[str, Any]:
+    """A batch entry's error result, in the shape of an error message."""
+    return {"type": "error", "op": op if type(op) is str else None, **exc.body()}
 
 
 def _valid_req(req: Any) -> bool:

@@ -31,15 +31,14 @@ VALUES = st.one_of(
     st.lists(st.integers(), max_size=3),
 )  # fmt: skip
 OBJECTS = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), VALUES, max_size=8)
+PACKABLE_VALUES = VALUES.filter(
+    lambda v: (
+        not isinstance(v, int | list)
+        or all(-(2**63) <= i < 2**64 for i in (v if isinstance(v, list) else [v]))
+    )
+)
 PACKABLE = st.dictionaries(
-    st.sampled_from(FIELDS) | st.text(max_size=8),
-    VALUES.filter(
-        lambda v: (
-            not isinstance(v, int | list)
-            or all(-(2**63) <= i < 2**64 for i in (v if isinstance(v, list) else [v]))
-        )
-    ),
-    max_size=8,
+    st.sampled_from(FIELDS) | st.text(max_size=8), PACKABLE_VALUES, max_size=8
 )
 
 
@@ -167,3 +166,41 @@ def test_fuzz_server_still_serves_orders_after_all_that(server: ServerThread) ->
             return str(ack["order"]["status"])
 
     assert server.call(place()) == "open"
+
+
+@FUZZ
+@given(
+    entries=st.lists(
+        st.one_of(
+            PACKABLE,
+            PACKABLE.map(lambda o: {**o, "op": "new", "symbol": "AAPL"}),
+            PACKABLE.map(lambda o: {**o, "op": "cancel"}),
+            PACKABLE_VALUES,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_fuzz_batch_entries_each_get_an_answer_and_never_break_the_engine(
+    server: ServerThread, entries: list[object]
+) -> None:
+    async def talk() -> list[object]:
+        ws = await RawWs.connect(server.server.port, "encoding=msgpack")
+        ws.send({"op": "auth", "key": ALICE})
+        batch = {"op": "batch", "orders": entries, "req": "b"}
+        ws.send_raw(Opcode.BINARY, msgpack.packb(batch, use_bin_type=True))
+        await ws.read_until(
+            lambda w: any(m.get("req") == "b" for k, m in w.messages() if k == "control")
+        )
+        await ws.close()
+        answer = next(m for k, m in ws.messages() if k == "control" and m.get("req") == "b")
+        return answer["results"] if answer["type"] == "batch_ack" else [answer]
+
+    results = server.call(talk())
+    assert results and all(isinstance(r, dict) and r["type"] in ("ack", "error") for r in results)
+    if len(results) > 1 or results[0]["type"] == "ack":  # type: ignore[index]
+        assert len(results) == len(entries)  # one answer per entry, none skipped
+    codes = [r.get("error", {}).get("code") for r in results]  # type: ignore[union-attr]
+    assert "internal" not in codes
+    hash_, records = server.state()  # check_integrity runs here
+    assert hash_ and records >= 0

@@ -168,6 +168,21 @@ def test_ws_batch_answers_each_order_in_place_and_refused_ones_change_nothing(
     run(body)
 
 
+def test_ws_batch_answer_is_told_apart_from_market_data_in_json(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with (
+            running(tmp_path) as server,
+            WsClient(server.url, ALICE, encoding="json") as alice,
+        ):
+            await alice.subscribe_book("AAPL")
+            order = {"op": "new", "symbol": "AAPL", "side": "buy", "qty": 5}
+            results = await alice.batch([{**order, "price": "226.00"}, {**order, "qty": 0}])
+            assert [r["type"] for r in results] == ["ack", "error"]
+            assert results[1]["error"]["code"] == "invalid_quantity"
+
+    run(body)
+
+
 def test_ws_batch_limits_are_checked_before_anything_is_sequenced(tmp_path: Path) -> None:
     limits = Limits(ws_rate=1.0, ws_burst=5)
 
