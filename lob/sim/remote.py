@@ -19,10 +19,13 @@ a market maker requotes) and the local order is cut to what is left on the
 server. Commands that still miss (a cancel of an order the person already
 took) are refused by the server and counted by code.
 
-Sending: per account, commands go in order, one on the wire at a time;
-accounts run side by side. ``window`` bounds the commands made but not yet
-answered: when it is full the simulator is not advanced, so the generator
-waits for the exchange instead of queueing without bound. Latency is measured
+Sending: per account, commands go in order, one message on the wire at a
+time: whatever has queued while the previous one was out leaves together as
+one ``batch`` message (up to ``BATCH`` commands), so an account's rate is not
+bounded by one round trip per command; accounts run side by side.
+``window`` bounds the commands made but not yet answered: when it is full the
+simulator is not advanced, so the generator waits for the exchange instead of
+queueing without bound. Latency is measured
 from each command's *intended* send time (when the simulated clock says it
 was due on the wall clock), not from when it left, so a stalled server shows
 as latency rather than hiding as a lower rate (no coordinated omission).
@@ -57,6 +60,8 @@ __all__ = [
 
 DEFAULT_WINDOW = 2_000
 """Commands made but not yet answered beyond which the simulator pauses."""
+BATCH = 200
+"""Most commands an account sends in one ``batch`` message."""
 TICK = 0.002
 """Seconds between pacer ticks: small, so a command leaves close to when it is due."""
 DRAIN_TIMEOUT = 30.0
@@ -138,6 +143,8 @@ class RemoteStats:
     rate: float
     seed: int
     sent: int = 0
+    messages: int = 0
+    """WebSocket messages the commands left in (fewer than commands when batched)."""
     acked: int = 0
     rejected: int = 0
     reject_codes: dict[str, int] = field(default_factory=dict)
@@ -172,6 +179,7 @@ class RemoteStats:
             "target_rate": self.rate,
             "seconds": round(self.seconds, 3),
             "sent": self.sent,
+            "messages": self.messages,
             "acked": self.acked,
             "rejected": self.rejected,
             "reject_codes": dict(sorted(self.reject_codes.items())),
@@ -241,23 +249,46 @@ class _Driver:
         from lob.client.rest import LobApiError
 
         account = self.accounts[name]
-        stats = self.stats
+        queue = account.queue
         while True:
-            message, intended = await account.queue.get()
+            items = [await queue.get()]
+            while len(items) < BATCH and not queue.empty():
+                items.append(queue.get_nowait())
+            answers: list[dict[str, Any] | LobApiError] = []
+            self.stats.messages += 1
             try:
-                answer = await account.client.request(message)
+                if len(items) == 1:
+                    answers.append(await account.client.request(items[0][0]))
+                else:
+                    answers.extend(await account.client.batch([m for m, _ in items]))
             except LobApiError as exc:
                 if exc.code == "disconnected":
                     raise RemoteError("disconnected", f"{name}: {exc.message}") from None
-                stats.rejected += 1
-                stats.reject_codes[exc.code] = stats.reject_codes.get(exc.code, 0) + 1
-            else:
-                stats.acked += 1
-                self._acked(account, message, answer)
-            stats.latencies.append(time.monotonic() - intended)
-            self.outstanding -= 1
+                answers = [exc] * len(items)  # a batch refused whole (rate limit)
+            now = time.monotonic()
+            for (message, intended), answer in zip(items, answers, strict=True):
+                self._answered(account, message, answer, now - intended)
+            self.outstanding -= len(items)
             if self.outstanding == 0:
                 self.drained.set()
+
+    def _answered(
+        self, account: _Account, message: dict[str, Any], answer: Any, latency: float
+    ) -> None:
+        stats = self.stats
+        if isinstance(answer, dict) and answer.get("type") == "error":
+            code = str(answer.get("error", {}).get("code", "?"))
+        elif isinstance(answer, dict):
+            code = ""
+        else:  # LobApiError
+            code = answer.code
+        if code:
+            stats.rejected += 1
+            stats.reject_codes[code] = stats.reject_codes.get(code, 0) + 1
+        else:
+            stats.acked += 1
+            self._acked(account, message, answer)
+        stats.latencies.append(latency)
 
     def _acked(self, account: _Account, message: dict[str, Any], answer: dict[str, Any]) -> None:
         order = answer.get("order") or {}

@@ -104,6 +104,50 @@ def test_remote_run_trades_on_the_server_and_its_counts_add_up(server: str) -> N
     assert len(after) - before == traded.get("AAPL", 0)
 
 
+def test_remote_worker_sends_what_queued_meanwhile_as_one_batch() -> None:
+    from types import SimpleNamespace
+
+    from lob.sim.remote import RemoteStats, _Account, _Driver
+
+    class FakeClient:
+        def __init__(self) -> None:
+            self.sent: list[list[dict[str, Any]]] = []
+
+        async def request(self, message: dict[str, Any]) -> dict[str, Any]:
+            self.sent.append([message])
+            return {"type": "ack", "order": {"status": "open", "leaves_qty": 1}, "fills": []}
+
+        async def batch(self, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            self.sent.append(orders)
+            error = {"type": "error", "error": {"code": "unknown_order", "message": "gone"}}
+            ack = {"type": "ack", "order": {"status": "open", "leaves_qty": 1}, "fills": []}
+            return [error if m["op"] == "cancel" else ack for m in orders]
+
+    async def body() -> tuple[FakeClient, RemoteStats]:
+        client = FakeClient()
+        stats = RemoteStats(url="x", rate=1.0, seed=1)
+        account = _Account(client)
+        driver = _Driver(SimpleNamespace(now=0.0), {"a": account}, stats, "")  # type: ignore[arg-type]
+        for n in range(5):
+            op = "cancel" if n == 3 else "new"
+            account.queue.put_nowait(({"op": op, "id": f"o{n}"}, time.monotonic()))
+        stats.sent = driver.outstanding = 5
+        task = asyncio.create_task(driver.worker("a"))
+        await asyncio.wait_for(driver.drained.wait(), 5)
+        driver.drained.clear()
+        account.queue.put_nowait(({"op": "new", "id": "o5"}, time.monotonic()))
+        stats.sent, driver.outstanding = 6, 1
+        await asyncio.wait_for(driver.drained.wait(), 5)
+        task.cancel()
+        return client, stats
+
+    client, stats = asyncio.run(body())
+    assert [len(m) for m in client.sent] == [5, 1]  # the queued five together, then one alone
+    assert stats.messages == 2
+    assert (stats.acked, stats.rejected, stats.reject_codes) == (5, 1, {"unknown_order": 1})
+    assert len(stats.latencies) == 6
+
+
 def test_remote_agents_learn_of_fills_by_someone_else(server: str) -> None:
     async def body() -> Any:
         run = asyncio.create_task(run_remote(server, _keys(), "AAPL", 300.0, 9, duration=3.0))
