@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from lob.engine.commands import NewOrder
@@ -79,6 +80,72 @@ def test_sequencer_off_acks_the_inputs_of_one_loop_turn_together_after_the_flush
         assert log == ["flush", "o0", "o1", "o2", "o3", "o4"]
         events = await seq.submit(orders(6)[5])
         assert events[0].TYPE == "accepted"
+        await seq.close()
+
+    asyncio.run(body())
+
+
+class _GatedSync:
+    """A journal sync that waits for the test to let each fsync finish (or fail)."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.real = journal.sync
+        self.started: list[int] = []  # journal records at the start of each sync
+        self.gates: list[asyncio.Event] = []
+        self.fail: set[int] = set()  # sync numbers (from 0) that raise
+        self.loop = asyncio.get_running_loop()
+        journal.sync = self  # type: ignore[method-assign]
+        self.journal = journal
+
+    def __call__(self) -> None:
+        if threading.current_thread() is threading.main_thread():  # closing the journal
+            self.real()
+            return
+        n = len(self.started)  # a group commit, on the sequencer's worker thread
+        gate = asyncio.Event()
+        self.gates.append(gate)
+        self.started.append(self.journal.records)
+        asyncio.run_coroutine_threadsafe(gate.wait(), self.loop).result(timeout=10)
+        if n in self.fail:
+            raise OSError(28, "No space left on device")
+        self.real()
+
+    async def wait_started(self, count: int) -> None:
+        for _ in range(500):
+            if len(self.started) >= count:
+                return
+            await asyncio.sleep(0.002)
+        raise AssertionError(f"{count} syncs never started: {self.started}")
+
+
+def test_sequencer_fails_only_the_group_whose_fsync_failed(tmp_path: Path) -> None:
+    async def body() -> None:
+        seq, journal = sequencer(tmp_path, "batch")
+        gated = _GatedSync(journal)
+        gated.fail = {1}
+        acked: list[str] = []
+        failed: list[str] = []
+        seq.start()
+        for i, command in enumerate(orders(6)):
+            seq.enqueue(
+                command,
+                lambda events, id=command.id: acked.append(id),
+                lambda exc, id=command.id: failed.append(id),
+            )
+            if i == 2:
+                await gated.wait_started(1)
+        gated.gates[0].set()
+        await gated.wait_started(2)
+        gated.gates[1].set()
+        for _ in range(200):
+            if failed:
+                break
+            await asyncio.sleep(0.002)
+        assert acked == ["o0", "o1", "o2"]  # durable before the failure: acknowledged
+        assert failed == ["o3", "o4", "o5"]
+        assert not seq.accepting and seq.engine.seq > 0
+        applied = {e.id for e in seq.engine.order_snapshot("AAPL").bids}
+        assert applied == {"o0", "o1", "o2"}  # the failed group never reached the book
         await seq.close()
 
     asyncio.run(body())
