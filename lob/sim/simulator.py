@@ -363,7 +363,8 @@ class MarketSimulator:
         action (``next_u`` picks the stream, as ``_schedule`` explains) and the
         draw of its next time (``_schedule``'s thinning, inlined with the same
         arithmetic and the same random draws) happen here without a call in
-        between; the agents' methods send the commands.
+        between; the agents' methods send the commands, all but a noise
+        trader's cancel, which is sent here.
         """
         heap = self._heap
         markets = self.markets
