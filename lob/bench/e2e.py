@@ -282,6 +282,19 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
     conn.send("ready")
     req = index * 100_000_000
 
+    async def send(c: _Conn, orders: list[dict[str, Any]], due: list[int], batched: bool) -> None:
+        """One order as its own message, or orders as one batch; ``due`` their start times."""
+        nonlocal req
+        req += 1
+        if not batched:
+            pending[req] = due[0]
+            message = {**orders[0], "req": req}
+        else:
+            pending[req] = due
+            message = {"op": "batch", "orders": orders, "req": req}
+        state["in_flight"] += len(orders)
+        await c.ws.send(packb(message))
+
     def next_order(c: _Conn) -> dict[str, Any]:
         if len(c.live) > 100:
             return {"op": "cancel", "id": c.live.pop(0)}
@@ -334,20 +347,12 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
                         orders.append(next_order(c))
                         due.append(intended)
                         i += processes
-                    req += 1
-                    pending[req] = due
-                    state["in_flight"] += len(due)
-                    await c.ws.send(packb({"op": "batch", "orders": orders, "req": req}))
+                    await send(c, orders, due, True)
                     sent += len(orders)
                     continue
                 lateness.append(now - intended)
                 c = conns[(i // processes) % len(conns)]
-                message = next_order(c)
-                req += 1
-                message["req"] = req
-                pending[req] = intended
-                state["in_flight"] += 1
-                await c.ws.send(packb(message))
+                await send(c, [next_order(c)], [intended], False)
                 sent += 1
                 i += processes
         else:  # closed loop: keep ``amount`` orders in flight until ``seconds`` have passed
@@ -366,20 +371,11 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
                     c = conns[frames % len(conns)]
                     frames += 1
                     orders = [next_order(c) for _ in range(min(batch, free))]
-                    req += 1
-                    now = clock()
-                    pending[req] = [now] * len(orders)
-                    state["in_flight"] += len(orders)
-                    await c.ws.send(packb({"op": "batch", "orders": orders, "req": req}))
+                    await send(c, orders, [clock()] * len(orders), True)
                     sent += len(orders)
                     continue
                 c = conns[sent % len(conns)]
-                message = next_order(c)
-                req += 1
-                message["req"] = req
-                pending[req] = clock()
-                state["in_flight"] += 1
-                await c.ws.send(packb(message))
+                await send(c, [next_order(c)], [clock()], False)
                 sent += 1
         deadline = time.monotonic() + 60
         while pending and time.monotonic() < deadline:
