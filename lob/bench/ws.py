@@ -662,11 +662,17 @@ def publisher_cost(subscribers: int, broadcasts: int, seed: int = 5) -> dict[str
     engine.add_symbol(SYMBOL, reference)
     market = MarketData(engine)
     kicked: list[Any] = []
+
+    def kick(session: Session) -> None:  # as Gateway.kick, without the loop's callback
+        if not session.kicked:
+            session.kicked = True
+            kicked.append(session)
+
     gateway = SimpleNamespace(
         exchange=SimpleNamespace(market=market),
         limits=Limits(),
         counters=Counter(),
-        kick=kicked.append,  # the real gateway schedules one send per session here
+        kick=kick,  # the real gateway schedules one send per session here
     )
     sessions = []
     for _ in range(subscribers):

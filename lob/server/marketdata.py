@@ -56,7 +56,7 @@ from typing import Any, Protocol
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event
 from lob.engine.types import Side
-from lob.feed.conflation import conflate
+from lob.feed.conflation import DEFAULT_TRADE_LIMIT, conflate
 from lob.feed.deltas import BookSnapshot, Delta, TopOfBook, TradeDelta
 from lob.feed.l2 import L2Feed
 from lob.feed.ring import CatchUp
@@ -327,7 +327,12 @@ class MarketData:
         return TopOfBook(symbol, seq, engine_seq, ts, *self._top(symbol))
 
     def catch_up_frame(
-        self, symbol: str, since: int, encoding: str, max_entries: int, trade_limit: int = 1_000
+        self,
+        symbol: str,
+        since: int,
+        encoding: str,
+        max_entries: int,
+        trade_limit: int = DEFAULT_TRADE_LIMIT,
     ) -> tuple[bytes, int, bool] | None:
         """What a lagging full-book subscriber at ``since`` gets now: ``(frame, seq, resync)``.
 

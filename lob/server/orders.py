@@ -30,6 +30,7 @@ from lob.server.errors import TOO_MANY_ORDERS, ApiError
 from lob.server.price_text import price_text
 
 __all__ = [
+    "ACK_FAILED",
     "ack_for",
     "ack_or_error",
     "new_order_id",
@@ -286,6 +287,11 @@ def ack_for(
         "fills": fills,
         "events": mine,
     }
+
+
+ACK_FAILED = "the order was sequenced but its ack failed; read it back"
+"""The message of an ``internal`` error when building an ack failed (logged) after the
+order was sequenced: the order stands, and ``GET /orders/{id}`` shows it."""
 
 
 def ack_or_error(

@@ -28,6 +28,7 @@ from lob.feed.wire import message_to_dict
 from lob.server.auth import KeyStore
 from lob.server.errors import (
     FORBIDDEN,
+    INTERNAL,
     METHOD_NOT_ALLOWED,
     NO_AUCTION,
     NOT_FOUND,
@@ -38,7 +39,7 @@ from lob.server.errors import (
 from lob.server.exchange import Exchange
 from lob.server.history_api import NO_HISTORY, HistoryQueries
 from lob.server.http import HttpRequest, HttpResponse, json_response
-from lob.server.orders import ack_or_error, parse_cancel, parse_new, parse_replace
+from lob.server.orders import ACK_FAILED, ack_or_error, parse_cancel, parse_new, parse_replace
 from lob.server.sequencer import SequencerClosed
 from lob.store.journal import SetState
 
@@ -202,7 +203,7 @@ class RestApi:
         except SequencerClosed as exc:
             raise ApiError(UNAVAILABLE, str(exc)) from None
         if not out:
-            raise ApiError("internal", "the order was sequenced but its ack failed; read it back")
+            raise ApiError(INTERNAL, ACK_FAILED)
         ack = out[0]
         if isinstance(ack, ApiError):
             raise ack

@@ -60,11 +60,12 @@ from lob.feed.conflation import ConflatedBatch
 from lob.feed.deltas import TradeDelta
 from lob.server.auth import KeyStore
 from lob.server.config import Limits
-from lob.server.errors import RATE_LIMITED, UNAVAILABLE, ApiError
+from lob.server.errors import INTERNAL, RATE_LIMITED, UNAVAILABLE, ApiError
 from lob.server.exchange import Exchange
 from lob.server.http import HttpRequest
 from lob.server.marketdata import MarketFrame, Update, encode_messages
 from lob.server.orders import (
+    ACK_FAILED,
     ack_or_error,
     parse_cancel,
     parse_new,
@@ -86,9 +87,9 @@ MAX_PENDING_TRADES = 1_000
 MAX_BATCH = 1_000
 """Orders in one ``batch`` message."""
 JOIN_BYTES = 64 * 1024
+"""Queued market-data frames are joined into one WebSocket frame up to about this size."""
 WRITE_HIGH = 64 * 1024
 """Bytes waiting in a connection's transport beyond which sending waits for it to drain."""
-"""Queued market-data frames are joined into one WebSocket frame up to about this size."""
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _pack = msgpack.Packer(use_bin_type=True).pack
 """``msgpack.packb`` without building a packer per message (same bytes; event loop only)."""
@@ -172,6 +173,9 @@ class Gateway:
 
     def kick(self, session: Session) -> None:
         """Have ``session``'s queue sent at the end of this turn of the event loop."""
+        if session.kicked:
+            return
+        session.kicked = True
         self.dirty.append(session)
         if not self._pumping:
             self._pumping = True
@@ -426,7 +430,7 @@ class Session:
             self._error(ApiError("internal", "internal error; nothing was changed"), req, None)
 
     def _error(self, exc: ApiError, req: Any, op: str | None) -> None:
-        body: dict[str, Any] = {"type": "error", "op": op, **exc.body()}
+        body = _error_body(op, exc)
         if req is not None:
             body["req"] = req
         self.send(body)
@@ -518,8 +522,7 @@ class Session:
             elif isinstance(ack, ApiError):
                 self._error(ack, req, op)
             else:  # building the ack failed (logged): the order itself was sequenced
-                message = "the order was sequenced but its ack failed; read it back"
-                self._error(ApiError("internal", message), req, op)
+                self._error(ApiError(INTERNAL, ACK_FAILED), req, op)
 
         def failed(exc: Exception) -> None:
             self._error(ApiError(UNAVAILABLE, str(exc)), req, op)
@@ -558,30 +561,26 @@ class Session:
         accounts = ex.accounts
         sequencer = ex.sequencer
 
-        def answer() -> None:
-            body: dict[str, Any] = {"type": "batch_ack", "results": results}
-            self._reply(body, req)
+        def settle() -> None:
+            """One more entry answered (or the loop below done): the last one replies."""
+            nonlocal waiting
+            waiting -= 1
+            if not waiting:
+                self._reply({"type": "batch_ack", "results": results}, req)
 
         def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
             def applied(events: list[Event]) -> None:
                 ack = ack_or_error(op, account, id, events, accounts)
-                results[i] = ack if type(ack) is dict else _entry_error(op, ack)
+                results[i] = ack if type(ack) is dict else _error_body(op, ack)
 
             def done(events: list[Event]) -> None:
-                nonlocal waiting
                 if results[i] is None:  # building its ack failed (logged)
-                    error = ApiError("internal", "the order was sequenced but its ack failed")
-                    results[i] = _entry_error(op, error)
-                waiting -= 1
-                if not waiting:
-                    answer()
+                    results[i] = _error_body(op, ApiError(INTERNAL, ACK_FAILED))
+                settle()
 
             def failed(exc: Exception) -> None:
-                nonlocal waiting
-                results[i] = _entry_error(op, ApiError(UNAVAILABLE, str(exc)))
-                waiting -= 1
-                if not waiting:
-                    answer()
+                results[i] = _error_body(op, ApiError(UNAVAILABLE, str(exc)))
+                settle()
 
             return done, failed, applied
 
@@ -596,11 +595,11 @@ class Session:
                     raise ApiError("invalid_op", f"op must be new, cancel or replace: {op!r}")
                 command = self._command(op, item)
             except ApiError as exc:
-                results[i] = _entry_error(op, exc)
+                results[i] = _error_body(op, exc)
                 continue
             except Exception:  # a bug costs this entry, not the batch or the connection
                 log.exception("batch entry failed")
-                results[i] = _entry_error(op, ApiError("internal", "this order was not taken"))
+                results[i] = _error_body(op, ApiError(INTERNAL, "this order was not taken"))
                 continue
             done, failed, applied = acknowledge(i, op, command.account, command.id)
             waiting += 1
@@ -608,14 +607,12 @@ class Session:
                 sequencer.enqueue(command, done, failed, applied)
             except SequencerClosed as exc:
                 waiting -= 1
-                results[i] = _entry_error(op, ApiError(UNAVAILABLE, str(exc)))
+                results[i] = _error_body(op, ApiError(UNAVAILABLE, str(exc)))
             except Exception:
                 waiting -= 1
                 log.exception("batch entry failed")
-                results[i] = _entry_error(op, ApiError("internal", "this order was not taken"))
-        waiting -= 1
-        if not waiting:
-            answer()
+                results[i] = _error_body(op, ApiError(INTERNAL, "this order was not taken"))
+        settle()
 
     def _on_private(self, events: list[Event]) -> None:
         account = self.account
@@ -761,9 +758,7 @@ class Session:
             self.queue.clear()
             self.close(CloseCode.POLICY_VIOLATION, "too slow: send queue full")
             return
-        if not self.kicked:
-            self.kicked = True
-            self.gateway.kick(self)
+        self.gateway.kick(self)
 
     def offer(self, sub: Subscription, update: Update) -> None:
         """Market data for ``sub``: queued while the client keeps up, else conflated."""
@@ -776,9 +771,7 @@ class Session:
         if not sub.behind and len(self.queue) < self.limits.ws_queue:
             self.queue.append(update.frame(self.encoding))
             sub.last_seq = update.seq
-            if not self.kicked:
-                self.kicked = True
-                self.gateway.kick(self)
+            self.gateway.kick(self)
             return
         if not sub.behind:
             sub.behind = True
@@ -948,8 +941,8 @@ class Session:
                     self._transmit()
 
 
-def _entry_error(op: Any, exc: ApiError) -> dict[str, Any]:
-    """A batch entry's error result, in the shape of an error message."""
+def _error_body(op: Any, exc: ApiError) -> dict[str, Any]:
+    """An error message (also a batch entry's result): its ``op`` only if it is a name."""
     return {"type": "error", "op": op if type(op) is str else None, **exc.body()}
 
 
