@@ -33,7 +33,7 @@ import contextlib
 import gc
 from collections.abc import Callable
 
-__all__ = ["QUIET", "YOUNG", "CollectorPolicy"]
+__all__ = ["QUIET", "YOUNG", "CollectorPolicy", "young_only"]
 
 YOUNG = 10_000
 """Net allocations of tracked objects between two young collections."""
@@ -41,6 +41,16 @@ QUIET = 2.0
 """Seconds without input after which the collector runs once in full."""
 FREEZE_EVERY = 1.0
 """Seconds between freezes of the objects that survived their young collections."""
+
+
+def young_only() -> tuple[int, int, int]:
+    """Freeze every object alive now and collect only young ones from here on; return
+    the thresholds this replaced."""
+    saved = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG, 1_000, 1_000)
+    return saved
 
 
 class CollectorPolicy:
@@ -58,10 +68,7 @@ class CollectorPolicy:
 
     def start(self) -> None:
         """Freeze what exists now and begin the once-a-second freezes (needs a loop)."""
-        self._saved = gc.get_threshold()
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(YOUNG, 1_000, 1_000)
+        self._saved = young_only()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import logging
 import os
 import select
@@ -59,7 +58,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lob.server.collector import YOUNG
+from lob.server.collector import young_only
 from lob.server.history_channel import FrameBuffer, frame
 from lob.server.replica import EngineSetup, Replica
 
@@ -327,16 +326,6 @@ def _lower_priority(niceness: int) -> None:
         Path("/proc/self/autogroup").write_text(f"{niceness}\n")
 
 
-def _young_only() -> None:
-    """Keep the collector to young objects (see ``lob.server.collector``): the replica's
-    book and the writer's buffers hold no reference cycles, and walking them again and
-    again in full collections only slows the history's catch-up (by about a tenth on
-    200,000 commands of the ``lob bench book`` mix)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG, 1_000, 1_000)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the child process (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m lob.server.history_process")
@@ -373,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         channel.reply(request_id, False, f"cannot open the history {args.db}: {exc}")
         return 1
     channel.reply(request_id, True, writer.session)
-    _young_only()
+    young_only()  # its replica and buffers hold no cycles: no full collections (collector.py)
     try:
         serve(channel, follower, stopping=terminated.is_set)
     except Exception:
