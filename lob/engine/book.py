@@ -25,6 +25,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any, NamedTuple, Protocol
 
+from lob.engine.errors import IntegrityError
 from lob.engine.luld import LuldMonitor
 from lob.engine.prices import format_price, round_lot
 from lob.engine.types import SelfMatchMode, Side, TimeInForce, TradingState
@@ -48,10 +49,6 @@ class Hasher(Protocol):
     """Anything that digests bytes (``hashlib`` objects)."""
 
     def update(self, data: bytes, /) -> None: ...
-
-
-class IntegrityError(AssertionError):
-    """The book's structure contradicts itself (raised by ``check_integrity``)."""
 
 
 class RestingOrder:

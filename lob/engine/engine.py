@@ -26,10 +26,12 @@ from __future__ import annotations
 import hashlib
 import re
 from sys import intern
+from typing import cast
 
 from lob.engine.book import FLAGS, Level, OrderBook, OrderView, RestingOrder, unpack_flags
 from lob.engine.calendar import SessionCalendar
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
+from lob.engine.errors import IntegrityError, UnknownSymbolError
 from lob.engine.events import Accepted, Added, Cancelled, Event, Rejected, Replaced, Trade
 from lob.engine.prices import ONE_DOLLAR, format_price, is_on_tick, tick_size
 from lob.engine.session import ACCEPTS_ORDERS, AUCTION_STATES
@@ -83,10 +85,6 @@ LOST = Priority.LOST
 _new = tuple.__new__
 _ORDER_TYPES = tuple(OrderType)
 _UNPRICED = (OrderType.MARKET, OrderType.MOO, OrderType.MOC)
-
-
-class UnknownSymbolError(KeyError):
-    """A snapshot or book was asked for a symbol the engine does not trade."""
 
 
 class MatchingEngine(TradingDayMixin):
@@ -209,33 +207,41 @@ class MatchingEngine(TradingDayMixin):
     def reject(
         self,
         op: str,
-        account: str | None,
-        id: str | None,
-        symbol: str | None,
+        account: object,
+        id: object,
+        symbol: object,
         code: RejectCode,
         message: str,
         ts: int,
     ) -> list[Event]:
-        """Record a rejection decided outside the engine (e.g. a malformed message)."""
+        """Record a rejection (also one decided outside the engine, e.g. a malformed message).
+
+        The rejected fields are echoed as they came, whatever their type.
+        """
         self._seq += 1
-        return [Rejected(self._seq, ts, op, account, id, symbol, code, message)]
+        return [_new(Rejected, (self._seq, ts, op, account, id, symbol, code, message))]
 
     def new_order(
         self,
-        account: str,
-        id: str,
-        symbol: str,
-        side: Side,
-        qty: int,
-        price: int | None = None,
+        account: object,
+        id: object,
+        symbol: object,
+        side: object,
+        qty: object,
+        price: object = None,
         ts: int = 0,
-        order_type: OrderType = LIMIT,
-        tif: TimeInForce = DAY,
-        post_only: bool = False,
-        smp: SelfMatchMode = CANCEL_NEWEST,
+        order_type: object = LIMIT,
+        tif: object = DAY,
+        post_only: object = False,
+        smp: object = CANCEL_NEWEST,
     ) -> list[Event]:
-        """Enter a new order."""
-        book = self._books.get(symbol)
+        """Enter a new order.
+
+        The fields are typed ``object``: anything may come in, and what is not a valid
+        order is rejected with a code (in compiled form, a narrower type would raise
+        ``TypeError`` at the call instead).
+        """
+        book = self._books.get(symbol)  # type: ignore[call-overload]  # junk finds nothing
         if (
             # The common case first: a plainly valid limit or market order for a
             # traded symbol in continuous trading, or a day/GTC limit order while
@@ -256,10 +262,11 @@ class MatchingEngine(TradingDayMixin):
             and type(id) is str
             and 0 < len(id) <= MAX_ID_LENGTH
             and type(symbol) is str  # a book exists: its name was checked when it was made
-            and (side is BUY or side is SELL)
+            and type(side) is Side
             and type(qty) is int
             and 0 < qty <= MAX_QTY
             and post_only is False
+            and type(order_type) is OrderType
             and type(tif) is TimeInForce
             and type(smp) is SelfMatchMode
             and (
@@ -321,7 +328,7 @@ class MatchingEngine(TradingDayMixin):
                             tail = level.tail
                             order.level = level
                             order.prev = tail
-                            tail.next = order  # type: ignore[union-attr]  # a level is never empty
+                            tail.next = order  # a level is never empty
                             level.tail = order
                             level.qty += qty
                             level.count += 1
@@ -371,9 +378,64 @@ class MatchingEngine(TradingDayMixin):
                 if book.luld is not None:
                     self._luld_after(book, events, ts)
                 return events
-        created = None
+        return self._new_order_general(
+            book, account, id, symbol, side, qty, price, ts, order_type, tif, post_only, smp
+        )
+
+    def _new_order_general(
+        self,
+        book: OrderBook | None,
+        account: object,
+        id: object,
+        symbol: object,
+        side: object,
+        qty: object,
+        price: object,
+        ts: int,
+        order_type: object,
+        tif: object,
+        post_only: object,
+        smp: object,
+    ) -> list[Event]:
+        """``new_order`` for what its short path does not take: each check names its reason."""
         problem = _check_new(account, id, symbol, side, qty, price, order_type, tif, post_only, smp)
-        if problem is None and book is None:
+        if problem is not None:
+            return self.reject("new", account, id, symbol, problem[0], problem[1], ts)
+        # The fields passed their checks: each is what its name says.
+        return self._new_checked(
+            book,
+            cast(str, account),
+            cast(str, id),
+            cast(str, symbol),
+            Side(cast(str, side)),
+            cast(int, qty),
+            price,  # checked against the book's tick and collar next
+            ts,
+            OrderType(cast(str, order_type)),
+            TimeInForce(cast(str, tif)),
+            cast(bool, post_only),
+            SelfMatchMode(cast(str, smp)),
+        )
+
+    def _new_checked(
+        self,
+        book: OrderBook | None,
+        account: str,
+        id: str,
+        symbol: str,
+        side: Side,
+        qty: int,
+        price: object,
+        ts: int,
+        order_type: OrderType,
+        tif: TimeInForce,
+        post_only: bool,
+        smp: SelfMatchMode,
+    ) -> list[Event]:
+        """A new order whose fields are valid: the checks against the book, then entry."""
+        created = None
+        problem = None
+        if book is None:
             if self.auto_create_symbols:
                 # A new symbol's book is kept only if the order is accepted.
                 book = created = self._new_book(symbol, ts)
@@ -391,21 +453,14 @@ class MatchingEngine(TradingDayMixin):
                 problem = _check_limit_price(book, side, price, post_only)
         if problem is not None:
             return self.reject("new", account, id, symbol, problem[0], problem[1], ts)
+        limit_price = cast("int | None", price)  # checked: none, or on tick and in the collar
         assert book is not None
         if created is not None:
             self._books[symbol] = created
-        if type(side) is not Side:
-            side = Side(side)
-        if type(order_type) is not OrderType:
-            order_type = OrderType(order_type)
-        if type(tif) is not TimeInForce:
-            tif = TimeInForce(tif)
-        if type(smp) is not SelfMatchMode:
-            smp = SelfMatchMode(smp)
         oid = self._next_oid
         self._next_oid = oid + 1
         self._seq += 1
-        events = [
+        events: list[Event] = [
             _new(
                 Accepted,
                 (
@@ -435,7 +490,7 @@ class MatchingEngine(TradingDayMixin):
                     book,
                     side,
                     order_type,
-                    price,
+                    limit_price,
                     qty,
                     cross_for(order_type, book.state),
                 ),
@@ -444,7 +499,7 @@ class MatchingEngine(TradingDayMixin):
         if order_type is MARKET:
             limit = book.collar_high if side is BUY else book.collar_low
         else:
-            limit = price
+            limit = limit_price
         self._enter(
             book, account, id, oid, side, limit, qty, order_type, tif, smp, post_only, ts, events
         )
@@ -476,12 +531,19 @@ class MatchingEngine(TradingDayMixin):
             )
         return None
 
-    def cancel(self, account: str, id: str, ts: int = 0) -> list[Event]:
+    def cancel(self, account: object, id: object, ts: int = 0) -> list[Event]:
         """Cancel a live order of ``account`` by its client id."""
-        orders = self._live.get(account)
-        order = orders.pop(id, None) if orders is not None and type(id) is str else None
+        if type(account) is str and type(id) is str:
+            orders = self._live.get(account)
+            order = orders.pop(id, None) if orders is not None else None
+        else:  # not a string: no such order
+            order = None
         if order is None:
-            waiting = self._auction_live.get(account, {}).get(id) if type(id) is str else None
+            waiting = (
+                self._auction_live.get(account, {}).get(id)
+                if type(account) is str and type(id) is str
+                else None
+            )
             if waiting is not None:
                 return self._cancel_auction_order(waiting, ts)
             return self.reject(
@@ -536,15 +598,18 @@ class MatchingEngine(TradingDayMixin):
 
     def replace(
         self,
-        account: str,
-        id: str,
+        account: object,
+        id: object,
         ts: int = 0,
-        price: int | None = None,
-        qty: int | None = None,
+        price: object = None,
+        qty: object = None,
     ) -> list[Event]:
         """Give a live order a new price and/or open quantity (see the module rules)."""
-        orders = self._live.get(account)
-        order = orders.get(id) if orders is not None and type(id) is str else None
+        if type(account) is str and type(id) is str:
+            orders = self._live.get(account)
+            order = orders.get(id) if orders is not None else None
+        else:  # not a string: no such order
+            orders = order = None
         if order is None:
             return self.reject(
                 "replace",
@@ -582,8 +647,9 @@ class MatchingEngine(TradingDayMixin):
             problem = _check_limit_price(book, side, price, order.post_only)
         if problem is not None:
             return self.reject("replace", account, id, book.symbol, *problem, ts)
-        new_price = old_price if price is None else price
-        new_qty = old_qty if qty is None else qty
+        # Checked above: a price or quantity given is a valid int.
+        new_price = old_price if price is None else cast(int, price)
+        new_qty = old_qty if qty is None else cast(int, qty)
         self._seq += 1
         if new_price == old_price and new_qty <= old_qty:
             # Same price, not bigger: the order keeps its place in the queue.
@@ -628,7 +694,8 @@ class MatchingEngine(TradingDayMixin):
                 nxt.prev = prev
             level.qty -= old_qty
             level.count -= 1
-        del orders[id]  # type: ignore[union-attr]
+        key = cast(str, id)  # the order was found by it: a string
+        del orders[key]  # type: ignore[union-attr]
         old_oid = order.oid
         oid = self._next_oid
         self._next_oid = oid + 1
@@ -679,7 +746,7 @@ class MatchingEngine(TradingDayMixin):
                 level.tail = order
                 level.qty += new_qty
                 level.count += 1
-            orders[id] = order  # type: ignore[index]
+            orders[key] = order  # type: ignore[index]
             self._seq += 1
             events.append(
                 _new(
@@ -705,8 +772,8 @@ class MatchingEngine(TradingDayMixin):
         tif, smp, post_only = unpack_flags(order.flags)
         self._enter(
             book,
-            account,
-            id,
+            order.account,
+            key,
             oid,
             side,
             new_price,
@@ -1073,7 +1140,6 @@ class MatchingEngine(TradingDayMixin):
 
     def check_integrity(self) -> None:
         """Raise ``IntegrityError`` unless every book and the order index agree."""
-        from lob.engine.book import IntegrityError
 
         in_books = sum(book.check_integrity() for book in self._books.values())
         indexed = 0

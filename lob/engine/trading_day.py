@@ -23,8 +23,6 @@ apply in a cross.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lob.engine.auction import CrossResult, Interest, allocate, clearing_price, pair_fills
 from lob.engine.book import OrderBook, RestingOrder
 from lob.engine.calendar import SessionCalendar
@@ -125,24 +123,28 @@ class TradingDayMixin:
     _seq: int
     _next_trade_id: int
 
-    if TYPE_CHECKING:
+    # Methods MatchingEngine overrides (declared for the type checker and for native
+    # compilation, which needs every method of a class known where it is defined):
 
-        def book(self, symbol: str) -> OrderBook: ...
+    def book(self, symbol: str) -> OrderBook:
+        raise NotImplementedError
 
-        def reject(
-            self,
-            op: str,
-            account: str | None,
-            id: str | None,
-            symbol: str | None,
-            code: RejectCode,
-            message: str,
-            ts: int,
-        ) -> list[Event]: ...
+    def reject(
+        self,
+        op: str,
+        account: str | None,
+        id: str | None,
+        symbol: str | None,
+        code: RejectCode,
+        message: str,
+        ts: int,
+    ) -> list[Event]:
+        raise NotImplementedError
 
-        def _cancel_resting(
-            self, order: RestingOrder, reason: CancelReason, ts: int, events: list[Event]
-        ) -> None: ...
+    def _cancel_resting(
+        self, order: RestingOrder, reason: CancelReason, ts: int, events: list[Event]
+    ) -> None:
+        raise NotImplementedError
 
     # -- state machine -------------------------------------------------------
 

@@ -245,7 +245,7 @@ class MarketMaker:
         half = self.half_spread * unit_px * sqrt_vol
         tick = m.tick
         if half < tick:
-            half = tick
+            half = float(tick)
         bid = int(center - half)
         ask = int(center + half) + 1
         if m.mixed_ticks or bid < m.floor or ask > m.ceiling:
@@ -290,7 +290,7 @@ class MarketMaker:
         half = self.half_spread * unit_px * sqrt_vol
         tick = m.tick
         if half < tick:
-            half = tick
+            half = float(tick)
         bid = int(center - half)
         ask = int(center + half) + 1
         if m.mixed_ticks or bid < m.floor or ask > m.ceiling:
@@ -301,12 +301,12 @@ class MarketMaker:
             ask += -ask % tick
         if ask <= bid:
             ask = m.on_tick(bid + 1, SELL)
-        half = self.size >> 1
+        half_size = self.size >> 1
         if (
             bid == self.bid_px
             and ask == self.ask_px
-            and self.bid_qty > half
-            and self.ask_qty > half
+            and self.bid_qty > half_size
+            and self.ask_qty > half_size
             and -limit < inventory < limit
         ):
             return  # both quotes already where they should be
