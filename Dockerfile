@@ -11,7 +11,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN pip install --no-cache-dir uv
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# setup.py compiles the engine when a C compiler is present; the slim image has none,
+# so lob runs there as pure Python (see docs/architecture.md, "Compiled where it counts").
+COPY pyproject.toml setup.py README.md ./
 COPY lob ./lob
 RUN uv sync --no-dev
 

@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from lob import native
+
 __all__ = [
     "CPU_CLOCK",
     "BenchReport",
@@ -82,9 +84,12 @@ class Machine:
     os: str
     load: str = ""
     """The 1, 5 and 15 minute load averages when described: how shared the machine was."""
+    native: str = ""
+    """How the engine and simulator ran: "compiled" or "python (why)" (``lob.native``)."""
 
     def describe(self) -> str:
         text = f"{self.cpu}, {self.cores} cores, {self.implementation} {self.python}, {self.os}"
+        text += f", engine and simulator {self.native}" if self.native else ""
         return text + (f", load average {self.load}" if self.load else "")
 
 
@@ -121,6 +126,7 @@ def describe_machine() -> Machine:
         implementation=sys.implementation.name.replace("cpython", "CPython"),
         os=f"{platform.system()} {platform.release()}",
         load=load_average(),
+        native=native.MODE,
     )
 
 

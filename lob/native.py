@@ -1,0 +1,133 @@
+"""Which of lob's modules are compiled to native code, and the switch to run them as Python.
+
+The matching engine and the simulator's hot modules are plain, strictly typed Python.
+When lob is installed on a machine with a C compiler, ``setup.py`` compiles them with
+mypyc into extension modules that sit beside their sources; Python then imports the
+compiled form first. Behaviour is the same either way (the whole test suite runs on
+both); only the speed differs.
+
+Python runs the sources instead when:
+
+- ``LOB_PURE_PYTHON`` is set to anything but ``0`` (for debugging, profiling, or to
+  compare the two in one session);
+- a compiled module is older than its source (an edit since the last build: running
+  stale code would be wrong; ``uv run`` rebuilds, as pyproject's cache keys name
+  these sources) or some are missing. A line on standard error says so.
+
+It is all or nothing: compiled modules call each other natively, so a mix of compiled
+and source modules would hold two different classes for one name.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from importlib.abc import MetaPathFinder
+from importlib.machinery import (
+    EXTENSION_SUFFIXES,
+    SOURCE_SUFFIXES,
+    FileFinder,
+    ModuleSpec,
+    SourceFileLoader,
+)
+from pathlib import Path
+from types import ModuleType
+from typing import Final
+
+__all__ = ["COMPILED_MODULES", "MODE", "PURE_PYTHON_ENV", "choose", "why_not_compiled"]
+
+#: The modules setup.py compiles: every one strictly typed (``mypy --strict``).
+COMPILED_MODULES: Final = (
+    "lob.engine.auction",
+    "lob.engine.book",
+    "lob.engine.calendar",
+    "lob.engine.commands",
+    "lob.engine.engine",
+    "lob.engine.luld",
+    "lob.engine.prices",
+    "lob.engine.session",
+    "lob.engine.trading_day",
+    "lob.sim.agents",
+    "lob.sim.market",
+    "lob.sim.model",
+    "lob.sim.processes",
+)
+
+PURE_PYTHON_ENV: Final = "LOB_PURE_PYTHON"
+
+#: A source this much newer than its compiled module counts as edited since the build
+#: (installing a wheel writes both within moments of each other).
+_STALE_AFTER_S: Final = 2.0
+
+#: How this process runs the modules above: "compiled", or "python (<why>)".
+MODE = "python (not chosen yet)"
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _paths(module: str, root: Path) -> tuple[Path, list[Path]]:
+    """The module's source file and any compiled files beside it."""
+    base = root.joinpath(*module.split("."))
+    return base.with_suffix(".py"), [
+        base.parent / (base.name + suffix)
+        for suffix in EXTENSION_SUFFIXES
+        if (base.parent / (base.name + suffix)).exists()
+    ]
+
+
+def why_not_compiled(root: Path = _ROOT, environ: Mapping[str, str] = os.environ) -> str | None:
+    """None when every compiled module under ``root`` is there and current; else why not."""
+    flag = environ.get(PURE_PYTHON_ENV, "")
+    if flag not in ("", "0"):
+        return f"{PURE_PYTHON_ENV}={flag}"
+    missing = stale = 0
+    for module in COMPILED_MODULES:
+        source, built = _paths(module, root)
+        if not built:
+            missing += 1
+        elif source.exists() and source.stat().st_mtime > (
+            max(path.stat().st_mtime for path in built) + _STALE_AFTER_S
+        ):
+            stale += 1
+    if missing == len(COMPILED_MODULES):
+        return "not compiled"
+    if stale or missing:
+        return f"compiled modules out of date ({stale} older than their source, {missing} missing)"
+    return None
+
+
+class _SourceFirst(MetaPathFinder):
+    """Finds the compiled modules' ``.py`` sources, passing over extension modules."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: object = None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
+        if fullname not in COMPILED_MODULES or not isinstance(path, list | tuple):
+            return None
+        for entry in path:
+            finder = FileFinder(str(entry), (SourceFileLoader, SOURCE_SUFFIXES))
+            spec = finder.find_spec(fullname, target)
+            if spec is not None and spec.origin is not None:
+                return spec
+        return None
+
+
+def choose() -> str:
+    """Decide once, at ``import lob``, whether the compiled modules are used."""
+    global MODE
+    if MODE != "python (not chosen yet)":
+        return MODE
+    why = why_not_compiled()
+    if why is None:
+        MODE = "compiled"
+        return MODE
+    MODE = f"python ({why})"
+    if why != "not compiled":
+        sys.meta_path.insert(0, _SourceFirst())
+        if why.startswith("compiled modules out of date"):
+            print(f"lob: running the engine and simulator as Python: {why}", file=sys.stderr)
+    return MODE
