@@ -37,21 +37,34 @@ from typing import Final
 
 __all__ = ["COMPILED_MODULES", "MODE", "PURE_PYTHON_ENV", "choose", "why_not_compiled"]
 
-#: The modules setup.py compiles: every one strictly typed (``mypy --strict``).
+#: The modules setup.py compiles: the engine, the market-data views the server builds
+#: for every order, and the simulator; every one strictly typed (``mypy --strict``).
 COMPILED_MODULES: Final = (
     "lob.engine.auction",
     "lob.engine.book",
     "lob.engine.calendar",
     "lob.engine.commands",
     "lob.engine.engine",
+    "lob.engine.json_codec",
     "lob.engine.luld",
     "lob.engine.prices",
     "lob.engine.session",
     "lob.engine.trading_day",
+    "lob.feed.conflation",
+    "lob.feed.deltas",
+    "lob.feed.itch",
+    "lob.feed.itch_mapper",
+    "lob.feed.l2",
+    "lob.feed.moldudp64",
+    "lob.feed.ring",
+    "lob.feed.subscriber",
+    "lob.feed.top",
+    "lob.feed.wire",
     "lob.sim.agents",
     "lob.sim.market",
     "lob.sim.model",
     "lob.sim.processes",
+    "lob.sim.simulator",
 )
 
 PURE_PYTHON_ENV: Final = "LOB_PURE_PYTHON"

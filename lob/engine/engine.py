@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 from sys import intern
-from typing import cast
+from typing import Final, cast
 
 from lob.engine.book import FLAGS, Level, OrderBook, OrderView, RestingOrder, unpack_flags
 from lob.engine.calendar import SessionCalendar
@@ -52,39 +52,39 @@ from lob.engine.types import (
 
 __all__ = ["DEFAULT_COLLAR", "MAX_QTY", "MatchingEngine", "UnknownSymbolError"]
 
-MAX_QTY = 1_000_000_000
+MAX_QTY: Final = 1_000_000_000
 """Largest order quantity (ITCH carries shares in 4 bytes)."""
 
-MAX_ID_LENGTH = 64
+MAX_ID_LENGTH: Final = 64
 
-DEFAULT_COLLAR = 0.10
+DEFAULT_COLLAR: Final = 0.10
 """Collar as a fraction of the reference price, for symbols that have one."""
 
-_SYMBOL = re.compile(r"[A-Z]{1,8}")
+_SYMBOL: Final = re.compile(r"[A-Z]{1,8}")
 
-BUY = Side.BUY
-SELL = Side.SELL
-LIMIT = OrderType.LIMIT
-MARKET = OrderType.MARKET
-DAY = TimeInForce.DAY
-GTC = TimeInForce.GTC
-IOC = TimeInForce.IOC
-FOK = TimeInForce.FOK
-CANCEL_NEWEST = SelfMatchMode.CANCEL_NEWEST
-CANCEL_BOTH = SelfMatchMode.CANCEL_BOTH
-_SMP_MODES = tuple(SelfMatchMode)
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+DAY: Final = TimeInForce.DAY
+GTC: Final = TimeInForce.GTC
+IOC: Final = TimeInForce.IOC
+FOK: Final = TimeInForce.FOK
+CANCEL_NEWEST: Final = SelfMatchMode.CANCEL_NEWEST
+CANCEL_BOTH: Final = SelfMatchMode.CANCEL_BOTH
+_SMP_MODES: Final = tuple(SelfMatchMode)
 # Members read on hot paths, as module names: ``CancelReason.USER`` looks the
 # member up through the enum's metaclass each time, ten times slower than a global.
-USER = CancelReason.USER
-MARKET_LEFT = CancelReason.MARKET
-IOC_LEFT = CancelReason.IOC
-KEPT = Priority.KEPT
-LOST = Priority.LOST
+USER: Final = CancelReason.USER
+MARKET_LEFT: Final = CancelReason.MARKET
+IOC_LEFT: Final = CancelReason.IOC
+KEPT: Final = Priority.KEPT
+LOST: Final = Priority.LOST
 # Events are built with tuple.__new__ on the hot paths: half the cost of a named
 # tuple's generated __new__, with the same result.
-_new = tuple.__new__
-_ORDER_TYPES = tuple(OrderType)
-_UNPRICED = (OrderType.MARKET, OrderType.MOO, OrderType.MOC)
+_new: Final = tuple.__new__
+_ORDER_TYPES: Final = tuple(OrderType)
+_UNPRICED: Final = (OrderType.MARKET, OrderType.MOO, OrderType.MOC)
 
 
 class MatchingEngine(TradingDayMixin):

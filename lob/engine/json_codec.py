@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
 from lob.engine.events import Event
 from lob.engine.prices import PriceError, format_price, parse_price
@@ -41,6 +43,7 @@ _PRICE_FIELDS = frozenset(
 )
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class CommandError(ValueError):
     """A command object that cannot be turned into a ``Command``."""
 

@@ -30,7 +30,7 @@ Market Volatility):
 from __future__ import annotations
 
 from collections import deque
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 __all__ = [
     "LIMIT_STATE_NS",
@@ -41,15 +41,15 @@ __all__ = [
     "price_bands",
 ]
 
-SECOND = 1_000_000_000
-LIMIT_STATE_NS = 15 * SECOND
-PAUSE_NS = 5 * 60 * SECOND
-REFERENCE_WINDOW_NS = 5 * 60 * SECOND
+SECOND: Final = 1_000_000_000
+LIMIT_STATE_NS: Final = 15 * SECOND
+PAUSE_NS: Final = 5 * 60 * SECOND
+REFERENCE_WINDOW_NS: Final = 5 * 60 * SECOND
 
-_PENNY = 100
-_THREE_DOLLARS = 30_000
-_SEVENTY_FIVE_CENTS = 7_500
-_FIFTEEN_CENTS = 1_500
+_PENNY: Final = 100
+_THREE_DOLLARS: Final = 30_000
+_SEVENTY_FIVE_CENTS: Final = 7_500
+_FIFTEEN_CENTS: Final = 1_500
 
 
 class Bands(NamedTuple):

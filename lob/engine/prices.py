@@ -7,6 +7,10 @@ two and that knows the tick table of Reg NMS Rule 612.
 
 from __future__ import annotations
 
+from typing import Final
+
+from mypy_extensions import mypyc_attr
+
 __all__ = [
     "ONE_DOLLAR",
     "PRICE_SCALE",
@@ -18,17 +22,18 @@ __all__ = [
     "tick_size",
 ]
 
-PRICE_SCALE = 10_000
+PRICE_SCALE: Final = 10_000
 """Integer units per dollar."""
 
-ONE_DOLLAR = PRICE_SCALE
+ONE_DOLLAR: Final = PRICE_SCALE
 
-_SUB_DOLLAR_TICK = 1  # $0.0001
-_DOLLAR_TICK = 100  # $0.01
-_MAX_DECIMALS = 4
-_MAX_PRICE = 200_000 * PRICE_SCALE - 1  # ITCH Price(4) is a 4-byte unsigned field
+_SUB_DOLLAR_TICK: Final = 1  # $0.0001
+_DOLLAR_TICK: Final = 100  # $0.01
+_MAX_DECIMALS: Final = 4
+_MAX_PRICE: Final = 200_000 * PRICE_SCALE - 1  # ITCH Price(4) is a 4-byte unsigned field
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class PriceError(ValueError):
     """Text or a number that is not a valid price."""
 

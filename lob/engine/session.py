@@ -26,6 +26,8 @@ What each state lets in (``admits``):
 
 from __future__ import annotations
 
+from mypy_extensions import mypyc_attr
+
 from lob.engine.types import CrossType, TradingState
 
 __all__ = [
@@ -74,6 +76,7 @@ ACCEPTS_ORDERS = MATCHING_STATES | AUCTION_STATES
 """States that accept new orders and replaces (halted and closed take only cancels)."""
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class IllegalTransition(ValueError):
     """A state change the trading day does not allow; nothing was changed."""
 

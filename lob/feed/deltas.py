@@ -44,6 +44,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mypy_extensions import mypyc_attr
+
 from lob.engine.book import LevelView
 from lob.engine.events import Added, Cancelled, Event, Replaced, Trade
 from lob.engine.types import Priority, Side
@@ -138,6 +140,7 @@ class TopOfBook(NamedTuple):
         return "top"
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class SnapshotOutOfStepError(RuntimeError):
     """The sequencer has not seen every engine event, so a snapshot cannot be stamped."""
 

@@ -24,6 +24,8 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+from mypy_extensions import mypyc_attr
+
 __all__ = [
     "MESSAGE_SIZES",
     "AddOrder",
@@ -53,6 +55,7 @@ MAX_TIMESTAMP = (1 << 48) - 1
 """The largest 6-byte timestamp (about 3.26 days of nanoseconds)."""
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class ItchError(ValueError):
     """A message that cannot be encoded or decoded; ``code`` is stable text."""
 
@@ -61,6 +64,7 @@ class ItchError(ValueError):
         self.code = code
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class ItchDecodeError(ItchError):
     """Bytes that are not one well-formed ITCH 5.0 message.
 
@@ -70,6 +74,7 @@ class ItchDecodeError(ItchError):
     """
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class ItchEncodeError(ItchError):
     """A message whose fields do not fit the specification.
 
@@ -319,6 +324,8 @@ Message = (
 
 # ``TYPE`` is spelled as a property above so type checkers see a constant, not a
 # tuple field; at run time it becomes a plain class attribute (``AddOrder.TYPE``).
+# The getter is called on an empty tuple: it reads nothing, and compiled, it checks
+# that it is given a tuple.
 for _message in (
     SystemEvent,
     StockDirectory,
@@ -334,7 +341,7 @@ for _message in (
     Noii,
     LuldAuctionCollar,
 ):
-    setattr(_message, "TYPE", _message.TYPE.fget(None))  # type: ignore[union-attr]  # noqa: B010
+    setattr(_message, "TYPE", _message.TYPE.fget(()))  # type: ignore[union-attr]  # noqa: B010
 del _message
 """Every ITCH message lob encodes and decodes."""
 

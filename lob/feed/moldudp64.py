@@ -30,8 +30,10 @@ from __future__ import annotations
 import struct
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import NamedTuple
+
+from mypy_extensions import mypyc_attr
 
 __all__ = [
     "DEFAULT_PAYLOAD",
@@ -62,6 +64,7 @@ _LEN = struct.Struct(">H")
 _PREFIX = [_LEN.pack(n) for n in range(DEFAULT_PAYLOAD * 2)]  # the common length prefixes
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class MoldDecodeError(ValueError):
     """Bytes that are not a MoldUDP64 packet or request.
 
@@ -314,7 +317,7 @@ class FeedHealth:
     ended: bool = False
 
     def to_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 class Receiver:
@@ -365,7 +368,7 @@ class Receiver:
             stop += 1
         return self.expected, stop - self.expected
 
-    def on_packet(self, data: bytes, now: float) -> list[tuple[int, bytes]]:
+    def on_packet(self, data: bytes | bytearray, now: float) -> list[tuple[int, bytes]]:
         """Take one datagram; return the messages it makes deliverable, in order."""
         health = self.health
         try:

@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from mypy_extensions import mypyc_attr
+
 from lob.engine.types import RejectCode
 from lob.feed.deltas import BookSnapshot, Delta
 
@@ -37,6 +39,7 @@ DEFAULT_CAPACITY = 4096
 """Deltas kept per symbol unless told otherwise."""
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class CatchUpError(ValueError):
     """A catch-up request that is not a sequence number at all."""
 
@@ -72,7 +75,7 @@ class DeltaRing:
 
     __slots__ = ("_buf", "_count", "capacity", "last_seq", "symbol")
 
-    def __init__(self, symbol: str, capacity: int = DEFAULT_CAPACITY, last_seq: int = 0) -> None:
+    def __init__(self, symbol: str, capacity: object = DEFAULT_CAPACITY, last_seq: int = 0) -> None:
         if type(capacity) is not int or capacity < 1:
             raise ValueError(f"ring capacity must be a positive integer: {capacity!r}")
         self.symbol = symbol
@@ -112,7 +115,7 @@ class DeltaRing:
         buf, cap = self._buf, self.capacity
         return tuple(buf[s % cap] for s in range(seq + 1, self.last_seq + 1))  # type: ignore[misc]
 
-    def catch_up(self, since: int | None, take_snapshot: Callable[[], BookSnapshot]) -> CatchUp:
+    def catch_up(self, since: object, take_snapshot: Callable[[], BookSnapshot]) -> CatchUp:
         """Answer "everything since ``since``" (see the module table).
 
         ``take_snapshot`` must return the full-depth book as of ``last_seq``;

@@ -90,6 +90,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import msgpack  # type: ignore[import-untyped]
+from mypy_extensions import mypyc_attr
 
 from lob.engine.book import LevelView
 from lob.engine.prices import PriceError, format_price, parse_price
@@ -127,6 +128,7 @@ Message = LevelDelta | TradeDelta | BookSnapshot | ConflatedBatch | TopOfBook
 """Every L2 message an encoding carries."""
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class WireError(ValueError):
     """Bytes or text that are not a valid L2 message, or a value the encoding cannot hold."""
 
@@ -333,7 +335,7 @@ def _from_msgpack_fields(a: object) -> Message:
     raise _malformed(f"unknown kind {kind!r} with {n} fields")
 
 
-def decode_msgpack(data: bytes) -> Message:
+def decode_msgpack(data: bytes | bytearray) -> Message:
     """One msgpack-encoded message; ``WireError`` if it is not exactly one valid message."""
     try:
         a = msgpack.unpackb(data, raw=False, strict_map_key=True)
@@ -342,7 +344,7 @@ def decode_msgpack(data: bytes) -> Message:
     return _from_msgpack_fields(a)
 
 
-def decode_msgpack_all(data: bytes) -> list[Message]:
+def decode_msgpack_all(data: bytes | bytearray) -> list[Message]:
     """Every message of a frame holding one or more concatenated msgpack messages."""
     unpacker = msgpack.Unpacker(raw=False, strict_map_key=True)
     unpacker.feed(data)
@@ -790,7 +792,7 @@ class BinaryCodec:
 
     # -- decoding --------------------------------------------------------
 
-    def decode(self, data: bytes) -> Message | SymbolLocate:
+    def decode(self, data: bytes | bytearray) -> Message | SymbolLocate:
         """Exactly one record."""
         if len(data) == _LEVEL.size and data[:1] in _BYTE_SIDE:  # the most common record
             kind, code, seq, engine_seq, ts, price, qty, orders = _LEVEL.unpack(data)
@@ -803,7 +805,7 @@ class BinaryCodec:
             raise _malformed(f"{len(data) - end} bytes after the record")
         return message
 
-    def decode_all(self, data: bytes) -> list[Message | SymbolLocate]:
+    def decode_all(self, data: bytes | bytearray) -> list[Message | SymbolLocate]:
         """Every record of a frame holding concatenated records."""
         out = []
         offset = 0
@@ -820,13 +822,17 @@ class BinaryCodec:
                 f"unknown locate {code}: no directory record or snapshot yet"
             ) from None
 
-    def _decode_at(self, data: bytes, offset: int) -> tuple[Message | SymbolLocate, int]:
+    def _decode_at(
+        self, data: bytes | bytearray, offset: int
+    ) -> tuple[Message | SymbolLocate, int]:
         try:
             return self._decode_record(data, offset)
         except (struct.error, IndexError) as exc:
             raise _malformed(f"truncated or bad record at byte {offset} ({exc})") from None
 
-    def _decode_record(self, data: bytes, offset: int) -> tuple[Message | SymbolLocate, int]:
+    def _decode_record(
+        self, data: bytes | bytearray, offset: int
+    ) -> tuple[Message | SymbolLocate, int]:
         kind = data[offset : offset + 1]
         if kind == b"B" or kind == b"S":
             return self._level_at(data, offset), offset + _LEVEL.size
@@ -895,14 +901,14 @@ class BinaryCodec:
             return SymbolLocate(code, symbol), offset + _DIRECTORY.size
         raise _malformed(f"unknown record type {kind!r} at byte {offset}")
 
-    def _level_at(self, data: bytes, offset: int) -> LevelDelta:
+    def _level_at(self, data: bytes | bytearray, offset: int) -> LevelDelta:
         kind, code, seq, engine_seq, ts, price, qty, orders = _LEVEL.unpack_from(data, offset)
         side = _BYTE_SIDE.get(kind)
         if side is None:
             raise _malformed(f"level record type {kind!r}")
         return LevelDelta(self._symbol_of(code), seq, engine_seq, ts, side, price, qty, orders)
 
-    def _trade_at(self, data: bytes, offset: int) -> TradeDelta:
+    def _trade_at(self, data: bytes | bytearray, offset: int) -> TradeDelta:
         _, code, seq, engine_seq, ts, price, qty, aggressor, trade_id = _TRADE.unpack_from(
             data, offset
         )
@@ -919,7 +925,7 @@ def _symbol_bytes(symbol: str) -> bytes:
     return raw.ljust(8, b" ")
 
 
-def _symbol_text(raw: bytes) -> str:
+def _symbol_text(raw: bytes | bytearray) -> str:
     try:
         text = raw.decode("ascii").rstrip(" ")
     except UnicodeDecodeError:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from math import floor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from lob.engine.commands import NewOrder
 from lob.engine.events import Added, Cancelled, Rejected, Replaced, Trade
@@ -36,28 +36,28 @@ if TYPE_CHECKING:
 
 __all__ = ["InformedTraders", "MarketMaker", "NoiseTraders", "Parent"]
 
-BUY = Side.BUY
-SELL = Side.SELL
-LIMIT = OrderType.LIMIT
-MARKET = OrderType.MARKET
-DAY = TimeInForce.DAY
-IOC = TimeInForce.IOC
-CANCEL_OLDEST = SelfMatchMode.CANCEL_OLDEST
-CANCEL_NEWEST = SelfMatchMode.CANCEL_NEWEST
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+DAY: Final = TimeInForce.DAY
+IOC: Final = TimeInForce.IOC
+CANCEL_OLDEST: Final = SelfMatchMode.CANCEL_OLDEST
+CANCEL_NEWEST: Final = SelfMatchMode.CANCEL_NEWEST
 
-MID_WEIGHT = 0.1
+MID_WEIGHT: Final = 0.1
 """How far a market maker's estimate leans from the latent value toward the mid."""
 
-TAKE_EDGE = 1.0
+TAKE_EDGE: Final = 1.0
 """A market maker's quote crosses the book (taking stale orders) only when the
 other side is at least this many units through its target; otherwise it joins
 one tick behind the other side's best price."""
 
-MAX_SKEW = 4.0
+MAX_SKEW: Final = 4.0
 """The most (in units) a market maker shifts its quotes against its inventory."""
 
-MOMENTUM_ACCOUNT = "MOMENTUM"
-VALUE_ACCOUNT = "VALUE"
+MOMENTUM_ACCOUNT: Final = "MOMENTUM"
+VALUE_ACCOUNT: Final = "VALUE"
 
 
 class NoiseTraders:

@@ -20,7 +20,7 @@ import math
 import random
 from array import array
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
 from lob.engine.engine import MatchingEngine
@@ -35,12 +35,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DEPTH_TICKS", "Market", "Sink"]
 
-BUY = Side.BUY
-SELL = Side.SELL
-SELF_MATCH = CancelReason.SELF_MATCH
-_MAX_PRICE = 200_000 * 10_000 - 100
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+SELF_MATCH: Final = CancelReason.SELF_MATCH
+_MAX_PRICE: Final = 200_000 * 10_000 - 100
 
-DEPTH_TICKS = 10
+DEPTH_TICKS: Final = 10
 """The depth profile covers this many ticks from each side's best price."""
 
 Sink = Callable[[object, list[Event]], None]

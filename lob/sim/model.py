@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import Final
 
 from lob.engine.prices import PRICE_SCALE, tick_size
 from lob.sim.processes import SECONDS_PER_DAY
@@ -29,8 +30,8 @@ from lob.sim.universe import Security
 
 __all__ = ["ModelConfig", "SymbolModel"]
 
-ROUND_LOT = 100
-SIZE_TABLE = 1024  # power of two: sizes are drawn as table[getrandbits(10)]
+ROUND_LOT: Final = 100
+SIZE_TABLE: Final = 1024  # power of two: sizes are drawn as table[getrandbits(10)]
 
 
 @dataclass(frozen=True, slots=True)

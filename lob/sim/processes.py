@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Final
 
 __all__ = ["SECONDS_PER_DAY", "FairValue", "HawkesClock"]
 
-SECONDS_PER_DAY = 23_400.0
+SECONDS_PER_DAY: Final = 23_400.0
 """A regular US session, 09:30-16:00: the horizon of a daily volatility."""
 
-_INF = math.inf
+_INF: Final = math.inf
 
 
 class HawkesClock:

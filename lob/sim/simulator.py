@@ -42,7 +42,7 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from lob.engine.commands import CancelOrder
 from lob.engine.engine import MatchingEngine
@@ -72,20 +72,20 @@ __all__ = [
     "agent_accounts",
 ]
 
-DEFAULT_SYMBOLS = "AAPL,MSFT,NVDA"
-DEFAULT_RATE = 3_000.0
+DEFAULT_SYMBOLS: Final = "AAPL,MSFT,NVDA"
+DEFAULT_RATE: Final = 3_000.0
 """Messages (new orders, cancels, replaces) per simulated second, all symbols together."""
-DEFAULT_SESSION_DATE = "2025-06-02"
+DEFAULT_SESSION_DATE: Final = "2025-06-02"
 """The simulated session: its 09:30 New York open is time zero."""
 
-SAMPLE_INTERVAL = 1.0
+SAMPLE_INTERVAL: Final = 1.0
 """Seconds between samples of each book's spread and mid."""
-DEPTH_EVERY = 5
+DEPTH_EVERY: Final = 5
 """Take the depth profile at every fifth sample."""
-FAIR_VALUE_STEP = 0.05
+FAIR_VALUE_STEP: Final = 0.05
 """Seconds between updates of a symbol's latent fair value."""
 
-_NS = 1_000_000_000
+_NS: Final = 1_000_000_000
 
 
 def noise_account(i: int) -> str:
