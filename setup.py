@@ -1,4 +1,4 @@
-"""Build lob, compiling the engine and the simulator's hot modules to native code.
+"""Build lob, compiling the engine, the feed's per-order modules and the simulator.
 
 The modules listed in ``lob.native.COMPILED_MODULES`` are compiled with mypyc when a
 C compiler is at hand; without one (or with ``LOB_PURE_PYTHON`` set) lob is built as

@@ -1,10 +1,11 @@
 """Which of lob's modules are compiled to native code, and the switch to run them as Python.
 
-The matching engine and the simulator's hot modules are plain, strictly typed Python.
-When lob is installed on a machine with a C compiler, ``setup.py`` compiles them with
-mypyc into extension modules that sit beside their sources; Python then imports the
-compiled form first. Behaviour is the same either way (the whole test suite runs on
-both); only the speed differs.
+The matching engine, the market-data views built for every order and the simulator
+are plain, strictly typed Python. When lob is installed on a machine with a C
+compiler, ``setup.py`` compiles them with mypyc into extension modules that sit beside
+their sources; Python then imports the compiled form first. Behaviour is the same
+either way (CI runs the whole suite compiled, and the engine, feed and simulator tests
+as Python too); only the speed differs.
 
 Python runs the sources instead when:
 
