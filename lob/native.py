@@ -1,7 +1,8 @@
 """Which of lob's modules are compiled to native code, and the switch to run them as Python.
 
-The matching engine, the market-data views built for every order and the simulator
-are plain, strictly typed Python. When lob is installed on a machine with a C
+The matching engine, the market-data views built for every order, the server's order
+parsing, acknowledgements and fan-out, and the simulator are plain, strictly typed
+Python. When lob is installed on a machine with a C
 compiler, ``setup.py`` compiles them with mypyc into extension modules that sit beside
 their sources; Python then imports the compiled form first. Behaviour is the same
 either way (CI runs the whole suite compiled, and the engine, feed and simulator tests
@@ -37,8 +38,9 @@ from typing import Final
 
 __all__ = ["COMPILED_MODULES", "MODE", "PURE_PYTHON_ENV", "choose", "why_not_compiled"]
 
-#: The modules setup.py compiles: the engine, the market-data views the server builds
-#: for every order, and the simulator; every one strictly typed (``mypy --strict``).
+#: The modules setup.py compiles: the engine, the market-data views and the server
+#: modules that run for every order, and the simulator; every one strictly typed
+#: (``mypy --strict``).
 COMPILED_MODULES: Final = (
     "lob.engine.auction",
     "lob.engine.book",
@@ -60,6 +62,10 @@ COMPILED_MODULES: Final = (
     "lob.feed.subscriber",
     "lob.feed.top",
     "lob.feed.wire",
+    "lob.server.marketdata",
+    "lob.server.orders",
+    "lob.server.price_text",
+    "lob.server.wsframe",
     "lob.sim.agents",
     "lob.sim.market",
     "lob.sim.model",

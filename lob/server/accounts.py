@@ -145,18 +145,18 @@ class Accounts:
             elif kind is Executed:
                 self._executed(event)  # type: ignore[arg-type]
             elif kind is Accepted:
-                acct = self._get(event.account)  # type: ignore[union-attr]
-                acct.done.pop(event.id, None)  # type: ignore[union-attr]
-                acct.live[event.id] = OrderStatus(event)  # type: ignore[union-attr,arg-type]
+                acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
+                acct.done.pop(event.id, None)  # type: ignore[arg-type,union-attr]
+                acct.live[event.id] = OrderStatus(event)  # type: ignore[arg-type,index,union-attr]
             elif kind is Added:
-                acct = self._get(event.account)  # type: ignore[union-attr]
-                status = acct.live.get(event.id)  # type: ignore[union-attr]
+                acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
+                status = acct.live.get(event.id)  # type: ignore[arg-type,union-attr]
                 if status is not None:
                     status.leaves = event.qty  # type: ignore[union-attr]
                     status.updated = event.ts
             elif kind is Cancelled:
-                acct = self._get(event.account)  # type: ignore[union-attr]
-                status = acct.live.get(event.id)  # type: ignore[union-attr]
+                acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
+                status = acct.live.get(event.id)  # type: ignore[arg-type,union-attr]
                 if status is not None:
                     status.leaves = 0
                     status.status = "cancelled"
@@ -164,8 +164,8 @@ class Accounts:
                     status.updated = event.ts
                     self._finish(acct, status)
             elif kind is Replaced:
-                acct = self._get(event.account)  # type: ignore[union-attr]
-                status = acct.live.get(event.id)  # type: ignore[union-attr]
+                acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
+                status = acct.live.get(event.id)  # type: ignore[arg-type,union-attr]
                 if status is not None:
                     e: Replaced = event  # type: ignore[assignment]
                     status.oid = e.oid
@@ -245,7 +245,7 @@ class Tape:
                 tape = self._trades.get(event.symbol)
                 if tape is None:
                     tape = self._trades[event.symbol] = deque(maxlen=self.maxlen)
-                tape.append(event)  # type: ignore[arg-type]
+                tape.append(event)
                 self.count += 1
 
     def recent(self, symbol: str, limit: int) -> list[dict[str, Any]]:

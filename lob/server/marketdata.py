@@ -53,6 +53,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from mypy_extensions import mypyc_attr
+
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event
 from lob.engine.types import Side
@@ -78,6 +80,7 @@ def encode_messages(messages: list[Message] | tuple[Message, ...], encoding: str
     return b"".join(encode_msgpack(m) for m in messages)
 
 
+@mypyc_attr(native_class=False)  # a bytes subclass: an ordinary class, compiled or not
 class MarketFrame(bytes):
     """Encoded L2 messages of a frame; a sender may join several into one frame.
 
