@@ -31,15 +31,13 @@ def _say(message: str) -> None:
 
 
 def _remove_compiled() -> None:
-    """Compiled files left in the tree by an earlier in-place build would shadow new sources."""
-    for module in COMPILED_MODULES:
-        base = ROOT.joinpath(*module.split("."))
-        for path in base.parent.glob(base.name + ".*.so"):
-            path.unlink()
-        for path in base.parent.glob(base.name + ".*.pyd"):
-            path.unlink()
-    for path in ROOT.glob("lob__mypyc.*"):
-        if path.suffix in (".so", ".pyd"):
+    """Compiled files left in the tree by an earlier in-place build would shadow sources.
+
+    Every extension module under lob/ goes, not only those listed now: a module taken
+    off the list must not keep loading from its old build.
+    """
+    for pattern in ("lob/**/*.so", "lob/**/*.pyd", "lob__mypyc.*.so", "lob__mypyc.*.pyd"):
+        for path in ROOT.glob(pattern):
             path.unlink()
 
 

@@ -34,6 +34,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from mypy_extensions import mypyc_attr
+
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event
 from lob.server.day import apply_session_input
@@ -60,6 +62,7 @@ Applied = Callable[[list[Event]], None]
 _Entry = tuple[JournalInput, int, Done | None, Failed | None, Applied | None]
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class SequencerClosed(RuntimeError):
     """The exchange no longer takes input (shutting down, or the journal failed)."""
 

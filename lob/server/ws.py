@@ -46,9 +46,9 @@ import logging
 import socket
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 from websockets.exceptions import InvalidState
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request
@@ -394,7 +394,10 @@ class Session:
         for frame in self.protocol.events_received():
             if self.closing:
                 break
-            if frame.opcode is Opcode.TEXT or frame.opcode is Opcode.BINARY:
+            # After the handshake a server protocol receives only frames.
+            if type(frame) is Frame and (
+                frame.opcode is Opcode.TEXT or frame.opcode is Opcode.BINARY
+            ):
                 self._message(frame)
         self._transmit()
         if self.protocol.close_expected() and not self.closing:
@@ -405,7 +408,7 @@ class Session:
         req = None
         try:
             if frame.opcode is Opcode.TEXT:
-                msg = json.loads(frame.data, parse_constant=_no_constant)
+                msg = json.loads(cast(Any, frame.data), parse_constant=_no_constant)
             else:
                 msg = msgpack.unpackb(frame.data, raw=False, strict_map_key=True)
             if not isinstance(msg, dict):
@@ -571,7 +574,7 @@ class Session:
         def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
             def applied(events: list[Event]) -> None:
                 ack = ack_or_error(op, account, id, events, accounts)
-                results[i] = ack if type(ack) is dict else _error_body(op, ack)
+                results[i] = ack if isinstance(ack, dict) else _error_body(op, ack)
 
             def done(events: list[Event]) -> None:
                 if results[i] is None:  # building its ack failed (logged)
@@ -743,7 +746,8 @@ class Session:
     def _encode(self, body: dict[str, Any]) -> bytes:
         if self.encoding == "json":
             return _dumps(body).encode()
-        return _pack(body)
+        packed: bytes = _pack(body)
+        return packed
 
     def send(self, body: dict[str, Any]) -> None:
         """Queue a message that is never conflated (acks, errors, executions)."""
@@ -877,7 +881,7 @@ class Session:
             frame = queue.popleft()
             n += 1
             if type(frame) is MarketFrame and queue and type(queue[0]) is MarketFrame:
-                parts = [frame]
+                parts: list[bytes] = [frame]
                 size = len(frame)
                 while queue and type(queue[0]) is MarketFrame and size < JOIN_BYTES:
                     part = queue.popleft()

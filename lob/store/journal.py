@@ -45,7 +45,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
+from mypy_extensions import mypyc_attr
 
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
 from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
@@ -76,6 +77,7 @@ MAX_RECORD = 1 << 20
 _NEW, _CANCEL, _REPLACE, _EXPIRE, _ADVANCE, _STATE, _LULD = 0, 1, 2, 3, 4, 5, 6
 
 
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class JournalError(Exception):
     """The journal file cannot be used (wrong magic, unreadable record content)."""
 
@@ -158,7 +160,7 @@ def encode_record(command: JournalInput, ts: int) -> bytes:
         items = [_LULD, ts, e.symbol, e.tier, e.reference]
     else:
         raise TypeError(f"not a journal input: {command!r}")
-    payload = msgpack.packb(items, use_bin_type=True)
+    payload: bytes = msgpack.packb(items, use_bin_type=True)
     return _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
 
 
