@@ -25,7 +25,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any, Final, NamedTuple, Protocol
 
-from lob.engine.errors import IntegrityError
+from mypy_extensions import mypyc_attr
+
 from lob.engine.luld import LuldMonitor
 from lob.engine.prices import format_price, round_lot
 from lob.engine.types import SelfMatchMode, Side, TimeInForce, TradingState
@@ -49,6 +50,11 @@ class Hasher(Protocol):
     """Anything that digests bytes (``hashlib`` objects)."""
 
     def update(self, data: bytes, /) -> None: ...
+
+
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
+class IntegrityError(AssertionError):
+    """The book's structure contradicts itself (raised by ``check_integrity``)."""
 
 
 class RestingOrder:

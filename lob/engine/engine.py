@@ -28,10 +28,19 @@ import re
 from sys import intern
 from typing import Final, cast
 
-from lob.engine.book import FLAGS, Level, OrderBook, OrderView, RestingOrder, unpack_flags
+from mypy_extensions import mypyc_attr
+
+from lob.engine.book import (
+    FLAGS,
+    IntegrityError,
+    Level,
+    OrderBook,
+    OrderView,
+    RestingOrder,
+    unpack_flags,
+)
 from lob.engine.calendar import SessionCalendar
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
-from lob.engine.errors import IntegrityError, UnknownSymbolError
 from lob.engine.events import Accepted, Added, Cancelled, Event, Rejected, Replaced, Trade
 from lob.engine.prices import ONE_DOLLAR, format_price, is_on_tick, tick_size
 from lob.engine.session import ACCEPTS_ORDERS, AUCTION_STATES
@@ -85,6 +94,11 @@ LOST: Final = Priority.LOST
 _new: Final = tuple.__new__
 _ORDER_TYPES: Final = tuple(OrderType)
 _UNPRICED: Final = (OrderType.MARKET, OrderType.MOO, OrderType.MOC)
+
+
+@mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
+class UnknownSymbolError(KeyError):
+    """A snapshot or book was asked for a symbol the engine does not trade."""
 
 
 class MatchingEngine(TradingDayMixin):
@@ -378,26 +392,7 @@ class MatchingEngine(TradingDayMixin):
                 if book.luld is not None:
                     self._luld_after(book, events, ts)
                 return events
-        return self._new_order_general(
-            book, account, id, symbol, side, qty, price, ts, order_type, tif, post_only, smp
-        )
-
-    def _new_order_general(
-        self,
-        book: OrderBook | None,
-        account: object,
-        id: object,
-        symbol: object,
-        side: object,
-        qty: object,
-        price: object,
-        ts: int,
-        order_type: object,
-        tif: object,
-        post_only: object,
-        smp: object,
-    ) -> list[Event]:
-        """``new_order`` for what its short path does not take: each check names its reason."""
+        # Everything else: each check names its reason.
         problem = _check_new(account, id, symbol, side, qty, price, order_type, tif, post_only, smp)
         if problem is not None:
             return self.reject("new", account, id, symbol, problem[0], problem[1], ts)
@@ -533,17 +528,13 @@ class MatchingEngine(TradingDayMixin):
 
     def cancel(self, account: object, id: object, ts: int = 0) -> list[Event]:
         """Cancel a live order of ``account`` by its client id."""
-        if type(account) is str and type(id) is str:
+        order = waiting = None
+        if type(account) is str and type(id) is str:  # else no such order
             orders = self._live.get(account)
             order = orders.pop(id, None) if orders is not None else None
-        else:  # not a string: no such order
-            order = None
+            if order is None:
+                waiting = self._auction_live.get(account, {}).get(id)
         if order is None:
-            waiting = (
-                self._auction_live.get(account, {}).get(id)
-                if type(account) is str and type(id) is str
-                else None
-            )
             if waiting is not None:
                 return self._cancel_auction_order(waiting, ts)
             return self.reject(
@@ -1140,7 +1131,6 @@ class MatchingEngine(TradingDayMixin):
 
     def check_integrity(self) -> None:
         """Raise ``IntegrityError`` unless every book and the order index agree."""
-
         in_books = sum(book.check_integrity() for book in self._books.values())
         indexed = 0
         for account, orders in self._live.items():

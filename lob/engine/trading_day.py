@@ -132,9 +132,9 @@ class TradingDayMixin:
     def reject(
         self,
         op: str,
-        account: str | None,
-        id: str | None,
-        symbol: str | None,
+        account: object,
+        id: object,
+        symbol: object,
         code: RejectCode,
         message: str,
         ts: int,
