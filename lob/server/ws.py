@@ -46,9 +46,9 @@ import logging
 import socket
 import time
 from collections import deque
-from typing import Any, cast
+from typing import Any
 
-import msgpack  # type: ignore[import-untyped]
+import msgpack
 from websockets.exceptions import InvalidState
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request
@@ -394,10 +394,7 @@ class Session:
         for frame in self.protocol.events_received():
             if self.closing:
                 break
-            # After the handshake a server protocol receives only frames.
-            if type(frame) is Frame and (
-                frame.opcode is Opcode.TEXT or frame.opcode is Opcode.BINARY
-            ):
+            if frame.opcode is Opcode.TEXT or frame.opcode is Opcode.BINARY:
                 self._message(frame)
         self._transmit()
         if self.protocol.close_expected() and not self.closing:
@@ -408,7 +405,7 @@ class Session:
         req = None
         try:
             if frame.opcode is Opcode.TEXT:
-                msg = json.loads(cast(Any, frame.data), parse_constant=_no_constant)
+                msg = json.loads(frame.data, parse_constant=_no_constant)
             else:
                 msg = msgpack.unpackb(frame.data, raw=False, strict_map_key=True)
             if not isinstance(msg, dict):
@@ -574,7 +571,7 @@ class Session:
         def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
             def applied(events: list[Event]) -> None:
                 ack = ack_or_error(op, account, id, events, accounts)
-                results[i] = ack if isinstance(ack, dict) else _error_body(op, ack)
+                results[i] = ack if type(ack) is dict else _error_body(op, ack)
 
             def done(events: list[Event]) -> None:
                 if results[i] is None:  # building its ack failed (logged)
@@ -746,8 +743,7 @@ class Session:
     def _encode(self, body: dict[str, Any]) -> bytes:
         if self.encoding == "json":
             return _dumps(body).encode()
-        packed: bytes = _pack(body)
-        return packed
+        return _pack(body)
 
     def send(self, body: dict[str, Any]) -> None:
         """Queue a message that is never conflated (acks, errors, executions)."""
@@ -881,7 +877,7 @@ class Session:
             frame = queue.popleft()
             n += 1
             if type(frame) is MarketFrame and queue and type(queue[0]) is MarketFrame:
-                parts: list[bytes] = [frame]
+                parts = [frame]
                 size = len(frame)
                 while queue and type(queue[0]) is MarketFrame and size < JOIN_BYTES:
                     part = queue.popleft()
