@@ -17,13 +17,11 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
-os.environ.setdefault("LOB_PURE_PYTHON", "")  # read below; importing lob must not warn
+_pure = os.environ.get("LOB_PURE_PYTHON", "") not in ("", "0")
+# Importing lob below runs lob.native's choice: set, it checks no files and says nothing.
+os.environ["LOB_PURE_PYTHON"] = "1"
 sys.path.insert(0, str(ROOT))
-_pure = os.environ["LOB_PURE_PYTHON"] not in ("", "0")
-os.environ["LOB_PURE_PYTHON"] = "1"  # lob.native: no checks or messages while building
 from lob.native import COMPILED_MODULES  # noqa: E402
-
-os.environ["LOB_PURE_PYTHON"] = "1" if _pure else ""
 
 
 def _say(message: str) -> None:
@@ -67,9 +65,7 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:
             _say(f"the native build failed ({exc!r}): pure Python")
             for ext in self.extensions:
-                for path in (Path(self.get_ext_fullpath(ext.name)),):
-                    if path.exists():
-                        path.unlink()
+                Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
             _remove_compiled()
 
 

@@ -4,5 +4,5 @@ from lob import native as _native
 
 __version__ = "0.1.0"
 
-# Compiled engine and simulator modules, or their sources (see lob.native).
+# Compiled modules, or their sources (see lob.native).
 _native.choose()

@@ -81,8 +81,9 @@ PURE_PYTHON_ENV: Final = "LOB_PURE_PYTHON"
 #: (installing a wheel writes both within moments of each other).
 _STALE_AFTER_S: Final = 2.0
 
-#: How this process runs the modules above: "compiled", or "python (<why>)".
-MODE = "python (not chosen yet)"
+#: How this process runs the modules above: "compiled", or "python (<why>)"; set by
+#: ``choose()``, which ``import lob`` calls once.
+MODE = ""
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,11 +91,8 @@ _ROOT = Path(__file__).resolve().parent.parent
 def _paths(module: str, root: Path) -> tuple[Path, list[Path]]:
     """The module's source file and any compiled files beside it."""
     base = root.joinpath(*module.split("."))
-    return base.with_suffix(".py"), [
-        base.parent / (base.name + suffix)
-        for suffix in EXTENSION_SUFFIXES
-        if (base.parent / (base.name + suffix)).exists()
-    ]
+    candidates = (base.parent / (base.name + suffix) for suffix in EXTENSION_SUFFIXES)
+    return base.with_suffix(".py"), [path for path in candidates if path.exists()]
 
 
 def why_not_compiled(root: Path = _ROOT, environ: Mapping[str, str] = os.environ) -> str | None:
@@ -142,10 +140,8 @@ class _SourceFirst:
 
 
 def choose() -> str:
-    """Decide once, at ``import lob``, whether the compiled modules are used."""
+    """Decide, at ``import lob``, whether the compiled modules are used."""
     global MODE
-    if MODE != "python (not chosen yet)":
-        return MODE
     why = why_not_compiled()
     if why is None:
         MODE = "compiled"
@@ -154,5 +150,5 @@ def choose() -> str:
     if why != "not compiled":
         sys.meta_path.insert(0, _SourceFirst())
         if why.startswith("compiled modules out of date"):
-            print(f"lob: running the engine and simulator as Python: {why}", file=sys.stderr)
+            print(f"lob: running the compiled modules as Python: {why}", file=sys.stderr)
     return MODE

@@ -31,16 +31,13 @@ def _tree(root: Path, *, built: bool = True, source_age: float = -100.0) -> None
             os.utime(source, (stamp + source_age, stamp + source_age))
 
 
-def _run(code: str, **env: str) -> str:
+def _run(argv: list[str], **env: str) -> str:
+    """Standard output of ``argv`` run with ``env`` and without this process's switch."""
     environ = {k: v for k, v in os.environ.items() if k != PURE_PYTHON_ENV}
     result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+        argv, env={**environ, **env}, capture_output=True, text=True, timeout=300
     )
+    assert result.returncode == 0, result.stderr
     return result.stdout
 
 
@@ -86,7 +83,7 @@ def test_pure_python_switch_imports_every_compiled_module_from_its_source() -> N
         f"files = [importlib.import_module(m).__file__ for m in {COMPILED_MODULES!r}]\n"
         "print(json.dumps([n.MODE, files]))\n"
     )
-    mode, files = json.loads(_run(code, **{PURE_PYTHON_ENV: "1"}))
+    mode, files = json.loads(_run([sys.executable, "-c", code], **{PURE_PYTHON_ENV: "1"}))
     assert mode == f"python ({PURE_PYTHON_ENV}=1)"
     assert all(file.endswith(".py") for file in files), files
 
@@ -98,7 +95,7 @@ def test_installed_compiled_modules_are_the_ones_imported() -> None:
         "import importlib, json\n"
         f"print(json.dumps([importlib.import_module(m).__file__ for m in {COMPILED_MODULES!r}]))\n"
     )
-    files = json.loads(_run(code))
+    files = json.loads(_run([sys.executable, "-c", code]))
     assert all(file.endswith(SUFFIX) for file in files), files
 
 
@@ -107,8 +104,7 @@ def test_simulated_market_is_byte_identical_compiled_and_as_python(tmp_path: Pat
     outputs = []
     for flag in ("0", "1"):
         itch = tmp_path / f"day-{flag}.itch"
-        environ = {k: v for k, v in os.environ.items() if k != PURE_PYTHON_ENV}
-        result = subprocess.run(
+        stdout = _run(
             [
                 str(Path(sys.executable).with_name("lob")),
                 "simulate",
@@ -122,13 +118,9 @@ def test_simulated_market_is_byte_identical_compiled_and_as_python(tmp_path: Pat
                 str(itch),
                 "--json",
             ],
-            env={**environ, PURE_PYTHON_ENV: flag},
-            capture_output=True,
-            text=True,
-            timeout=300,
+            **{PURE_PYTHON_ENV: flag},
         )
-        assert result.returncode == 0, result.stderr
-        summary = json.loads(result.stdout.strip().splitlines()[-1])
+        summary = json.loads(stdout.strip().splitlines()[-1])
         outputs.append((itch.read_bytes(), summary))
     assert outputs[0][0] == outputs[1][0]
     assert len(outputs[0][0]) > 10_000

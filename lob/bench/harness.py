@@ -85,11 +85,11 @@ class Machine:
     load: str = ""
     """The 1, 5 and 15 minute load averages when described: how shared the machine was."""
     native: str = ""
-    """How the engine and simulator ran: "compiled" or "python (why)" (``lob.native``)."""
+    """How lob's compiled modules ran: "compiled" or "python (why)" (``lob.native``)."""
 
     def describe(self) -> str:
         text = f"{self.cpu}, {self.cores} cores, {self.implementation} {self.python}, {self.os}"
-        text += f", engine and simulator {self.native}" if self.native else ""
+        text += f", lob {self.native}" if self.native else ""
         return text + (f", load average {self.load}" if self.load else "")
 
 
