@@ -39,8 +39,8 @@ from typing import Final
 __all__ = ["COMPILED_MODULES", "MODE", "PURE_PYTHON_ENV", "choose", "why_not_compiled"]
 
 #: The modules setup.py compiles: the engine, the market-data views and the server
-#: modules that run for every order, and the simulator; every one strictly typed
-#: (``mypy --strict``).
+#: modules that run for every order (the WebSocket sessions and the journal's framing
+#: among them), and the simulator; every one strictly typed (``mypy --strict``).
 COMPILED_MODULES: Final = (
     "lob.engine.auction",
     "lob.engine.book",
@@ -67,12 +67,14 @@ COMPILED_MODULES: Final = (
     "lob.server.orders",
     "lob.server.price_text",
     "lob.server.sequencer",
+    "lob.server.ws",
     "lob.server.wsframe",
     "lob.sim.agents",
     "lob.sim.market",
     "lob.sim.model",
     "lob.sim.processes",
     "lob.sim.simulator",
+    "lob.store.journal",
 )
 
 PURE_PYTHON_ENV: Final = "LOB_PURE_PYTHON"

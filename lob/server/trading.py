@@ -48,19 +48,18 @@ class TradingView:
 
     def on_events(self, events: list[Event]) -> None:
         for event in events:
-            kind = type(event)
-            if kind is Imbalance:
-                self.imbalance[event.symbol] = event  # type: ignore[union-attr]
-                self._notify(event.symbol, "imbalance", event)  # type: ignore[union-attr]
-            elif kind is StateChanged:
-                if event.state not in _WINDOWS:  # type: ignore[union-attr]
-                    self.imbalance.pop(event.symbol, None)  # type: ignore[union-attr]
-                self._notify(event.symbol, "state", event)  # type: ignore[union-attr]
-            elif kind is Crossed:
-                self.last_cross[event.symbol] = event  # type: ignore[union-attr]
-                self._notify(event.symbol, "state", event)  # type: ignore[union-attr]
-            elif kind is BandsChanged:
-                self._notify(event.symbol, "state", event)  # type: ignore[union-attr]
+            if isinstance(event, Imbalance):
+                self.imbalance[event.symbol] = event
+                self._notify(event.symbol, "imbalance", event)
+            elif isinstance(event, StateChanged):
+                if event.state not in _WINDOWS:
+                    self.imbalance.pop(event.symbol, None)
+                self._notify(event.symbol, "state", event)
+            elif isinstance(event, Crossed):
+                self.last_cross[event.symbol] = event
+                self._notify(event.symbol, "state", event)
+            elif isinstance(event, BandsChanged):
+                self._notify(event.symbol, "state", event)
 
     def _notify(self, symbol: str, channel: str, event: Event) -> None:
         subscribers = self._subs.get((symbol, channel))

@@ -46,9 +46,10 @@ import logging
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 from websockets.exceptions import InvalidState
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request
@@ -91,7 +92,7 @@ JOIN_BYTES = 64 * 1024
 WRITE_HIGH = 64 * 1024
 """Bytes waiting in a connection's transport beyond which sending waits for it to drain."""
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_pack = msgpack.Packer(use_bin_type=True).pack
+_pack: Callable[[Any], bytes] = msgpack.Packer(use_bin_type=True).pack
 """``msgpack.packb`` without building a packer per message (same bytes; event loop only)."""
 
 
@@ -394,7 +395,9 @@ class Session:
         for frame in self.protocol.events_received():
             if self.closing:
                 break
-            if frame.opcode is Opcode.TEXT or frame.opcode is Opcode.BINARY:
+            if isinstance(frame, Frame) and (
+                frame.opcode is Opcode.TEXT or frame.opcode is Opcode.BINARY
+            ):
                 self._message(frame)
         self._transmit()
         if self.protocol.close_expected() and not self.closing:
@@ -403,11 +406,12 @@ class Session:
     def _message(self, frame: Frame) -> None:
         self.counters["ws_messages_in_total"] += 1
         req = None
+        data: Any = frame.data
         try:
             if frame.opcode is Opcode.TEXT:
-                msg = json.loads(frame.data, parse_constant=_no_constant)
+                msg = json.loads(data, parse_constant=_no_constant)
             else:
-                msg = msgpack.unpackb(frame.data, raw=False, strict_map_key=True)
+                msg = msgpack.unpackb(data, raw=False, strict_map_key=True)
             if not isinstance(msg, dict):
                 raise ApiError("malformed", "a message must be an object")
             req = msg.pop("req", None)
@@ -571,7 +575,7 @@ class Session:
         def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
             def applied(events: list[Event]) -> None:
                 ack = ack_or_error(op, account, id, events, accounts)
-                results[i] = ack if type(ack) is dict else _error_body(op, ack)
+                results[i] = _error_body(op, ack) if isinstance(ack, ApiError) else ack
 
             def done(events: list[Event]) -> None:
                 if results[i] is None:  # building its ack failed (logged)
@@ -877,7 +881,7 @@ class Session:
             frame = queue.popleft()
             n += 1
             if type(frame) is MarketFrame and queue and type(queue[0]) is MarketFrame:
-                parts = [frame]
+                parts: list[bytes] = [frame]
                 size = len(frame)
                 while queue and type(queue[0]) is MarketFrame and size < JOIN_BYTES:
                     part = queue.popleft()
