@@ -772,7 +772,11 @@ def openapi_document() -> dict[str, Any]:
         "/metrics": {
             "get": _op(
                 "Metrics",
-                "Counters and gauges in the Prometheus text format.",
+                "Counters and gauges in the Prometheus text format, and the histogram "
+                "`lob_ws_order_ack_seconds`: for each order a WebSocket client sent "
+                "(alone or in a batch) that reached the sequencer, the time from reading "
+                "its message off the socket to writing its answer, in buckets from 50 us "
+                "to 1 s.",
                 (
                     200,
                     {

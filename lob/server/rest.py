@@ -39,6 +39,7 @@ from lob.server.errors import (
 from lob.server.exchange import Exchange
 from lob.server.history_api import NO_HISTORY, HistoryQueries
 from lob.server.http import HttpRequest, HttpResponse, json_response
+from lob.server.latency import LatencyHistogram
 from lob.server.orders import ACK_FAILED, ack_or_error, parse_cancel, parse_new, parse_replace
 from lob.server.sequencer import SequencerClosed
 from lob.store.journal import SetState
@@ -112,11 +113,17 @@ class RestApi:
     """Answers one parsed HTTP request against one exchange."""
 
     def __init__(
-        self, exchange: Exchange, keys: KeyStore, stats: Callable[[], dict[str, int]] | None = None
+        self,
+        exchange: Exchange,
+        keys: KeyStore,
+        stats: Callable[[], dict[str, int]] | None = None,
+        latency: LatencyHistogram | None = None,
     ) -> None:
         self.exchange = exchange
         self.keys = keys
         self.stats = stats or (lambda: {})
+        self.latency = latency
+        """The WebSocket gateway's order-to-ack histogram, for ``/metrics``."""
         self.history: HistoryQueries | None = None
         """The history's queries; None with ``--no-history`` (history endpoints: 503)."""
         self._openapi: bytes | None = None
@@ -248,6 +255,11 @@ class RestApi:
         for name, (kind, value) in values.items():
             lines.append(f"# TYPE {name} {kind}")
             lines.append(f"{name} {value}")
+        if self.latency is not None:
+            lines += self.latency.prometheus(
+                "lob_ws_order_ack_seconds",
+                "WebSocket order messages: read off the socket -> answer written (s)",
+            )
         body = ("\n".join(lines) + "\n").encode()
         return HttpResponse(200, body, "text/plain; version=0.0.4")
 

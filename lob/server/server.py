@@ -69,7 +69,7 @@ class ExchangeServer:
         try:
             exchange = self.exchange = Exchange(config, self.clock)
             self.gateway = Gateway(exchange, self.keys, config.limits)
-            self.rest = RestApi(exchange, self.keys, self.gateway.stats)
+            self.rest = RestApi(exchange, self.keys, self.gateway.stats, self.gateway.latency)
             if config.history:
                 from lob.server.wiring import history_setup, open_history
 

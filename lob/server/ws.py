@@ -64,6 +64,7 @@ from lob.server.config import Limits
 from lob.server.errors import INTERNAL, RATE_LIMITED, UNAVAILABLE, ApiError
 from lob.server.exchange import Exchange
 from lob.server.http import HttpRequest
+from lob.server.latency import LatencyHistogram
 from lob.server.marketdata import MarketFrame, Update, encode_messages
 from lob.server.orders import (
     ACK_FAILED,
@@ -159,6 +160,10 @@ class Gateway:
         self.dirty: list[Session] = []
         """Sessions with queued messages, sent together at the end of the loop's turn."""
         self._pumping = False
+        self.latency = LatencyHistogram()
+        """Order read -> its answer handed to the socket (``lob.server.latency``)."""
+        self._answered: list[tuple[int, int]] = []
+        """(monotonic ns the orders were read, how many) answered in this turn."""
         self.counters = {
             "ws_connections_total": 0,
             "ws_messages_in_total": 0,
@@ -182,6 +187,11 @@ class Gateway:
             self._pumping = True
             asyncio.get_running_loop().call_soon(self._pump)
 
+    def answered(self, read_ns: int, orders: int) -> None:
+        """``orders`` read at ``read_ns`` have their answer queued: their latency is
+        taken once this turn's sends are written (``_pump``)."""
+        self._answered.append((read_ns, orders))
+
     def _pump(self) -> None:
         # One callback writes for every session that has something to send (a
         # batch's market data reaches each subscriber here), instead of waking
@@ -196,6 +206,12 @@ class Gateway:
             except Exception:  # one broken connection must not cost the others
                 log.exception("WebSocket send failed")
                 session.abort()
+        if self._answered:
+            now = time.monotonic_ns()
+            record = self.latency.record
+            for read_ns, orders in self._answered:
+                record(now - read_ns, orders)
+            self._answered.clear()
 
     async def upgrade(
         self,
@@ -287,6 +303,8 @@ class Session:
         self.bucket = _Bucket(self.limits.ws_rate, self.limits.ws_burst)
         self.violations = 0
         self.last_heard = time.monotonic()
+        self.read_ns = 0
+        """When the bytes being handled now were read (monotonic ns)."""
         self._executions = False
         self.draining = False
         """The writer task is waiting for the socket to drain: it sends, not ``pump``."""
@@ -390,6 +408,7 @@ class Session:
     # -- receiving -----------------------------------------------------------
 
     def _receive(self, data: bytes) -> None:
+        self.read_ns = time.monotonic_ns()
         self.protocol.receive_data(data)
         self.last_heard = time.monotonic()
         for frame in self.protocol.events_received():
@@ -514,6 +533,7 @@ class Session:
         id = command.id
         ex = self.exchange
         accounts = ex.accounts
+        read_ns = self.read_ns
         ack: dict[str, Any] | ApiError | None = None
 
         def applied(events: list[Event]) -> None:
@@ -527,6 +547,7 @@ class Session:
                 self._error(ack, req, op)
             else:  # building the ack failed (logged): the order itself was sequenced
                 self._error(ApiError(INTERNAL, ACK_FAILED), req, op)
+            self.gateway.answered(read_ns, 1)
 
         def failed(exc: Exception) -> None:
             self._error(ApiError(UNAVAILABLE, str(exc)), req, op)
@@ -561,6 +582,8 @@ class Session:
         self.counters["ws_messages_in_total"] += len(orders) - 1
         results: list[Any] = [None] * len(orders)
         waiting = 1  # the loop below; each sequenced entry adds one until it is answered
+        sequenced = 0  # entries answered after the sequencer applied them
+        read_ns = self.read_ns
         ex = self.exchange
         accounts = ex.accounts
         sequencer = ex.sequencer
@@ -571,6 +594,8 @@ class Session:
             waiting -= 1
             if not waiting:
                 self._reply({"type": "batch_ack", "results": results}, req)
+                if sequenced:
+                    self.gateway.answered(read_ns, sequenced)
 
         def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
             def applied(events: list[Event]) -> None:
@@ -578,6 +603,8 @@ class Session:
                 results[i] = _error_body(op, ack) if isinstance(ack, ApiError) else ack
 
             def done(events: list[Event]) -> None:
+                nonlocal sequenced
+                sequenced += 1
                 if results[i] is None:  # building its ack failed (logged)
                     results[i] = _error_body(op, ApiError(INTERNAL, ACK_FAILED))
                 settle()

@@ -33,6 +33,10 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
         stats = phase["stats"]
         assert 0 < stats["p50"] <= stats["p99"] <= stats["p99_9"] <= stats["max"]
         assert (phase["market_data_deltas"] > 0) is not key.startswith("nosubs.")
+        server = phase["server"]  # the server counted every answer the clients got
+        assert server["answers"] == phase["acks"]
+        assert 0 < server["p50"] <= server["p99"] <= server["p99_9"]
+        assert 0 <= server["within_2ms"] <= 1
     rest = metrics["rest"]
     assert rest["errors"] == 0 and rest["achieved"] > 0
 

@@ -20,6 +20,7 @@ from lob.feed.l2_builder import L2BookBuilder
 from lob.feed.wire import decode_msgpack_all
 from lob.server.auth import KeyStore
 from lob.server.config import Limits
+from lob.server.latency import BOUNDS_NS, parse_buckets, quantile
 from lob.server.server import ExchangeServer
 from lob.store.journal import Journal
 from tests.server.rawws import RawWs
@@ -668,5 +669,35 @@ def test_ws_market_frames_waiting_for_a_slow_reader_leave_joined_and_contiguous(
             for m in market:
                 book.apply_message(m)
             assert builder_levels(book) == server_levels(server, "AAPL")
+
+    run(body)
+
+
+def test_ws_order_ack_latency_is_in_metrics_for_every_sequenced_order(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with (
+            running(tmp_path) as server,
+            WsClient(server.url, ALICE) as alice,
+            RestClient(server.url) as public,
+        ):
+            await alice.place("AAPL", "buy", 100, "227.00", id="l1")  # sequenced: 1
+            with pytest.raises(LobApiError):
+                await alice.cancel("nope")  # the engine refuses it, after sequencing: 2
+            with pytest.raises(LobApiError):
+                await alice.place("AAPL", "buy", -5, "227.00")  # refused before: not counted
+            order = {"op": "new", "symbol": "AAPL", "side": "sell", "qty": 10}
+            results = await alice.batch(
+                [{**order, "price": "228.00"}, {**order, "qty": 0}, {**order, "price": "229.00"}]
+            )
+            assert [r["type"] for r in results] == ["ack", "error", "ack"]  # 4 sequenced
+            text = await public.call("GET", "/metrics")
+        name = "lob_ws_order_ack_seconds"
+        buckets = parse_buckets(text, name)
+        assert len(buckets) == len(BOUNDS_NS) + 1
+        counts = [buckets[b] for b in sorted(buckets)]
+        assert counts == sorted(counts) and counts[-1] == 4
+        assert f"{name}_count 4" in text
+        p50 = quantile({}, buckets, 0.5)
+        assert p50 is not None and 0 < p50 <= quantile({}, buckets, 1.0)  # type: ignore[operator]
 
     run(body)
