@@ -196,22 +196,34 @@ class Gateway:
         # One callback writes for every session that has something to send (a
         # batch's market data reaches each subscriber here), instead of waking
         # one writer task per session: with a hundred subscribers the task
-        # switches cost more than the writes.
+        # switches cost more than the writes. Sessions with an answer waiting
+        # (acks, errors, executions) are written first, then those with market
+        # data only, so a hundred subscribers' writes do not hold up the acks.
+        # Each session's queue still leaves in order: on one connection a
+        # batch's market data comes before its acks.
         self._pumping = False
         dirty, self.dirty = self.dirty, []
-        for session in dirty:
-            session.kicked = False
-            try:
-                session.pump()
-            except Exception:  # one broken connection must not cost the others
-                log.exception("WebSocket send failed")
-                session.abort()
+        answering = [s for s in dirty if s.answering]
+        rest = [s for s in dirty if not s.answering] if answering else dirty
+        self._write(answering)
         if self._answered:
             now = time.monotonic_ns()
             record = self.latency.record
             for read_ns, orders in self._answered:
                 record(now - read_ns, orders)
             self._answered.clear()
+        self._write(rest)
+
+    @staticmethod
+    def _write(sessions: list[Session]) -> None:
+        for session in sessions:
+            session.kicked = False
+            session.answering = False
+            try:
+                session.pump()
+            except Exception:  # one broken connection must not cost the others
+                log.exception("WebSocket send failed")
+                session.abort()
 
     async def upgrade(
         self,
@@ -298,6 +310,8 @@ class Session:
         """Wakes the writer task, which sends only when the socket is backed up."""
         self.kicked = False
         """Queued in the gateway's list of sessions to send for."""
+        self.answering = False
+        """An answer (ack, error, execution) waits in the queue: sent before market data."""
         self.finished = asyncio.Event()
         self.closing = False
         self.bucket = _Bucket(self.limits.ws_rate, self.limits.ws_burst)
@@ -789,6 +803,7 @@ class Session:
             self.queue.clear()
             self.close(CloseCode.POLICY_VIOLATION, "too slow: send queue full")
             return
+        self.answering = True
         self.gateway.kick(self)
 
     def offer(self, sub: Subscription, update: Update) -> None:

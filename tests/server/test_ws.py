@@ -701,3 +701,63 @@ def test_ws_order_ack_latency_is_in_metrics_for_every_sequenced_order(tmp_path: 
         assert p50 is not None and 0 < p50 <= quantile({}, buckets, 1.0)  # type: ignore[operator]
 
     run(body)
+
+
+class _Transport:
+    """A socket's transport that records what each session writes, in order."""
+
+    def __init__(self, name: str, log: list[tuple[str, bytes]]) -> None:
+        self.name = name
+        self.log = log
+
+    def set_write_buffer_limits(self, high: int) -> None:
+        return None
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def writelines(self, chunks: list[bytes]) -> None:
+        self.log.append((self.name, b"".join(chunks)))
+
+
+class _Writer:
+    def __init__(self, transport: _Transport) -> None:
+        self.transport = transport
+
+    def get_extra_info(self, name: str) -> None:
+        return None
+
+
+def test_ws_answers_are_written_before_market_data_only_sessions() -> None:
+    from types import SimpleNamespace
+
+    from websockets.protocol import State
+    from websockets.server import ServerProtocol
+
+    from lob.server.marketdata import MarketFrame
+    from lob.server.ws import Gateway, Session
+
+    log: list[tuple[str, bytes]] = []
+    exchange: Any = SimpleNamespace()
+    gateway = Gateway(exchange, KeyStore([]), Limits())
+
+    def session(name: str) -> Session:
+        protocol = ServerProtocol(state=State.OPEN)
+        return Session(gateway, protocol, None, _Writer(_Transport(name, log)), "msgpack")  # type: ignore[arg-type]
+
+    subscribers = [session(f"sub{i}") for i in range(3)]
+    trader = session("trader")
+    update = MarketFrame(b"\x91\x01")  # a batch's market data, as the fan-out queues it
+
+    async def turn() -> None:
+        for s in [*subscribers, trader]:  # the fan-out queues market data first...
+            s.queue.append(update)
+            gateway.kick(s)
+        trader.send({"type": "ack", "id": "o1"})  # ...then the batch's ack
+        await asyncio.sleep(0)  # the gateway's one send callback for the turn
+
+    run(turn)
+    assert [name for name, _ in log] == ["trader", "sub0", "sub1", "sub2"]
+    written = log[0][1]  # the trader's own queue still leaves in order: data, then ack
+    assert written.index(bytes(update)) < written.index(b"\xa3ack")
+    assert all(data.endswith(bytes(update)) for _, data in log[1:])
