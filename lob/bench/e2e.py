@@ -14,7 +14,10 @@ What runs (docs/benchmarks.md shows figures):
   connections per account: account ``buyer`` rests bids 1-10 ticks under the
   reference price and sends IOC buys that cross, ``seller`` the mirror image;
   a connection cancels its oldest resting order once it has 100 (about 60%
-  passive adds, 30% cancels, 10% crossing IOCs).
+  passive adds, 30% cancels, 10% crossing IOCs). The connections ask for
+  compact acknowledgements (``/ws?acks=compact``: status, quantities and the
+  order's fills), as a client that sends at these rates would; the ``full.``
+  runs repeat the most sustained ones with full acks to show what they cost.
 - Fixed offered rates (1,000, 5,000, 10,000 orders/s), open loop, no
   coordinated omission: order ``i`` has an intended send time ``t0 + i /
   rate`` on the system-wide monotonic clock; a sender that is late sends at
@@ -205,10 +208,10 @@ class LobServe:
 # -- order entry -------------------------------------------------------------------
 
 
-def _entry_main(url: str, index: int, processes: int, reference: int, conn: Any) -> None:
+def _entry_main(url: str, index: int, processes: int, reference: int, acks: str, conn: Any) -> None:
     import uvloop
 
-    uvloop.run(_entry(url, index, processes, reference, conn))
+    uvloop.run(_entry(url, index, processes, reference, acks, conn))
 
 
 class _Conn:
@@ -225,7 +228,9 @@ class _Conn:
         self.n = 0
 
 
-async def _entry(url: str, index: int, processes: int, reference: int, conn: Any) -> None:
+async def _entry(
+    url: str, index: int, processes: int, reference: int, acks: str, conn: Any
+) -> None:
     import msgpack
     from websockets.asyncio.client import connect
 
@@ -282,7 +287,9 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
     conns: list[_Conn] = []
     for account, key in KEYS.items():
         for _ in range(CONNECTIONS):
-            ws = await connect(f"{url}/ws?encoding=msgpack", compression=None, max_size=2**24)
+            ws = await connect(
+                f"{url}/ws?encoding=msgpack&acks={acks}", compression=None, max_size=2**24
+            )
             await ws.send(packb({"op": "auth", "key": key}))
             answer = unpackb(await ws.recv())
             if answer.get("type") != "authenticated":
@@ -414,7 +421,9 @@ async def _entry(url: str, index: int, processes: int, reference: int, conn: Any
 class _Entry:
     """The order-entry client processes."""
 
-    def __init__(self, url: str, reference: int, processes: int = ENTRY_PROCESSES) -> None:
+    def __init__(
+        self, url: str, reference: int, acks: str = "compact", processes: int = ENTRY_PROCESSES
+    ) -> None:
         ctx = mp.get_context("spawn")
         ws_url = url.replace("http://", "ws://", 1)
         self.conns: list[Any] = []
@@ -423,7 +432,7 @@ class _Entry:
             ours, theirs = ctx.Pipe()
             proc = ctx.Process(
                 target=_entry_main,
-                args=(ws_url, index, processes, reference, theirs),
+                args=(ws_url, index, processes, reference, acks, theirs),
                 daemon=True,
             )
             proc.start()
@@ -622,9 +631,10 @@ def _measure(
     progress: Progress,
     rest_orders: int = 0,
     options: tuple[str, ...] = (),
+    acks: str = "compact",
 ) -> dict[str, Any]:
-    """Start ``lob serve --fsync FSYNC [OPTIONS]`` with ``subscribers``, run ``phases``,
-    stop it."""
+    """Start ``lob serve --fsync FSYNC [OPTIONS]`` with ``subscribers``, run ``phases``
+    with ``acks`` acknowledgements, stop it."""
     progress(f"starting lob serve (--fsync {fsync} {' '.join(options)}, {subscribers} subs)")
     profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
     server = LobServe(SYMBOL, profile or None, fsync, options)
@@ -637,7 +647,7 @@ def _measure(
             pool = ClientPool(server.url, subscribers, processes=1)
             if pool.connected < subscribers:
                 raise RuntimeError(f"{pool.connected} subscribers connected: {pool.errors[:1]}")
-        entry = _Entry(server.url, reference)
+        entry = _Entry(server.url, reference, acks)
         entry.run("rate", 500.0, 0.5)  # warm-up
         for i, (key, mode, amount, seconds, batch) in enumerate(phases):
             progress(f"order entry, fsync {fsync}, {subscribers} subs: {key}", i, len(phases))
@@ -690,7 +700,7 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         (f"batch.{int(r)}", "rate", r, sizes.seconds, sizes.batch) for r in sizes.batch_rates
     ]
     batched.append(("batch.max", "window", sizes.batch_window, sizes.seconds, sizes.batch))
-    runs: list[tuple[str, str, int, list[Phase], int, tuple[str, ...]]] = [
+    runs: list[tuple[str, str, int, list[Phase], int, tuple[str, ...], str]] = [
         (
             "",
             "batch",
@@ -698,10 +708,21 @@ def run(quick: bool, progress: Progress) -> BenchReport:
             [(f"ws.{int(r)}", "rate", r, sizes.seconds, 1) for r in sizes.rates] + [most] + batched,
             sizes.rest_orders,
             (),
+            "compact",
         ),
+        # What full acknowledgements (the whole order and the account's events) cost.
+        ("full.", "batch", sizes.subscribers, [most, batched[-1]], 0, (), "full"),
         # What the market-data subscribers cost, and what waiting for the disk costs.
-        ("nosubs.", "batch", 0, [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1), most], 0, ()),
-        ("off.", "off", sizes.subscribers, [most], 0, ()),
+        (
+            "nosubs.",
+            "batch",
+            0,
+            [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1), most],
+            0,
+            (),
+            "compact",
+        ),
+        ("off.", "off", sizes.subscribers, [most], 0, (), "compact"),
         # Market data at most once a millisecond, acks not waiting for it.
         (
             "md1.",
@@ -711,10 +732,13 @@ def run(quick: bool, progress: Progress) -> BenchReport:
             + [most, *batched],
             0,
             ("--md-interval", "1"),
+            "compact",
         ),
     ]
-    for prefix, fsync, subscribers, phases, rest_orders, options in runs:
-        results = _measure(fsync, subscribers, phases, reference, progress, rest_orders, options)
+    for prefix, fsync, subscribers, phases, rest_orders, options, acks in runs:
+        results = _measure(
+            fsync, subscribers, phases, reference, progress, rest_orders, options, acks
+        )
         for key, result in results.items():
             metrics[prefix + key] = result
             if key == "rest":
@@ -726,7 +750,7 @@ def run(quick: bool, progress: Progress) -> BenchReport:
                 else f"max ({result['in_flight']:,} in flight)"
             )
             way = f"WS batches of <={result['batch']}" if result["batch"] > 1 else "WS"
-            name = f"{way} {load}, fsync {fsync}, {subscribers} subs"
+            name = f"{way} {load}, fsync {fsync}, {subscribers} subs, {acks} acks"
             if options:
                 name += f", {' '.join(options)}"
             rows.append(_row(name, result["offered"], result, result["server_cpu_ns_per_order"]))

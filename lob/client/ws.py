@@ -2,6 +2,9 @@
 
 Requests carry a ``req`` number and each awaits the answer that echoes it
 (``ack``, ``subscribed``, ... or ``error``, raised as ``LobApiError``).
+``acks="compact"`` asks for short acknowledgements (the order's status,
+quantities and fills, not the whole order and the account's events): less for
+the server to build and for the client to decode at high rates.
 
 Market data arrives as ``lob.feed.wire`` messages. For each full-depth book
 subscription the client keeps an ``L2BookBuilder`` (``client.books[symbol]``)
@@ -52,6 +55,7 @@ class WsClient:
         key: str | None = None,
         *,
         encoding: str = "msgpack",
+        acks: str = "full",
         timeout: float = 10.0,
         max_updates: int = 100_000,
         auto_reconnect: bool = False,
@@ -65,7 +69,9 @@ class WsClient:
             base += "/ws"
         if encoding not in ("msgpack", "json"):
             raise ValueError("encoding must be msgpack or json")
-        self.url = f"{base}?encoding={encoding}"
+        if acks not in ("full", "compact"):
+            raise ValueError("acks must be full or compact")
+        self.url = f"{base}?encoding={encoding}" + ("&acks=compact" if acks == "compact" else "")
         self.key = key
         self.encoding = encoding
         self.timeout = timeout

@@ -84,6 +84,9 @@ log = logging.getLogger("lob.server")
 
 CHANNELS = ("book", "trades", "top", "executions", *STATE_CHANNELS)
 ENCODINGS = ("msgpack", "json")
+ACK_FORMS = ("full", "compact")
+"""``full``: the order as the command left it and the account's events; ``compact``:
+status, quantities and the order's fills (``lob.server.orders.compact_ack``)."""
 MAX_DEPTH = 1_000
 MAX_PENDING_TRADES = 1_000
 MAX_BATCH = 1_000
@@ -258,6 +261,8 @@ class Gateway:
         if encoding not in ENCODINGS:
             encoding = "msgpack"
         session = Session(self, protocol, reader, writer, encoding)
+        if request.query.get("acks") == "compact":
+            session.acks = "compact"
         account = self.keys.account_for_header(request.headers.get("authorization"))
         if account is not None:
             session.account = account
@@ -300,6 +305,8 @@ class Session:
         self.writer = writer
         self.encoding = encoding
         self.account: str | None = None
+        self.acks = "full"
+        """The form of order acknowledgements (``ACK_FORMS``)."""
         self.subs: dict[tuple[str, str], Subscription] = {}
         self.day_subs: dict[tuple[str, str], Any] = {}
         """(symbol, channel) of the ``state`` and ``imbalance`` channels -> callback."""
@@ -488,11 +495,7 @@ class Session:
             elif op == "ping":
                 self._reply({"type": "pong", "ts": time.time_ns()}, req)
             elif op == "hello":
-                encoding = msg.get("encoding")
-                if encoding not in ENCODINGS:
-                    raise ApiError("invalid_field", "encoding must be msgpack or json")
-                self.encoding = encoding
-                self._reply({"type": "hello", "encoding": encoding}, req)
+                self._hello(msg, req)
             else:
                 raise ApiError(
                     "invalid_op",
@@ -501,6 +504,21 @@ class Session:
                 )
         except ApiError as exc:
             self._error(exc, req, op if isinstance(op, str) else None)
+
+    def _hello(self, msg: dict[str, Any], req: Any) -> None:
+        """Choose what the server sends: ``encoding`` and/or the form of ``acks``."""
+        extra = sorted(str(k) for k in msg if k not in ("encoding", "acks"))
+        if extra or not msg:
+            raise ApiError("invalid_field", "hello takes encoding and/or acks")
+        encoding = msg.get("encoding", self.encoding)
+        if encoding not in ENCODINGS:
+            raise ApiError("invalid_field", "encoding must be msgpack or json")
+        acks = msg.get("acks", self.acks)
+        if acks not in ACK_FORMS:
+            raise ApiError("invalid_field", "acks must be full or compact")
+        self.encoding = encoding
+        self.acks = acks
+        self._reply({"type": "hello", "encoding": encoding, "acks": acks}, req)
 
     def _reply(self, body: dict[str, Any], req: Any) -> None:
         if req is not None:
@@ -548,11 +566,12 @@ class Session:
         ex = self.exchange
         accounts = ex.accounts
         read_ns = self.read_ns
+        compact = self.acks == "compact"
         ack: dict[str, Any] | ApiError | None = None
 
         def applied(events: list[Event]) -> None:
             nonlocal ack
-            ack = ack_or_error(op, account, id, events, accounts)
+            ack = ack_or_error(op, account, id, events, accounts, compact)
 
         def done(events: list[Event]) -> None:
             if type(ack) is dict:
@@ -598,6 +617,7 @@ class Session:
         waiting = 1  # the loop below; each sequenced entry adds one until it is answered
         sequenced = 0  # entries answered after the sequencer applied them
         read_ns = self.read_ns
+        compact = self.acks == "compact"
         ex = self.exchange
         accounts = ex.accounts
         sequencer = ex.sequencer
@@ -613,7 +633,7 @@ class Session:
 
         def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
             def applied(events: list[Event]) -> None:
-                ack = ack_or_error(op, account, id, events, accounts)
+                ack = ack_or_error(op, account, id, events, accounts, compact)
                 results[i] = _error_body(op, ack) if isinstance(ack, ApiError) else ack
 
             def done(events: list[Event]) -> None:

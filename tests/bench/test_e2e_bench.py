@@ -21,7 +21,15 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
     for row in report["rows"]:
         assert set(row) <= set(report["columns"])
     metrics = report["metrics"]
-    phases = ("ws.200", "max", "nosubs.ws.200", "nosubs.max", "off.max")
+    phases = (
+        "ws.200",
+        "max",
+        "full.max",
+        "full.batch.max",
+        "nosubs.ws.200",
+        "nosubs.max",
+        "off.max",
+    )
     assert {*phases, "rest"} <= set(metrics)
     assert 0 < metrics["disk_fsync_ns"]["p50"] <= metrics["disk_fsync_ns"]["p99"]
     for key in phases:

@@ -761,3 +761,69 @@ def test_ws_answers_are_written_before_market_data_only_sessions() -> None:
     written = log[0][1]  # the trader's own queue still leaves in order: data, then ack
     assert written.index(bytes(update)) < written.index(b"\xa3ack")
     assert all(data.endswith(bytes(update)) for _, data in log[1:])
+
+
+def test_ws_compact_acks_carry_status_quantities_and_the_orders_own_fills(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with (
+            running(tmp_path) as server,
+            WsClient(server.url, ALICE, acks="compact") as alice,
+            WsClient(server.url, BOB) as bob,
+        ):
+            await bob.place("AAPL", "sell", 40, "227.00", id="s1")
+            ack = await alice.place("AAPL", "buy", 100, "227.00", id="b1")
+            assert set(ack) == {
+                "type", "op", "id", "seq", "status", "filled_qty", "leaves_qty", "fills", "req",
+            }  # fmt: skip
+            assert (ack["op"], ack["id"], ack["status"]) == ("new", "b1", "open")
+            assert (ack["filled_qty"], ack["leaves_qty"]) == (40, 60)
+            (fill,) = ack["fills"]
+            assert (fill["id"], fill["side"], fill["qty"]) == ("b1", "buy", 40)
+            assert fill["price"] == "227.00"
+            assert fill["liquidity"] == "taker"
+            ack = await alice.replace("b1", qty=80)  # 80 shares left to buy
+            assert (ack["op"], ack["status"], ack["leaves_qty"], ack["fills"]) == (
+                "replace",
+                "open",
+                80,
+                [],
+            )
+            ack = await alice.cancel("b1")
+            assert (ack["status"], ack["filled_qty"], ack["leaves_qty"]) == ("cancelled", 40, 0)
+            with pytest.raises(LobApiError) as err:  # errors are the same in both forms
+                await alice.cancel("b1")
+            assert err.value.code == "unknown_order"
+            results = await alice.batch(
+                [{"op": "new", "id": "b2", "symbol": "AAPL", "side": "buy", "qty": 5,
+                  "price": "226.00"}, {"op": "cancel", "id": "nope"}]
+            )  # fmt: skip
+            assert results[0]["status"] == "open" and "order" not in results[0]
+            assert results[1]["error"]["code"] == "unknown_order"
+            full = await bob.place("AAPL", "sell", 1, "230.00", id="s2")  # bob asked for nothing
+            assert full["order"]["id"] == "s2" and "events" in full
+
+    run(body)
+
+
+def test_ws_hello_switches_the_ack_form_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with running(tmp_path) as server, WsClient(server.url, ALICE) as alice:
+            answer = await alice.request({"op": "hello", "acks": "compact"})
+            assert (answer["type"], answer["encoding"], answer["acks"]) == (
+                "hello",
+                "msgpack",
+                "compact",
+            )
+            ack = await alice.place("AAPL", "buy", 1, "220.00", id="h1")
+            assert ack["status"] == "open" and "order" not in ack
+            for bad in ({"op": "hello", "acks": "tiny"}, {"op": "hello"},
+                        {"op": "hello", "acks": "full", "colour": "red"}):  # fmt: skip
+                with pytest.raises(LobApiError) as err:
+                    await alice.request(bad)
+                assert err.value.code == "invalid_field"
+            answer = await alice.request({"op": "hello", "acks": "full"})
+            assert answer["acks"] == "full"
+            ack = await alice.place("AAPL", "buy", 1, "220.00", id="h2")
+            assert ack["order"]["id"] == "h2"
+
+    run(body)
