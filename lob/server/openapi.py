@@ -776,7 +776,7 @@ def openapi_document() -> dict[str, Any]:
                 "`lob_ws_order_ack_seconds`: for each order a WebSocket client sent "
                 "(alone or in a batch) that reached the sequencer, the time from reading "
                 "its message off the socket to writing its answer, in buckets from 50 us "
-                "to 1 s.",
+                "to 5 s.",
                 (
                     200,
                     {
