@@ -291,7 +291,7 @@ class _Driver:
         stats.latencies.append(latency)
 
     def _acked(self, account: _Account, message: dict[str, Any], answer: dict[str, Any]) -> None:
-        order = answer.get("order") or {}
+        order = answer.get("order") or answer  # a full ack, or a compact one (status at the top)
         id = message["id"][len(self.prefix) :]
         leaves = order.get("leaves_qty")
         if order.get("status") in ("open", "partially_filled") and isinstance(leaves, int):
@@ -411,7 +411,7 @@ async def run_remote(
     await check_symbols(url, sim.symbols)
     stats = RemoteStats(url=url, rate=rate, seed=seed)
     names = agent_accounts()
-    clients = {name: WsClient(url, keys[name], encoding="msgpack") for name in names}
+    clients = {name: WsClient(url, keys[name], acks="compact") for name in names}
     tasks: list[asyncio.Task[None]] = []
     try:
         try:
