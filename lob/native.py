@@ -69,6 +69,7 @@ COMPILED_MODULES: Final = (
     "lob.server.sequencer",
     "lob.server.ws",
     "lob.server.wsframe",
+    "lob.server.wsread",
     "lob.sim.agents",
     "lob.sim.market",
     "lob.sim.model",

@@ -77,6 +77,7 @@ from lob.server.orders import (
 from lob.server.sequencer import SequencerClosed
 from lob.server.trading import STATE_CHANNELS
 from lob.server.wsframe import BINARY, TEXT, header
+from lob.server.wsread import PING, PONG, FrameReader
 
 __all__ = ["CHANNELS", "Gateway", "Session"]
 
@@ -317,6 +318,11 @@ class Session:
         """Wakes the writer task, which sends only when the socket is backed up."""
         self.kicked = False
         """Queued in the gateway's list of sessions to send for."""
+        self.frames: FrameReader | None = FrameReader(self.limits.max_frame)
+        """Reads the client's plain frames until one is not (then the protocol object)."""
+        self.fragments: list[bytes] | None = None
+        """The fragments of a message received so far (the protocol object's frames)."""
+        self.fragmented_text = False
         self.answering = False
         """An answer (ack, error, execution) waits in the queue: sent before market data."""
         self.finished = asyncio.Event()
@@ -430,25 +436,53 @@ class Session:
 
     def _receive(self, data: bytes) -> None:
         self.read_ns = time.monotonic_ns()
-        self.protocol.receive_data(data)
         self.last_heard = time.monotonic()
+        reader = self.frames
+        if reader is not None:  # plain frames: lob.server.wsread
+            frames, rest = reader.feed(data)
+            pinged = False
+            for kind, payload in frames:
+                if self.closing:
+                    break
+                if kind == PING:
+                    self.protocol.send_pong(payload)
+                    pinged = True
+                elif kind != PONG:
+                    self._message(kind == TEXT, payload)
+            if pinged:
+                self._transmit()
+            if rest is None or self.closing:
+                return
+            self.frames = None  # the protocol object reads the rest of this connection
+            data = rest
+        self.protocol.receive_data(data)
         for frame in self.protocol.events_received():
             if self.closing:
                 break
-            if isinstance(frame, Frame) and (
-                frame.opcode is Opcode.TEXT or frame.opcode is Opcode.BINARY
-            ):
-                self._message(frame)
+            if not isinstance(frame, Frame):
+                continue
+            opcode = frame.opcode
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+                if frame.fin:
+                    self._message(opcode is Opcode.TEXT, frame.data)
+                else:  # the first fragment of a message (the protocol checks the rest)
+                    self.fragments = [bytes(frame.data)]
+                    self.fragmented_text = opcode is Opcode.TEXT
+            elif opcode is Opcode.CONT and self.fragments is not None:
+                self.fragments.append(bytes(frame.data))
+                if frame.fin:
+                    whole = b"".join(self.fragments)
+                    self.fragments = None
+                    self._message(self.fragmented_text, whole)
         self._transmit()
         if self.protocol.close_expected() and not self.closing:
             self.closing = True
 
-    def _message(self, frame: Frame) -> None:
+    def _message(self, text: bool, data: Any) -> None:
         self.counters["ws_messages_in_total"] += 1
         req = None
-        data: Any = frame.data
         try:
-            if frame.opcode is Opcode.TEXT:
+            if text:
                 msg = json.loads(data, parse_constant=_no_constant)
             else:
                 msg = msgpack.unpackb(data, raw=False, strict_map_key=True)

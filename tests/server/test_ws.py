@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -825,5 +826,35 @@ def test_ws_hello_switches_the_ack_form_and_refuses_unknown_ones(tmp_path: Path)
             assert answer["acks"] == "full"
             ack = await alice.place("AAPL", "buy", 1, "220.00", id="h2")
             assert ack["order"]["id"] == "h2"
+
+    run(body)
+
+
+def test_ws_pings_fragments_and_many_messages_in_one_write(tmp_path: Path) -> None:
+    """Plain frames (lob.server.wsread), a ping among them, then a fragmented message
+    (the protocol object reads from there on): every message answered, in order."""
+
+    async def body() -> None:
+        async with running(tmp_path) as server:
+            assert server.port is not None
+            ws = await RawWs.connect(server.port, "encoding=json")
+            proto = ws.proto
+            for i in range(20):  # twenty requests and a ping, in one write
+                proto.send_text(json.dumps({"op": "ping", "req": i}).encode())
+                if i == 10:
+                    proto.send_ping(b"are you there")
+            ws._flush()
+            await ws.read_until(lambda w: len(w.messages()) >= 20)
+            pongs = [f for f in ws.frames if f.opcode is Opcode.PONG]
+            assert [f.data for f in pongs] == [b"are you there"]
+            assert [m["req"] for _, m in ws.messages()] == list(range(20))
+            text = json.dumps({"op": "ping", "req": "split"}).encode()
+            proto.send_text(text[:5], fin=False)  # a message in two fragments
+            proto.send_continuation(text[5:], fin=True)
+            proto.send_text(json.dumps({"op": "ping", "req": "after"}).encode())
+            ws._flush()
+            await ws.read_until(lambda w: len(w.messages()) >= 22)
+            assert [m["req"] for _, m in ws.messages()[20:]] == ["split", "after"]
+            await ws.close()
 
     run(body)
