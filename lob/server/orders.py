@@ -290,11 +290,6 @@ def ack_for(
     }
 
 
-ACK_FAILED = "the order was sequenced but its ack failed; read it back"
-"""The message of an ``internal`` error when building an ack failed (logged) after the
-order was sequenced: the order stands, and ``GET /orders/{id}`` shows it."""
-
-
 def compact_ack(
     op: str, account: str, id: str, events: list[Event], accounts: Accounts
 ) -> dict[str, Any]:
@@ -326,6 +321,11 @@ def compact_ack(
         "leaves_qty": 0 if status is None else status.leaves,
         "fills": fills,
     }
+
+
+ACK_FAILED = "the order was sequenced but its ack failed; read it back"
+"""The message of an ``internal`` error when building an ack failed (logged) after the
+order was sequenced: the order stands, and ``GET /orders/{id}`` shows it."""
 
 
 def ack_or_error(
