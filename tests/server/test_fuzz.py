@@ -159,6 +159,35 @@ def test_fuzz_websocket_frames_change_nothing(
     _alive(server)
 
 
+@FUZZ
+@given(
+    before=st.lists(st.binary(max_size=60), max_size=3),
+    garbage=st.binary(min_size=1, max_size=300),
+)
+def test_fuzz_websocket_garbage_bytes_after_the_handshake_change_nothing(
+    server: ServerThread, before: list[bytes], garbage: bytes
+) -> None:
+    """Raw bytes where frames belong (after well-formed frames or not): the server
+    answers or closes that connection, nothing else."""
+    state = server.state()
+
+    async def talk() -> None:
+        ws = await RawWs.connect(server.server.port)
+        for data in before:
+            ws.send_raw(Opcode.BINARY, data)
+        ws.writer.write(garbage)
+        await ws.read_for(0.2)
+        await ws.close()
+        controls = [m for kind, m in ws.messages() if kind == "control"]
+        assert not any(
+            c.get("error", {}).get("code") == "internal" for c in controls if isinstance(c, dict)
+        )
+
+    server.call(talk())
+    assert server.state() == state
+    _alive(server)
+
+
 def test_fuzz_server_still_serves_orders_after_all_that(server: ServerThread) -> None:
     async def place() -> str:
         async with RestClient(server.server.url, ALICE) as alice:
