@@ -260,10 +260,8 @@ def fill_dict(t: Trade, account: str) -> dict[str, Any]:
 def ack_for(
     op: str, account: str, id: str, events: list[Event], accounts: Accounts
 ) -> dict[str, Any]:
-    """The acknowledgement of one command, or ``ApiError`` if the engine rejected it."""
-    first = events[0]
-    if type(first) is Rejected:
-        raise ApiError(first.code, first.message)
+    """The acknowledgement of one command the engine accepted (``ack_or_error`` answers
+    one it rejected)."""
     fills = []
     mine = []
     for event in events:  # one pass; a fill's dict serves both lists
@@ -300,9 +298,6 @@ def compact_ack(
     the account's events (the ``executions`` channel carries those): building
     and encoding them was about a third of the server's work per order.
     """
-    first = events[0]
-    if type(first) is Rejected:
-        raise ApiError(first.code, first.message)
     fills = []
     for event in events:
         if type(event) is Trade and (
@@ -336,13 +331,13 @@ def ack_or_error(
     accounts: Accounts,
     compact: bool = False,
 ) -> dict[str, Any] | ApiError:
-    """``ack_for`` (or ``compact_ack``), with a rejection returned instead of raised:
+    """``ack_for`` (or ``compact_ack``), or the engine's rejection as an ``ApiError``:
     for building the ack right after the command is applied
     (``Sequencer.enqueue(applied=...)``), so the order's status in it is the one this
     command left, not a later command's."""
-    try:
-        if compact:
-            return compact_ack(op, account, id, events, accounts)
-        return ack_for(op, account, id, events, accounts)
-    except ApiError as exc:
-        return exc
+    first = events[0]
+    if type(first) is Rejected:
+        return ApiError(first.code, first.message)
+    if compact:
+        return compact_ack(op, account, id, events, accounts)
+    return ack_for(op, account, id, events, accounts)
