@@ -69,7 +69,7 @@ from typing import Any
 
 from lob.bench.harness import BenchReport, Progress, describe_machine, format_ns, percentile
 from lob.bench.ws import SYMBOL, ClientPool
-from lob.server.latency import parse_buckets, quantile
+from lob.server.latency import ORDER_ACK, parse_buckets, quantile
 
 __all__ = ["LobServe", "fsync_probe", "run"]
 
@@ -88,7 +88,6 @@ COLUMNS = [
     "server p99",
     "server <=2ms",
 ]
-ACK_HISTOGRAM = "lob_ws_order_ack_seconds"
 ENTRY_PROCESSES = 2
 CONNECTIONS = 2  # per account per entry process
 
@@ -499,11 +498,16 @@ def _merge(counts: list[dict[str, int]]) -> dict[str, int]:
 # -- REST, closed loop -------------------------------------------------------------
 
 
+def _connection(url: str) -> http.client.HTTPConnection:
+    """A keep-alive HTTP connection to the server at ``url`` (``http://HOST:PORT``)."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    return http.client.HTTPConnection(host, int(port), timeout=30)
+
+
 def _rest(url: str, reference: int, orders: int) -> dict[str, Any]:
     from lob.engine.prices import format_price
 
-    host, _, port = url.removeprefix("http://").partition(":")
-    client = http.client.HTTPConnection(host, int(port), timeout=30)
+    client = _connection(url)
     headers = {"Authorization": f"Bearer {KEYS['buyer']}", "Content-Type": "application/json"}
     latencies = array("q")
     errors = 0
@@ -573,14 +577,13 @@ def _server_cells(server: dict[str, Any] | None) -> dict[str, Any]:
 
 def _ack_buckets(url: str) -> dict[float, int]:
     """The server's order-to-ack histogram, from ``GET /metrics``."""
-    host, _, port = url.removeprefix("http://").partition(":")
-    client = http.client.HTTPConnection(host, int(port), timeout=30)
+    client = _connection(url)
     try:
         client.request("GET", "/metrics")
         text = client.getresponse().read().decode()
     finally:
         client.close()
-    return parse_buckets(text, ACK_HISTOGRAM)
+    return parse_buckets(text, ORDER_ACK)
 
 
 def _server_latency(before: dict[float, int], after: dict[float, int]) -> dict[str, Any]:
@@ -767,7 +770,7 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     notes.append("REST: latency is service time (closed loop), not comparable to the open loop")
     notes.append(
         "server p50/p99/<=2ms: the server's own measure (GET /metrics, "
-        f"{ACK_HISTOGRAM}) from reading an order message off its socket to writing the "
+        f"{ORDER_ACK}) from reading an order message off its socket to writing the "
         "answer, over the same orders; p50/p99 interpolated inside histogram buckets, "
         "<=2ms exact; time in the kernel's socket buffers before the read is not in it"
     )

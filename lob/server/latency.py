@@ -21,7 +21,18 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Final
 
-__all__ = ["BOUNDS_NS", "LatencyHistogram", "parse_buckets", "quantile"]
+__all__ = [
+    "BOUNDS_NS",
+    "ORDER_ACK",
+    "ORDER_ACK_HELP",
+    "LatencyHistogram",
+    "parse_buckets",
+    "quantile",
+]
+
+ORDER_ACK: Final = "lob_ws_order_ack_seconds"
+"""The name of the WebSocket gateway's order-to-ack histogram in ``GET /metrics``."""
+ORDER_ACK_HELP: Final = "WebSocket order messages: read off the socket -> answer written (s)"
 
 BOUNDS_NS: Final = (
     50_000,

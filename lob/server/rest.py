@@ -39,7 +39,7 @@ from lob.server.errors import (
 from lob.server.exchange import Exchange
 from lob.server.history_api import NO_HISTORY, HistoryQueries
 from lob.server.http import HttpRequest, HttpResponse, json_response
-from lob.server.latency import LatencyHistogram
+from lob.server.latency import ORDER_ACK, ORDER_ACK_HELP, LatencyHistogram
 from lob.server.orders import ACK_FAILED, ack_or_error, parse_cancel, parse_new, parse_replace
 from lob.server.sequencer import SequencerClosed
 from lob.store.journal import SetState
@@ -256,10 +256,7 @@ class RestApi:
             lines.append(f"# TYPE {name} {kind}")
             lines.append(f"{name} {value}")
         if self.latency is not None:
-            lines += self.latency.prometheus(
-                "lob_ws_order_ack_seconds",
-                "WebSocket order messages: read off the socket -> answer written (s)",
-            )
+            lines += self.latency.prometheus(ORDER_ACK, ORDER_ACK_HELP)
         body = ("\n".join(lines) + "\n").encode()
         return HttpResponse(200, body, "text/plain; version=0.0.4")
 
