@@ -21,10 +21,10 @@ try:  # websockets' C helper; its pure-Python twin where the wheel has none
 except ImportError:  # pragma: no cover - depends on how websockets was installed
     from websockets.utils import apply_mask
 
+from lob.server.wsframe import BINARY, TEXT
+
 __all__ = ["PING", "PONG", "FrameReader"]
 
-_TEXT: Final = 0x81
-_BINARY: Final = 0x82
 PING: Final = 0x89
 """FIN + ping: the first byte of a ping frame (and the kind ``feed`` reports for one)."""
 PONG: Final = 0x8A
@@ -54,7 +54,7 @@ class FrameReader:
         frames: list[tuple[int, bytes]] = []
         while pos < size:
             first = buf[pos]
-            if first != _BINARY and first != _TEXT and first != PING and first != PONG:
+            if first != BINARY and first != TEXT and first != PING and first != PONG:
                 return self._hand_over(frames, buf, pos)
             if size - pos < 2:
                 break
