@@ -70,6 +70,7 @@ from typing import Any
 from lob.bench.harness import BenchReport, Progress, describe_machine, format_ns, percentile
 from lob.bench.ws import SYMBOL, ClientPool
 from lob.server.latency import ORDER_ACK, parse_buckets, quantile
+from lob.store.syncer import SYNC_PROCESS_NAME
 
 __all__ = ["LobServe", "fsync_probe", "run"]
 
@@ -130,6 +131,19 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def _sync_processes(pid: int) -> list[int]:
+    """The journal sync processes among ``pid``'s children (any thread's)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+                    if SYNC_PROCESS_NAME.encode() in argv:
+                        found.append(int(child))
+    return found
+
+
 class LobServe:
     """``lob serve --port 0`` in its own process group; ``url`` once it says it is ready."""
 
@@ -188,7 +202,12 @@ class LobServe:
             raise RuntimeError(f"lob serve did not start: {text[-2000:]}")
 
     def cpu_seconds(self) -> float:
-        return _cpu_ticks(self.proc.pid) / os.sysconf("SC_CLK_TCK")
+        """CPU time of the server and of its journal sync process (the group commit's fsync)."""
+        ticks = _cpu_ticks(self.proc.pid)
+        for child in _sync_processes(self.proc.pid):
+            with contextlib.suppress(OSError):
+                ticks += _cpu_ticks(child)
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
         """SIGTERM to the process group (a graceful stop), SIGKILL if it lingers."""

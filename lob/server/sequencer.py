@@ -11,7 +11,9 @@ back about.
 
 Group commit (``batch``, the default): inputs that arrive while an fsync is
 running wait for the next one, so one fsync covers every input of a burst and
-the engine never waits on the disk (the fsync runs on a worker thread).
+the engine never waits on the disk (the fsync runs in a small process of its
+own, ``lob.store.syncer``: a worker thread would wait for the GIL on the way
+in and out).
 ``always`` syncs every input on its own; ``off`` writes to the OS and applies
 at once (fast, survives a process crash but not a power cut), and acknowledges
 the inputs of one turn of the event loop together at the end of that turn.
@@ -32,7 +34,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from mypy_extensions import mypyc_attr
 
@@ -48,6 +49,7 @@ from lob.store.journal import (
     SetState,
     encode_record,
 )
+from lob.store.syncer import Syncer, SyncProcess
 
 __all__ = ["FSYNC_MODES", "Listener", "Sequencer", "SequencerClosed"]
 
@@ -76,7 +78,10 @@ class Sequencer:
         journal: Journal,
         fsync: str = "batch",
         clock: Callable[[], int] = time.time_ns,
+        syncer: Syncer | None = None,
     ) -> None:
+        """``syncer`` makes the journal durable (with ``batch``/``always``); by default
+        a ``SyncProcess`` on the journal's file, started by ``start``."""
         if fsync not in FSYNC_MODES:
             raise ValueError(f"fsync must be one of {', '.join(FSYNC_MODES)}: {fsync!r}")
         self.engine = engine
@@ -98,7 +103,7 @@ class Sequencer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self.syncer = syncer
         self._loop: asyncio.AbstractEventLoop | None = None
         self._acks: list[tuple[Done, list[Event]]] = []
         """fsync=off: acknowledgements waiting for the end of the loop's turn."""
@@ -124,7 +129,8 @@ class Sequencer:
             if self.fsync != "off":
                 raise
         if self.fsync != "off" and self._task is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="lob-fsync")
+            if self.syncer is None:
+                self.syncer = SyncProcess(self.journal.fd)
             self._task = asyncio.get_running_loop().create_task(self._flusher())
 
     # -- intake --------------------------------------------------------------
@@ -202,7 +208,8 @@ class Sequencer:
     # -- group commit --------------------------------------------------------
 
     async def _flusher(self) -> None:
-        loop = asyncio.get_running_loop()
+        syncer = self.syncer
+        assert syncer is not None
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -216,7 +223,7 @@ class Sequencer:
                     self._pending, self._frames = [], []
                 try:
                     self.journal.write(b"".join(frames), len(frames))
-                    await loop.run_in_executor(self._executor, self.journal.sync)
+                    await syncer.sync()
                 except Exception as exc:  # disk full, I/O error: stop taking input
                     self.failure = exc
                     self._fail_all(batch + self._pending, exc)
@@ -302,7 +309,6 @@ class Sequencer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self.syncer is not None:
+            self.syncer.close()
         self.journal.close()

@@ -8,7 +8,7 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from lob.bench.e2e import LobServe
+from lob.bench.e2e import LobServe, _sync_processes
 from lob.bench.ws import SYMBOL
 from lob.cli.app import app
 
@@ -53,7 +53,11 @@ def test_lob_serve_process_group_is_gone_after_close() -> None:
     server = LobServe(SYMBOL)
     pid = server.proc.pid
     assert server.url.startswith("http://127.0.0.1:")
+    syncers = _sync_processes(pid)  # the journal's fsync runs in a child of its own
+    assert len(syncers) == 1
     server.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(syncers[0], 0)
     assert server.proc.returncode is not None
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 
 from lob.engine.commands import NewOrder
@@ -12,6 +11,7 @@ from lob.engine.events import Event
 from lob.engine.types import Side
 from lob.server.sequencer import Sequencer
 from lob.store.journal import Journal, read_records
+from lob.store.syncer import SyncProcess
 
 
 def orders(n: int) -> list[NewOrder]:
@@ -25,19 +25,29 @@ def sequencer(tmp_path: Path, fsync: str) -> tuple[Sequencer, Journal]:
     return Sequencer(engine, journal, fsync=fsync), journal
 
 
+class _CountingSyncer:
+    """The real sync process, noting how many records the journal held at each sync."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.real = SyncProcess(journal.fd)
+        self.journal = journal
+        self.synced: list[int] = []
+
+    async def sync(self) -> None:
+        await self.real.sync()
+        self.synced.append(self.journal.records)
+
+    def close(self) -> None:
+        self.real.close()
+
+
 def test_sequencer_batch_acks_each_input_only_after_the_whole_batch_is_synced(
     tmp_path: Path,
 ) -> None:
     async def body() -> None:
         seq, journal = sequencer(tmp_path, "batch")
-        synced: list[int] = []
-        sync = journal.sync
-
-        def counting_sync() -> None:
-            sync()
-            synced.append(journal.records)
-
-        journal.sync = counting_sync  # type: ignore[method-assign]
+        seq.syncer = counting = _CountingSyncer(journal)
+        synced = counting.synced
         log: list[tuple[str, object]] = []
         seq.before_ack.append(lambda: log.append(("flush", seq.engine.seq)))
         seq.start()
@@ -85,30 +95,28 @@ def test_sequencer_off_acks_the_inputs_of_one_loop_turn_together_after_the_flush
     asyncio.run(body())
 
 
-class _GatedSync:
-    """A journal sync that waits for the test to let each fsync finish (or fail)."""
+class _GatedSyncer:
+    """A syncer that waits for the test to let each sync finish (or fail)."""
 
     def __init__(self, journal: Journal) -> None:
-        self.real = journal.sync
         self.started: list[int] = []  # journal records at the start of each sync
         self.gates: list[asyncio.Event] = []
         self.fail: set[int] = set()  # sync numbers (from 0) that raise
-        self.loop = asyncio.get_running_loop()
-        journal.sync = self  # type: ignore[method-assign]
         self.journal = journal
+        self.closed = False
 
-    def __call__(self) -> None:
-        if threading.current_thread() is threading.main_thread():  # closing the journal
-            self.real()
-            return
-        n = len(self.started)  # a group commit, on the sequencer's worker thread
+    async def sync(self) -> None:
+        n = len(self.started)
         gate = asyncio.Event()
         self.gates.append(gate)
         self.started.append(self.journal.records)
-        asyncio.run_coroutine_threadsafe(gate.wait(), self.loop).result(timeout=10)
+        await gate.wait()
         if n in self.fail:
             raise OSError(28, "No space left on device")
-        self.real()
+        self.journal.sync()
+
+    def close(self) -> None:
+        self.closed = True
 
     async def wait_started(self, count: int) -> None:
         for _ in range(500):
@@ -121,7 +129,7 @@ class _GatedSync:
 def test_sequencer_fails_only_the_group_whose_fsync_failed(tmp_path: Path) -> None:
     async def body() -> None:
         seq, journal = sequencer(tmp_path, "batch")
-        gated = _GatedSync(journal)
+        seq.syncer = gated = _GatedSyncer(journal)
         gated.fail = {1}
         acked: list[str] = []
         failed: list[str] = []
@@ -147,5 +155,6 @@ def test_sequencer_fails_only_the_group_whose_fsync_failed(tmp_path: Path) -> No
         applied = {e.id for e in seq.engine.order_snapshot("AAPL").bids}
         assert applied == {"o0", "o1", "o2"}  # the failed group never reached the book
         await seq.close()
+        assert gated.closed
 
     asyncio.run(body())
