@@ -83,6 +83,7 @@ COLUMNS = [
     "achieved/s",
     "p50",
     "p99",
+    "p99 from send",
     "p99.9",
     "max",
     "errors",
@@ -262,9 +263,10 @@ async def _entry(
         for side, sign in (("buy", 1), ("sell", -1))
     }  # prices[side][10 + k] is k ticks through the reference (positive k crosses)
     rng = random.Random(1_000 + index)
-    pending: dict[int, int] = {}
+    pending: dict[int, tuple[Any, int]] = {}  # req -> (intended time(s), actual send)
     state: dict[str, Any] = {
         "latencies": array("q"),
+        "from_send": array("q"),
         "errors": 0,
         "last": 0,
         "window": 0,
@@ -287,18 +289,22 @@ async def _entry(
             now = clock()
             body = unpackb(frame)
             req = body.get("req")
-            intended = pending.pop(req, None) if req is not None else None
-            if intended is None:
+            entry = pending.pop(req, None) if req is not None else None
+            if entry is None:
                 continue
+            intended, sent = entry
             state["last"] = now
             latencies = state["latencies"]
+            from_send = state["from_send"]
             if type(intended) is int:
                 latencies.append(now - intended)
+                from_send.append(now - sent)
                 answered(body)
                 state["in_flight"] -= 1
             else:  # a batch: one result per order, in the order sent
                 for t, result in zip(intended, body["results"], strict=True):
                     latencies.append(now - t)
+                    from_send.append(now - sent)
                     answered(result)
                 state["in_flight"] -= len(intended)
             if state["in_flight"] < state["window"]:
@@ -325,13 +331,13 @@ async def _entry(
         nonlocal req
         req += 1
         if not batched:
-            pending[req] = due[0]
             message = {**orders[0], "req": req}
         else:
-            pending[req] = due
             message = {"op": "batch", "orders": orders, "req": req}
+        data = packb(message)
+        pending[req] = (due[0] if not batched else due, clock())
         state["in_flight"] += len(orders)
-        await c.ws.send(packb(message))
+        await c.ws.send(data)
 
     def next_order(c: _Conn) -> dict[str, Any]:
         if len(c.live) > 100:
@@ -356,7 +362,7 @@ async def _entry(
         if request[0] not in ("rate", "window"):
             break
         mode, amount, seconds, t0, batch = request
-        state.update(latencies=array("q"), errors=0, last=0, in_flight=0)
+        state.update(latencies=array("q"), from_send=array("q"), errors=0, last=0, in_flight=0)
         codes.clear()
         lateness = array("q")
         sent = 0
@@ -428,6 +434,7 @@ async def _entry(
                 "first": t0,
                 "last": state["last"],
                 "sender_late": lateness.tobytes(),
+                "from_send": state["from_send"].tobytes(),
             }
         )
         pending.clear()
@@ -477,9 +484,11 @@ class _Entry:
             raise RuntimeError("an order-entry process did not report")
         latencies = array("q")
         late = array("q")
+        from_send = array("q")
         for a in answers:
             latencies.frombytes(a["latencies"])
             late.frombytes(a["sender_late"])
+            from_send.frombytes(a["from_send"])
         last = max(a["last"] for a in answers)
         return {
             "mode": mode,
@@ -493,6 +502,7 @@ class _Entry:
             "sender_late_p50_ns": percentile(late, 50) if late else 0,
             "sender_late_p99_ns": percentile(late, 99) if late else 0,
             "latencies": latencies,
+            "from_send": from_send,
         }
 
     def close(self) -> None:
@@ -576,14 +586,19 @@ def _row(measure: str, offered: float | None, result: dict[str, Any], cpu: float
         "measure": measure,
         "offered/s": offered,
         "achieved/s": result["achieved"],
-        "p50": None if stats["p50"] is None else format_ns(stats["p50"]),
-        "p99": None if stats["p99"] is None else format_ns(stats["p99"]),
-        "p99.9": None if stats["p99_9"] is None else format_ns(stats["p99_9"]),
-        "max": None if stats["max"] is None else format_ns(stats["max"]),
+        "p50": _cell(stats, "p50"),
+        "p99": _cell(stats, "p99"),
+        "p99 from send": _cell(result.get("from_send"), "p99"),
+        "p99.9": _cell(stats, "p99_9"),
+        "max": _cell(stats, "max"),
         "errors": result["errors"],
         "cpu/order": None if cpu is None else format_ns(cpu),
         **_server_cells(result.get("server")),
     }
+
+
+def _cell(stats: dict[str, Any] | None, key: str) -> str | None:
+    return None if not stats or stats[key] is None else format_ns(stats[key])
 
 
 def _server_cells(server: dict[str, Any] | None) -> dict[str, Any]:
@@ -684,6 +699,7 @@ def _measure(
             cpu = server.cpu_seconds() - cpu0
             result["server"] = _server_latency(buckets, _ack_buckets(server.url))
             result["stats"] = _stats(result.pop("latencies"))
+            result["from_send"] = _stats(result.pop("from_send"))
             result["server_cpu_ns_per_order"] = cpu * 1e9 / max(result["acks"], 1)
             result["market_data_deltas"] = md["deltas"]
             result["offered"] = amount if mode == "rate" else None
@@ -798,6 +814,10 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         "at a fixed rate, latency = ack received - intended send time (open loop, no "
         "coordinated omission; the sender's timers have 1 ms resolution); max keeps a fixed "
         "number of orders in flight and its latency is from the actual send"
+    )
+    notes.append(
+        "p99 from send: ack received - the moment the sender handed the message to its "
+        "socket, over the same orders (leaves out how late the sender itself was)"
     )
     notes.append("REST: latency is service time (closed loop), not comparable to the open loop")
     notes.append(

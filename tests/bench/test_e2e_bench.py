@@ -41,6 +41,8 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
         assert set(phase["error_codes"]) <= {"unknown_order"}
         stats = phase["stats"]
         assert 0 < stats["p50"] <= stats["p99"] <= stats["p99_9"] <= stats["max"]
+        sent = phase["from_send"]  # from the actual send: never before the intended time
+        assert 0 < sent["p50"] <= stats["p50"] and sent["p99"] <= stats["p99"]
         assert (phase["market_data_deltas"] > 0) is ("nosubs." not in key)
         server = phase["server"]  # the server counted every answer the clients got
         assert server["answers"] == phase["acks"]
