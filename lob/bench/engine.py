@@ -11,7 +11,7 @@ top of the previous one:
    to a ``Journal`` in a temporary directory (``fsync=off``: one ``os.write``
    per command, no sync) and applies it; a side row shows ``fsync=batch``,
    where commands arrive in bursts on an event loop and one group commit
-   (write + fsync on the worker thread) covers each burst;
+   (a write, then the fsync in the journal's sync process) covers each burst;
 3. ``+ L2 market data``: ``MarketData`` as a listener (deltas, per-symbol
    sequence and ring), no subscribers;
 4. ``+ ITCH feed``: ``ItchMapper`` maps each command's events and a real

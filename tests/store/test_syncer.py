@@ -4,12 +4,14 @@ meant for the server and not the server itself."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,26 +19,34 @@ import pytest
 from lob.store.syncer import SYNC_PROCESS_NAME, SyncProcess, SyncProcessExited
 
 
-def _open(tmp_path: Path) -> int:
-    return os.open(tmp_path / "file", os.O_RDWR | os.O_CREAT, 0o600)
-
-
-def test_sync_answers_each_request_and_close_ends_the_child(tmp_path: Path) -> None:
-    fd = _open(tmp_path)
+@pytest.fixture
+def synced(tmp_path: Path) -> Iterator[tuple[int, SyncProcess]]:
+    """A file's descriptor and a sync process for it; the process is stopped afterwards."""
+    fd = os.open(tmp_path / "file", os.O_RDWR | os.O_CREAT, 0o600)
     syncer = SyncProcess(fd)
     try:
-
-        async def body() -> None:
-            for i in range(20):
-                os.write(fd, b"record %d\n" % i)
-                await syncer.sync()
-
-        asyncio.run(body())
-        assert syncer.process.poll() is None
-        assert syncer.process.args[5] == SYNC_PROCESS_NAME  # type: ignore[index]
+        yield fd, syncer
     finally:
+        with contextlib.suppress(ProcessLookupError):
+            syncer.process.send_signal(signal.SIGCONT)
         syncer.close()
         os.close(fd)
+
+
+def test_sync_answers_each_request_and_close_ends_the_child(
+    tmp_path: Path, synced: tuple[int, SyncProcess]
+) -> None:
+    fd, syncer = synced
+
+    async def body() -> None:
+        for i in range(20):
+            os.write(fd, b"record %d\n" % i)
+            await syncer.sync()
+
+    asyncio.run(body())
+    assert syncer.process.poll() is None
+    assert syncer.process.args[5] == SYNC_PROCESS_NAME  # type: ignore[index]
+    syncer.close()
     assert syncer.process.returncode == 0
     assert (tmp_path / "file").read_bytes().count(b"record") == 20
 
@@ -61,46 +71,38 @@ def test_a_failed_sync_raises_the_disks_error(tmp_path: Path) -> None:
         os.close(write_end)
 
 
-def test_a_dead_child_fails_the_waiting_sync_and_every_later_one(tmp_path: Path) -> None:
-    fd = _open(tmp_path)
-    syncer = SyncProcess(fd)
-    try:
+def test_a_dead_child_fails_the_waiting_sync_and_every_later_one(
+    synced: tuple[int, SyncProcess],
+) -> None:
+    _, syncer = synced
 
-        async def body() -> None:
+    async def body() -> None:
+        await syncer.sync()
+        syncer.process.kill()
+        syncer.process.wait()
+        with pytest.raises(SyncProcessExited):
             await syncer.sync()
-            syncer.process.kill()
-            syncer.process.wait()
-            with pytest.raises(SyncProcessExited):
-                await syncer.sync()
-            with pytest.raises(SyncProcessExited):
-                await syncer.sync()
+        with pytest.raises(SyncProcessExited):
+            await syncer.sync()
 
-        asyncio.run(body())
-    finally:
-        syncer.close()
-        os.close(fd)
+    asyncio.run(body())
 
 
 def test_the_child_ignores_sigterm_and_sigint_meant_for_a_stopping_server(
-    tmp_path: Path,
+    synced: tuple[int, SyncProcess],
 ) -> None:
-    fd = _open(tmp_path)
-    syncer = SyncProcess(fd)
-    try:
+    fd, syncer = synced
 
-        async def body() -> None:
-            await syncer.sync()  # the child is up and has set its signal handling
-            for number in (signal.SIGTERM, signal.SIGINT):
-                syncer.process.send_signal(number)
-            await asyncio.sleep(0.05)
-            os.write(fd, b"after the signals\n")
-            await syncer.sync()
+    async def body() -> None:
+        await syncer.sync()  # the child is up and has set its signal handling
+        for number in (signal.SIGTERM, signal.SIGINT):
+            syncer.process.send_signal(number)
+        await asyncio.sleep(0.05)
+        os.write(fd, b"after the signals\n")
+        await syncer.sync()
 
-        asyncio.run(body())
-        assert syncer.process.poll() is None
-    finally:
-        syncer.close()
-        os.close(fd)
+    asyncio.run(body())
+    assert syncer.process.poll() is None
 
 
 def test_the_child_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
@@ -145,28 +147,24 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_the_late_answer_to_a_cancelled_sync_does_not_end_the_next_one(tmp_path: Path) -> None:
-    fd = _open(tmp_path)
-    syncer = SyncProcess(fd)
-    try:
+def test_the_late_answer_to_a_cancelled_sync_does_not_end_the_next_one(
+    synced: tuple[int, SyncProcess],
+) -> None:
+    _, syncer = synced
 
-        async def body() -> None:
-            await syncer.sync()
-            syncer.process.send_signal(signal.SIGSTOP)  # hold every answer back
-            first = asyncio.create_task(syncer.sync())
-            await asyncio.sleep(0.01)
-            first.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await first
-            second = asyncio.create_task(syncer.sync())
-            await asyncio.sleep(0.01)
-            syncer.process.send_signal(signal.SIGCONT)
-            await asyncio.wait_for(second, 10)
-            # ended by its own answer (the third), not by the cancelled sync's
-            assert syncer._answered == syncer._asked == 3
-
-        asyncio.run(body())
-    finally:
+    async def body() -> None:
+        await syncer.sync()
+        syncer.process.send_signal(signal.SIGSTOP)  # hold every answer back
+        first = asyncio.create_task(syncer.sync())
+        await asyncio.sleep(0.01)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        second = asyncio.create_task(syncer.sync())
+        await asyncio.sleep(0.01)
         syncer.process.send_signal(signal.SIGCONT)
-        syncer.close()
-        os.close(fd)
+        await asyncio.wait_for(second, 10)
+        # ended by its own answer (the third), not by the cancelled sync's
+        assert syncer._answered == syncer._asked == 3
+
+    asyncio.run(body())
