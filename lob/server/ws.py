@@ -59,6 +59,7 @@ from websockets.server import ServerProtocol
 from lob.engine.events import Event
 from lob.feed.conflation import ConflatedBatch
 from lob.feed.deltas import TradeDelta
+from lob.server.accounts import Accounts
 from lob.server.auth import KeyStore
 from lob.server.config import Limits
 from lob.server.errors import INTERNAL, RATE_LIMITED, UNAVAILABLE, ApiError
@@ -284,6 +285,64 @@ class Gateway:
             )
         for session in list(self.sessions):
             session.abort()
+
+
+class _BatchReply:
+    """One batch message's answer: a result per entry, sent once the last one is settled.
+
+    Objects and bound methods rather than closures: compiled closures that call
+    each other share an environment that refers back to them, a reference cycle
+    per batch that only a full collection frees (``lob.server.collector``).
+    """
+
+    def __init__(self, session: Session, req: Any, size: int, accounts: Accounts) -> None:
+        self.session = session
+        self.req = req
+        self.accounts = accounts
+        self.compact = session.acks == "compact"
+        self.read_ns = session.read_ns
+        self.results: list[Any] = [None] * size
+        self.waiting = 1
+        """The loop over the entries, and each sequenced entry until it is answered."""
+        self.sequenced = 0
+        """Entries answered after the sequencer applied them."""
+
+    def settle(self) -> None:
+        """One more entry answered (or the loop over them done): the last one replies."""
+        self.waiting -= 1
+        if not self.waiting:
+            session = self.session
+            session._reply({"type": "batch_ack", "results": self.results}, self.req)
+            if self.sequenced:
+                session.gateway.answered(self.read_ns, self.sequenced)
+
+
+class _BatchEntry:
+    """The sequencer's callbacks for one entry of a batch."""
+
+    def __init__(self, reply: _BatchReply, i: int, op: str, account: str, id: str) -> None:
+        self.reply = reply
+        self.i = i
+        self.op = op
+        self.account = account
+        self.id = id
+
+    def applied(self, events: list[Event]) -> None:
+        reply = self.reply
+        ack = ack_or_error(self.op, self.account, self.id, events, reply.accounts, reply.compact)
+        reply.results[self.i] = _error_body(self.op, ack) if isinstance(ack, ApiError) else ack
+
+    def done(self, events: list[Event]) -> None:
+        reply = self.reply
+        reply.sequenced += 1
+        if reply.results[self.i] is None:  # building its ack failed (logged)
+            reply.results[self.i] = _error_body(self.op, ApiError(INTERNAL, ACK_FAILED))
+        reply.settle()
+
+    def failed(self, exc: Exception) -> None:
+        reply = self.reply
+        reply.results[self.i] = _error_body(self.op, ApiError(UNAVAILABLE, str(exc)))
+        reply.settle()
 
 
 class Session:
@@ -647,42 +706,10 @@ class Session:
             self.counters["ws_rate_limited_total"] += 1
             raise ApiError(RATE_LIMITED, "too many messages: no order of this batch was processed")
         self.counters["ws_messages_in_total"] += len(orders) - 1
-        results: list[Any] = [None] * len(orders)
-        waiting = 1  # the loop below; each sequenced entry adds one until it is answered
-        sequenced = 0  # entries answered after the sequencer applied them
-        read_ns = self.read_ns
-        compact = self.acks == "compact"
         ex = self.exchange
-        accounts = ex.accounts
         sequencer = ex.sequencer
-
-        def settle() -> None:
-            """One more entry answered (or the loop below done): the last one replies."""
-            nonlocal waiting
-            waiting -= 1
-            if not waiting:
-                self._reply({"type": "batch_ack", "results": results}, req)
-                if sequenced:
-                    self.gateway.answered(read_ns, sequenced)
-
-        def acknowledge(i: int, op: str, account: str, id: str) -> tuple[Any, Any, Any]:
-            def applied(events: list[Event]) -> None:
-                ack = ack_or_error(op, account, id, events, accounts, compact)
-                results[i] = _error_body(op, ack) if isinstance(ack, ApiError) else ack
-
-            def done(events: list[Event]) -> None:
-                nonlocal sequenced
-                sequenced += 1
-                if results[i] is None:  # building its ack failed (logged)
-                    results[i] = _error_body(op, ApiError(INTERNAL, ACK_FAILED))
-                settle()
-
-            def failed(exc: Exception) -> None:
-                results[i] = _error_body(op, ApiError(UNAVAILABLE, str(exc)))
-                settle()
-
-            return done, failed, applied
-
+        reply = _BatchReply(self, req, len(orders), ex.accounts)
+        results = reply.results
         for i, item in enumerate(orders):
             op = None
             try:
@@ -700,18 +727,18 @@ class Session:
                 log.exception("batch entry failed")
                 results[i] = _error_body(op, ApiError(INTERNAL, "this order was not taken"))
                 continue
-            done, failed, applied = acknowledge(i, op, command.account, command.id)
-            waiting += 1
+            entry = _BatchEntry(reply, i, op, command.account, command.id)
+            reply.waiting += 1
             try:
-                sequencer.enqueue(command, done, failed, applied)
+                sequencer.enqueue(command, entry.done, entry.failed, entry.applied)
             except SequencerClosed as exc:
-                waiting -= 1
+                reply.waiting -= 1
                 results[i] = _error_body(op, ApiError(UNAVAILABLE, str(exc)))
             except Exception:
-                waiting -= 1
+                reply.waiting -= 1
                 log.exception("batch entry failed")
                 results[i] = _error_body(op, ApiError(INTERNAL, "this order was not taken"))
-        settle()
+        reply.settle()
 
     def _on_private(self, events: list[Event]) -> None:
         account = self.account

@@ -7,9 +7,13 @@ import gc
 import weakref
 from pathlib import Path
 
+import pytest
+
+from lob.client.rest import LobApiError
+from lob.client.ws import WsClient
 from lob.server.collector import YOUNG, CollectorPolicy
 from lob.server.http import HttpRequest
-from tests.server.support import run, running
+from tests.server.support import ALICE, BOB, run, running
 
 
 class _Node:
@@ -86,3 +90,63 @@ def test_metrics_report_the_collector_and_a_tuned_server_restores_it(tmp_path: P
     run(body)
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+_SERVER_SIDE = ("lob.server", "lob.engine", "lob.feed", "lob.store")
+
+
+async def _trade(buyer: WsClient, seller: WsClient, round: int) -> None:
+    """Orders of every kind, alone and in batches, filled, replaced, cancelled and refused."""
+    await seller.place("AAPL", "sell", 100, "227.50", id=f"s{round}")
+    await buyer.place("AAPL", "buy", 60, "227.50", id=f"b{round}")  # a fill
+    await seller.replace(f"s{round}", qty=30)
+    await seller.cancel(f"s{round}")
+    with pytest.raises(LobApiError):  # refused: unknown_order
+        await seller.cancel("never-placed")
+    await buyer.batch(
+        [
+            {"op": "new", "id": f"r{round}", "symbol": "AAPL", "side": "buy", "qty": 10,
+             "price": "226.00"},
+            {"op": "new", "symbol": "AAPL", "side": "buy", "qty": -1, "price": "226.00"},
+            {"op": "replace", "id": f"r{round}", "qty": 5},
+            {"op": "cancel", "id": f"r{round}"},
+            {"op": "cancel", "id": "never-placed"},
+        ]
+    )  # fmt: skip
+
+
+def test_the_order_path_makes_no_reference_cycles(tmp_path: Path) -> None:
+    """What the policy rests on: an order's objects are freed by reference counting alone.
+
+    Anything of the order path caught in a cycle would be frozen with the survivors
+    while the exchange trades and kept until the next quiet spell: memory that
+    grows with the load. Here the collector is off while orders of every kind go
+    through a server with acks of both shapes and a market-data subscriber; then
+    a collection that keeps what it finds must find nothing of the server's.
+    """
+
+    async def body() -> None:
+        async with (
+            running(tmp_path, fsync="batch") as server,
+            WsClient(server.url, ALICE, acks="compact") as buyer,
+            WsClient(server.url, BOB) as seller,
+            WsClient(server.url) as watcher,
+        ):
+            await watcher.subscribe_book("AAPL")
+            await _trade(buyer, seller, 0)  # first use: caches, lazily made state
+            gc.collect()
+            gc.disable()
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            try:
+                for round in range(1, 6):
+                    await _trade(buyer, seller, round)
+                gc.collect()
+                found = [type(o).__module__ + "." + type(o).__qualname__ for o in gc.garbage]
+            finally:
+                gc.set_debug(0)
+                gc.garbage.clear()
+                gc.enable()
+            ours = sorted({name for name in found if name.startswith(_SERVER_SIDE)})
+            assert ours == []
+
+    run(body)
