@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lob.client.rest import LobApiError
+from lob.client.rest import LobApiError, RestClient
 from lob.client.ws import WsClient
 from lob.server.collector import YOUNG, CollectorPolicy
 from lob.server.http import HttpRequest
@@ -95,8 +95,9 @@ def test_metrics_report_the_collector_and_a_tuned_server_restores_it(tmp_path: P
 _SERVER_SIDE = ("lob.server", "lob.engine", "lob.feed", "lob.store")
 
 
-async def _trade(buyer: WsClient, seller: WsClient, round: int) -> None:
-    """Orders of every kind, alone and in batches, filled, replaced, cancelled and refused."""
+async def _trade(buyer: WsClient, seller: WsClient, rest: RestClient, round: int) -> None:
+    """Orders of every kind, alone and in batches, filled, replaced, cancelled and refused,
+    over WebSocket and REST."""
     await seller.place("AAPL", "sell", 100, "227.50", id=f"s{round}")
     await buyer.place("AAPL", "buy", 60, "227.50", id=f"b{round}")  # a fill
     await seller.replace(f"s{round}", qty=30)
@@ -113,6 +114,12 @@ async def _trade(buyer: WsClient, seller: WsClient, round: int) -> None:
             {"op": "cancel", "id": "never-placed"},
         ]
     )  # fmt: skip
+    await rest.place("AAPL", "sell", 10, "228.00", id=f"h{round}")
+    await rest.replace(f"h{round}", qty=5)
+    await rest.order(f"h{round}")
+    await rest.cancel(f"h{round}")
+    with pytest.raises(LobApiError):
+        await rest.place("AAPL", "sell", -1, "228.00")
 
 
 def test_the_order_path_makes_no_reference_cycles(tmp_path: Path) -> None:
@@ -121,8 +128,9 @@ def test_the_order_path_makes_no_reference_cycles(tmp_path: Path) -> None:
     Anything of the order path caught in a cycle would be frozen with the survivors
     while the exchange trades and kept until the next quiet spell: memory that
     grows with the load. Here the collector is off while orders of every kind go
-    through a server with acks of both shapes and a market-data subscriber; then
-    a collection that keeps what it finds must find nothing of the server's.
+    through a server (WebSocket with acks of both shapes, and REST) with a
+    market-data subscriber; then a collection that keeps what it finds must
+    find nothing of the server's.
     """
 
     async def body() -> None:
@@ -131,15 +139,16 @@ def test_the_order_path_makes_no_reference_cycles(tmp_path: Path) -> None:
             WsClient(server.url, ALICE, acks="compact") as buyer,
             WsClient(server.url, BOB) as seller,
             WsClient(server.url) as watcher,
+            RestClient(server.url, BOB) as rest,
         ):
             await watcher.subscribe_book("AAPL")
-            await _trade(buyer, seller, 0)  # first use: caches, lazily made state
+            await _trade(buyer, seller, rest, 0)  # first use: caches, lazily made state
             gc.collect()
             gc.disable()
             gc.set_debug(gc.DEBUG_SAVEALL)
             try:
                 for round in range(1, 6):
-                    await _trade(buyer, seller, round)
+                    await _trade(buyer, seller, rest, round)
                 gc.collect()
                 found = [type(o).__module__ + "." + type(o).__qualname__ for o in gc.garbage]
             finally:
