@@ -18,7 +18,9 @@ So while the exchange trades:
 - start-up state (the journal's replay) is moved out of the collector's reach
   (``gc.freeze``);
 - young objects are collected as usual, in collections of at most
-  ``YOUNG`` objects (a millisecond or two), and what survives them is frozen
+  ``YOUNG`` objects (1.5 ms on average under saturated batched load, rising to
+  4 ms as the views fill and the heap grows to 600 MB: more of the old objects
+  they point at are out of the CPU's caches), and what survives them is frozen
   once a second, so the older generations stay nearly empty and a collection
   of them is short;
 - when no input has arrived for ``QUIET`` seconds, everything is unfrozen and
