@@ -9,10 +9,10 @@ interpreter of its own: it waits on a pipe, syncs the file the two share (an
 fsync covers the file, whichever descriptor wrote to it) and answers on a pipe
 that the event loop watches like any socket.
 
-The child is a few lines of ``os`` calls run with ``python -I -S`` (no site,
-no lob). It ignores SIGINT, SIGTERM and SIGHUP, since a server stopping
-gracefully still needs its last sync, and it exits when the request pipe
-closes: when the server closes it or dies.
+The child (``sync_child.py``) is a few lines of ``os`` calls run with
+``python -I -S`` (no site, no lob). It ignores SIGINT, SIGTERM and SIGHUP,
+since a server stopping gracefully still needs its last sync, and it exits
+when the request pipe closes: when the server closes it or dies.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Protocol
 
 __all__ = ["SYNC_PROCESS_NAME", "SyncProcess", "SyncProcessExited", "Syncer"]
@@ -29,20 +30,7 @@ __all__ = ["SYNC_PROCESS_NAME", "SyncProcess", "SyncProcessExited", "Syncer"]
 SYNC_PROCESS_NAME = "lob-journal-sync"
 """The child's first argument, so that ``ps`` (and lob bench) can tell it apart."""
 
-_CHILD = """\
-import os, signal, sys
-for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-    signal.signal(number, signal.SIG_IGN)
-fd, requests, replies = (int(a) for a in sys.argv[2:5])
-sync = getattr(os, "fdatasync", os.fsync)
-while os.read(requests, 1):
-    try:
-        sync(fd)
-        code = 0
-    except OSError as exc:
-        code = exc.errno or -1
-    os.write(replies, code.to_bytes(4, "little", signed=True))
-"""
+_CHILD = str(Path(__file__).with_name("sync_child.py"))
 _REPLY = 4
 """Bytes of one answer: the errno of the sync, 0 when it succeeded (a pipe delivers
 writes this small whole)."""
@@ -69,7 +57,7 @@ class SyncProcess:
         fds = (fd, request_r, reply_w)
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _CHILD, SYNC_PROCESS_NAME, *map(str, fds)],
+                [sys.executable, "-I", "-S", _CHILD, SYNC_PROCESS_NAME, *map(str, fds)],
                 pass_fds=fds,
                 stdin=subprocess.DEVNULL,
             )

@@ -45,7 +45,7 @@ def test_sync_answers_each_request_and_close_ends_the_child(
 
     asyncio.run(body())
     assert syncer.process.poll() is None
-    assert syncer.process.args[5] == SYNC_PROCESS_NAME  # type: ignore[index]
+    assert syncer.process.args[4] == SYNC_PROCESS_NAME  # type: ignore[index]
     syncer.close()
     assert syncer.process.returncode == 0
     assert (tmp_path / "file").read_bytes().count(b"record") == 20
