@@ -331,11 +331,13 @@ async def _entry(
         nonlocal req
         req += 1
         if not batched:
+            intended: Any = due[0]
             message = {**orders[0], "req": req}
         else:
+            intended = due
             message = {"op": "batch", "orders": orders, "req": req}
         data = packb(message)
-        pending[req] = (due[0] if not batched else due, clock())
+        pending[req] = (intended, clock())
         state["in_flight"] += len(orders)
         await c.ws.send(data)
 
