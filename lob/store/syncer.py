@@ -48,6 +48,9 @@ class SyncProcessExited(OSError):
     """The sync process is gone: nothing written since its last answer is known durable."""
 
 
+_GONE = "the journal's sync process has exited"
+
+
 class SyncProcess:
     """Makes a file durable on request, one sync at a time, from another process."""
 
@@ -78,7 +81,7 @@ class SyncProcess:
     async def sync(self) -> None:
         """Return once everything written to the file before the call is durable."""
         if self._exited:
-            raise SyncProcessExited("the journal's sync process has exited")
+            raise SyncProcessExited(_GONE)
         if self._waiter is not None:
             raise RuntimeError("one sync at a time")
         loop = asyncio.get_running_loop()
@@ -89,7 +92,7 @@ class SyncProcess:
             os.write(self._requests, b"s")
         except BrokenPipeError:
             self._exited = True
-            raise SyncProcessExited("the journal's sync process has exited") from None
+            raise SyncProcessExited(_GONE) from None
         self._asked += 1
         waiter = self._waiter = loop.create_future()
         try:
@@ -105,7 +108,7 @@ class SyncProcess:
             if self._loop is not None:
                 self._loop.remove_reader(self._replies)
             if waiter is not None and not waiter.done():
-                waiter.set_exception(SyncProcessExited("the journal's sync process exited"))
+                waiter.set_exception(SyncProcessExited(_GONE))
             return
         self._answered += 1
         # An answer to a sync whose waiter was cancelled must not end a later one.
