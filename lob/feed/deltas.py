@@ -42,7 +42,7 @@ events, and the snapshot and the delta stream line up exactly.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from mypy_extensions import mypyc_attr
 
@@ -52,6 +52,10 @@ from lob.engine.types import Priority, Side
 
 if TYPE_CHECKING:
     from lob.engine.engine import MatchingEngine
+
+# Deltas are built with tuple.__new__ on the hot path, as the engine builds its
+# events: a named tuple's generated __new__ is an interpreted function call.
+_new: Final = tuple.__new__
 
 __all__ = [
     "BookSnapshot",
@@ -190,19 +194,27 @@ class DeltaSequencer:
                 symbol = t.symbol
                 n = seqs.get(symbol, 0) + 1
                 aggressor = t.aggressor
-                append(TradeDelta(symbol, n, t.seq, t.ts, t.price, t.qty, aggressor, t.trade_id))
+                append(
+                    _new(
+                        TradeDelta,
+                        (symbol, n, t.seq, t.ts, t.price, t.qty, aggressor, t.trade_id),
+                    )
+                )
                 if aggressor is not None:  # a cross trade's book changes come as executions
                     n += 1
                     append(
-                        LevelDelta(
-                            symbol,
-                            n,
-                            t.seq,
-                            t.ts,
-                            _SELL if aggressor is _BUY else _BUY,
-                            t.price,
-                            t.level_qty,
-                            t.level_orders,
+                        _new(
+                            LevelDelta,
+                            (
+                                symbol,
+                                n,
+                                t.seq,
+                                t.ts,
+                                _SELL if aggressor is _BUY else _BUY,
+                                t.price,
+                                t.level_qty,
+                                t.level_orders,
+                            ),
                         )
                     )
                 seqs[symbol] = n
@@ -211,8 +223,9 @@ class DeltaSequencer:
                 n = seqs.get(a.symbol, 0) + 1
                 seqs[a.symbol] = n
                 append(
-                    LevelDelta(
-                        a.symbol, n, a.seq, a.ts, a.side, a.price, a.level_qty, a.level_orders
+                    _new(
+                        LevelDelta,
+                        (a.symbol, n, a.seq, a.ts, a.side, a.price, a.level_qty, a.level_orders),
                     )
                 )
             elif kind is Cancelled:
@@ -221,15 +234,18 @@ class DeltaSequencer:
                     n = seqs.get(c.symbol, 0) + 1
                     seqs[c.symbol] = n
                     append(
-                        LevelDelta(
-                            c.symbol,
-                            n,
-                            c.seq,
-                            c.ts,
-                            c.side,
-                            c.price,  # type: ignore[arg-type]  # resting: always priced
-                            c.level_qty,
-                            c.level_orders,
+                        _new(
+                            LevelDelta,
+                            (
+                                c.symbol,
+                                n,
+                                c.seq,
+                                c.ts,
+                                c.side,
+                                c.price,  # resting: always priced
+                                c.level_qty,
+                                c.level_orders,
+                            ),
                         )
                     )
             elif kind is Replaced:
@@ -242,14 +258,17 @@ class DeltaSequencer:
                     qty, orders = r.old_level_qty, r.old_level_orders
                 n = seqs.get(r.symbol, 0) + 1
                 seqs[r.symbol] = n
-                append(LevelDelta(r.symbol, n, r.seq, r.ts, r.side, r.old_price, qty, orders))
+                append(
+                    _new(LevelDelta, (r.symbol, n, r.seq, r.ts, r.side, r.old_price, qty, orders))
+                )
             elif event.TYPE == "executed" and event.in_book:  # type: ignore[union-attr]
                 x: Any = event
                 n = seqs.get(x.symbol, 0) + 1
                 seqs[x.symbol] = n
                 append(
-                    LevelDelta(
-                        x.symbol, n, x.seq, x.ts, x.side, x.price, x.level_qty, x.level_orders
+                    _new(
+                        LevelDelta,
+                        (x.symbol, n, x.seq, x.ts, x.side, x.price, x.level_qty, x.level_orders),
                     )
                 )
         self.last_engine_seq = last

@@ -36,6 +36,7 @@ each symbol's latest LULD bands.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import (
@@ -71,6 +72,9 @@ from lob.feed.itch_book import BookOrder, FeedSnapshot
 __all__ = ["ItchMapper", "feed_snapshot", "stock_directory"]
 
 MAX_LOCATE = 0xFFFF
+# The messages of an order's life are built with tuple.__new__, as the engine
+# builds its events: a named tuple's generated __new__ is an interpreted call.
+_new: Final = tuple.__new__
 _SIDE = {Side.BUY: "B", Side.SELL: "S"}
 _LOST = Priority.LOST
 _CROSS = {CrossType.OPENING: "O", CrossType.CLOSING: "C", CrossType.HALT: "H"}
@@ -146,13 +150,16 @@ class ItchMapper:
                 if e.aggressor is None:
                     continue  # a cross's fill: the book side comes as Executed, the print as Q
                 out.append(
-                    OrderExecuted(
-                        self._locate(e.symbol, e.ts, out),
-                        0,
-                        e.ts - self.midnight_ns,
-                        e.resting_oid,
-                        e.qty,
-                        e.trade_id,
+                    _new(
+                        OrderExecuted,
+                        (
+                            self._locate(e.symbol, e.ts, out),
+                            0,
+                            e.ts - self.midnight_ns,
+                            e.resting_oid,
+                            e.qty,
+                            e.trade_id,
+                        ),
                     )
                 )
             elif kind is Added:
@@ -160,23 +167,27 @@ class ItchMapper:
                 if a.oid == skip_added:
                     continue
                 out.append(
-                    AddOrder(
-                        self._locate(a.symbol, a.ts, out),
-                        0,
-                        a.ts - self.midnight_ns,
-                        a.oid,
-                        _SIDE[a.side],
-                        a.qty,
-                        a.symbol,
-                        a.price,
+                    _new(
+                        AddOrder,
+                        (
+                            self._locate(a.symbol, a.ts, out),
+                            0,
+                            a.ts - self.midnight_ns,
+                            a.oid,
+                            _SIDE[a.side],
+                            a.qty,
+                            a.symbol,
+                            a.price,
+                        ),
                     )
                 )
             elif kind is Cancelled:
                 c: Cancelled = event  # type: ignore[assignment]
                 if c.resting:
                     out.append(
-                        OrderDelete(
-                            self._locate(c.symbol, c.ts, out), 0, c.ts - self.midnight_ns, c.oid
+                        _new(
+                            OrderDelete,
+                            (self._locate(c.symbol, c.ts, out), 0, c.ts - self.midnight_ns, c.oid),
                         )
                     )
             elif kind is Executed:
@@ -272,16 +283,18 @@ class ItchMapper:
                 ts = r.ts - self.midnight_ns
                 if r.priority is not _LOST:
                     if r.qty < r.old_qty:
-                        out.append(OrderCancel(locate, 0, ts, r.oid, r.old_qty - r.qty))
+                        out.append(_new(OrderCancel, (locate, 0, ts, r.oid, r.old_qty - r.qty)))
                     continue
                 rests = _rests_without_executing(events, i + 1, r.oid)
                 if rests is not None:
                     out.append(
-                        OrderReplace(locate, 0, ts, r.old_oid, r.oid, rests.qty, rests.price)
+                        _new(
+                            OrderReplace, (locate, 0, ts, r.old_oid, r.oid, rests.qty, rests.price)
+                        )
                     )
                     skip_added = r.oid
                 else:
-                    out.append(OrderDelete(locate, 0, ts, r.old_oid))
+                    out.append(_new(OrderDelete, (locate, 0, ts, r.old_oid)))
         return out
 
     def _locate(self, symbol: str, ts: int, out: list[Message]) -> int:

@@ -33,7 +33,7 @@ exactly the seq of the last delta it includes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from lob.engine.events import Event
 from lob.feed.deltas import BookSnapshot, Delta, DeltaSequencer, TopOfBook
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from lob.engine.engine import MatchingEngine
 
 __all__ = ["L2Feed", "L2Update"]
+
+_new: Final = tuple.__new__  # a named tuple without its interpreted __new__
 
 
 class L2Update(NamedTuple):
@@ -76,7 +78,7 @@ class L2Feed:
                 ring = rings[delta.symbol] = DeltaRing(delta.symbol, self.ring_capacity)
             ring.append(delta)
         tops = self.tops.on_deltas(deltas) if self.tops is not None and deltas else []
-        return L2Update(deltas, tops)
+        return _new(L2Update, (deltas, tops))
 
     def seq(self, symbol: str) -> int:
         """The per-symbol seq of the last delta of ``symbol``."""

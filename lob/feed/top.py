@@ -12,6 +12,7 @@ old level before re-entering) are never published.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from lob.feed.deltas import BookSnapshot, Delta, TopOfBook
 from lob.feed.l2_builder import L2BookBuilder
@@ -20,6 +21,7 @@ __all__ = ["TopOfBookTracker"]
 
 _Top = tuple[int | None, int, int | None, int]
 _EMPTY: _Top = (None, 0, None, 0)
+_new: Final = tuple.__new__  # a named tuple without its interpreted __new__
 
 
 class TopOfBookTracker:
@@ -60,7 +62,9 @@ class TopOfBookTracker:
             top = books[symbol].top()
             if top != self._tops.get(symbol, _EMPTY):
                 self._tops[symbol] = top
-                message = TopOfBook(symbol, last.seq, last.engine_seq, last.ts, *top)
+                message: TopOfBook = _new(
+                    TopOfBook, (symbol, last.seq, last.engine_seq, last.ts, *top)
+                )
                 self._published[symbol] = message
                 out.append(message)
         return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Callable, Container
-from typing import Any
+from typing import Any, Final
 
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
 from lob.engine.engine import MAX_QTY
@@ -81,6 +81,9 @@ def _check_tick(price: int | None) -> None:
         )
 
 
+# Commands are built with tuple.__new__ on the hot paths, as the engine builds
+# its events: a named tuple's generated __new__ is an interpreted call.
+_new: Final = tuple.__new__
 _PLAIN_NEW = frozenset(("id", "symbol", "side", "qty", "price", "type", "tif", "post_only", "smp"))
 _SIDES: dict[object, Side] = {m.value: m for m in Side}
 _TYPES: dict[object, OrderType] = {m.value: m for m in OrderType}
@@ -137,7 +140,7 @@ def _plain_new(account: str, body: object) -> NewOrder | None:
             return None
     if id is None:
         id = new_order_id()
-    return NewOrder(account, id, symbol, side, qty, price, order_type, tif, post_only, smp)
+    return _new(NewOrder, (account, id, symbol, side, qty, price, order_type, tif, post_only, smp))
 
 
 def parse_new(
@@ -175,7 +178,7 @@ def parse_new(
 def parse_cancel(account: str, id: object) -> CancelOrder:
     if not isinstance(id, str) or not id or len(id) > 64:
         raise ApiError("invalid_id", "id must be a string of 1 to 64 characters")
-    return CancelOrder(account, id)
+    return _new(CancelOrder, (account, id))
 
 
 def parse_replace(account: str, id: object, body: object) -> ReplaceOrder:
