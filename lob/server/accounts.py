@@ -145,9 +145,11 @@ class Accounts:
             elif kind is Executed:
                 self._executed(event)  # type: ignore[arg-type]
             elif kind is Accepted:
-                acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
-                acct.done.pop(event.id, None)  # type: ignore[arg-type,union-attr]
-                acct.live[event.id] = OrderStatus(event)  # type: ignore[arg-type,index,union-attr]
+                accepted: Accepted = event  # type: ignore[assignment]
+                acct = self._get(accepted.account)
+                if accepted.id in acct.done:  # an id used again once its order finished
+                    del acct.done[accepted.id]
+                acct.live[accepted.id] = OrderStatus(accepted)
             elif kind is Added:
                 acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
                 status = acct.live.get(event.id)  # type: ignore[arg-type,union-attr]

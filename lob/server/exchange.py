@@ -29,8 +29,10 @@ from lob.engine.replay import NEW_YORK
 from lob.engine.types import TimeInForce
 from lob.server.accounts import Accounts, Tape
 from lob.server.config import ServerConfig
+from lob.server.counters import EventCounters
 from lob.server.day import DayClock, DayPlan
 from lob.server.marketdata import MarketData
+from lob.server.private import PrivateListener, PrivateStreams
 from lob.server.replica import new_engine
 from lob.server.sequencer import Sequencer
 from lob.server.trading import TradingView
@@ -76,9 +78,10 @@ class Exchange:
         self.trading = TradingView(self.engine)
         self.plan = DayPlan(config.calendar, config.day_length)
         self.day = DayClock(self.plan, self.engine, self.sequencer, clock, config.day_tick)
-        self.private: dict[str, list[Callable[[list[Event]], None]]] = {}
+        self.private = PrivateStreams()
         """Per-account listeners (WebSocket execution streams)."""
-        self.counters: dict[str, int] = {"commands": 0, "rejected": 0, "trades": 0}
+        self.counters: dict[str, int] = {}
+        """Running totals for ``GET /metrics``."""
 
         self.replayed = 0
         self.torn_bytes = self.journal.torn_bytes
@@ -96,7 +99,7 @@ class Exchange:
             self.tape.apply,
             self.market.on_events,
             self.trading.on_events,
-            self._count,
+            EventCounters(self.counters).on_events,
         ]
 
     def recover(self, listeners: Sequence[Callable[[list[Event]], None]] = ()) -> int:
@@ -111,7 +114,7 @@ class Exchange:
                 self.engine.add_symbol(security.symbol, security.reference_price)
                 self.reference[security.symbol] = security.reference_price
         self._save_symbols()
-        self.sequencer.listeners = [*self._views, *listeners, self._private]
+        self.sequencer.listeners = [*self._views, *listeners, self.private.on_events]
         return self.replayed
 
     # -- symbols -------------------------------------------------------------
@@ -199,42 +202,11 @@ class Exchange:
         await self.day.close()
         await self.sequencer.close()
 
-    def _count(self, events: list[Event]) -> None:
-        counters = self.counters
-        counters["commands"] += 1
-        for event in events:
-            kind = event.TYPE
-            if kind == "trade":
-                counters["trades"] += 1
-            elif kind == "rejected":
-                counters["rejected"] += 1
+    def add_private(self, account: str, listener: PrivateListener) -> None:
+        self.private.add(account, listener)
 
-    def _private(self, events: list[Event]) -> None:
-        private = self.private
-        if not private:
-            return
-        seen: set[str] = set()
-        for event in events:
-            if event.TYPE == "trade":
-                seen.add(event.buy_account)  # type: ignore[union-attr]
-                seen.add(event.sell_account)  # type: ignore[union-attr]
-            elif event.TYPE != "rejected":
-                account = getattr(event, "account", None)  # market-wide events have none
-                if account is not None:
-                    seen.add(account)
-        for account in seen:
-            for listener in private.get(account, ()):
-                listener(events)
-
-    def add_private(self, account: str, listener: Callable[[list[Event]], None]) -> None:
-        self.private.setdefault(account, []).append(listener)
-
-    def remove_private(self, account: str, listener: Callable[[list[Event]], None]) -> None:
-        listeners = self.private.get(account)
-        if listeners and listener in listeners:
-            listeners.remove(listener)
-            if not listeners:
-                del self.private[account]
+    def remove_private(self, account: str, listener: PrivateListener) -> None:
+        self.private.remove(account, listener)
 
 
 def data_dir_lock(data_dir: Path) -> int:

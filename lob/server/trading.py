@@ -48,18 +48,23 @@ class TradingView:
 
     def on_events(self, events: list[Event]) -> None:
         for event in events:
-            if isinstance(event, Imbalance):
-                self.imbalance[event.symbol] = event
-                self._notify(event.symbol, "imbalance", event)
-            elif isinstance(event, StateChanged):
-                if event.state not in _WINDOWS:
-                    self.imbalance.pop(event.symbol, None)
-                self._notify(event.symbol, "state", event)
-            elif isinstance(event, Crossed):
-                self.last_cross[event.symbol] = event
-                self._notify(event.symbol, "state", event)
-            elif isinstance(event, BandsChanged):
-                self._notify(event.symbol, "state", event)
+            kind = type(event)
+            if kind is Imbalance:
+                i: Imbalance = event  # type: ignore[assignment]
+                self.imbalance[i.symbol] = i
+                self._notify(i.symbol, "imbalance", i)
+            elif kind is StateChanged:
+                s: StateChanged = event  # type: ignore[assignment]
+                if s.state not in _WINDOWS:
+                    self.imbalance.pop(s.symbol, None)
+                self._notify(s.symbol, "state", s)
+            elif kind is Crossed:
+                c: Crossed = event  # type: ignore[assignment]
+                self.last_cross[c.symbol] = c
+                self._notify(c.symbol, "state", c)
+            elif kind is BandsChanged:
+                b: BandsChanged = event  # type: ignore[assignment]
+                self._notify(b.symbol, "state", b)
 
     def _notify(self, symbol: str, channel: str, event: Event) -> None:
         subscribers = self._subs.get((symbol, channel))

@@ -153,51 +153,41 @@ def midnight_ns(now_ns: int) -> int:
 
 
 class FeedRunner:
-    """Publisher, retransmission server and mapper of one run's ITCH feed."""
+    """Publisher, retransmission server and mapper of one run's ITCH feed.
+
+    Each input's events are mapped as it is applied (``ItchBatch``, the
+    sequencer's listener); the messages of every input applied in one turn of
+    the event loop (one group commit) go to the publisher together, since
+    publishing costs per call: at the sequencer's ``before_ack`` (so an
+    input's ITCH leaves before its ack) or at the end of the turn, whichever
+    comes first. The messages and their order are exactly those of publishing
+    per input.
+    """
 
     def __init__(self, publisher: Any, retransmit: Any, mapper: Any) -> None:
+        from lob.feed.itch_batch import ItchBatch
+
         self.publisher = publisher
         self.retransmit = retransmit
         self.mapper = mapper
-        self.pending: list[Any] = []
-        """ITCH messages of applied inputs, not yet handed to the publisher."""
+        self.batch = ItchBatch(mapper, self._began)
 
     def listener(self) -> Callable[[list[Event]], None]:
-        """Map each input's events at once; publish them once per batch of inputs.
+        """The sequencer listener that maps each input's events."""
+        return self.batch.on_events
 
-        Publishing (numbering, history, packing) costs per call, so the
-        messages of every input applied in one turn of the event loop (one
-        group commit) go to the publisher together: at the sequencer's
-        ``before_ack`` (so an input's ITCH leaves before its ack) or at the
-        end of the turn, whichever comes first. The messages and their order
-        are exactly those of publishing per input.
-        """
-        pending = self.pending
-        mapper = self.mapper
-
-        def on_events(events: list[Event]) -> None:
-            messages = mapper.map(events)
-            if not messages:
-                return
-            first = not pending
-            pending.extend(messages)
-            if first:
-                try:
-                    loop = asyncio.get_running_loop()
-                except RuntimeError:  # no event loop: nothing to batch with
-                    self.flush()
-                else:
-                    loop.call_soon(self.flush)
-
-        return on_events
+    def _began(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop: nothing to batch with
+            self.flush()
+        else:
+            loop.call_soon(self.flush)
 
     def flush(self) -> None:
         """Publish the messages waiting since the last flush (a no-op when none are)."""
-        pending = self.pending
-        if pending:
-            messages = pending.copy()
-            pending.clear()
-            self.publisher.publish_messages(messages)
+        if self.batch.pending:
+            self.publisher.publish_messages(self.batch.take())
 
     def info(self) -> dict[str, Any]:
         pub = self.publisher
