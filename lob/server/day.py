@@ -270,17 +270,21 @@ class DayClock:
             return False
         self.pending = True
         self.last = ts
-
-        def done(events: list[Event]) -> None:
-            self.pending = False
-            self.advances += 1
-            self.next_change = self.plan.next_change(max(ts, self.sequencer.last_ts))
-
-        def failed(exc: Exception) -> None:
-            self.pending = False
-
-        self.sequencer.enqueue(self.plan.advance(ts), done, failed)
+        self.sequencer.enqueue(self.plan.advance(ts), self)
         return True
+
+    # The sequencer's receiver of the one advance in flight (``pending``).
+
+    def applied(self, events: list[Event]) -> None:
+        pass
+
+    def done(self, events: list[Event]) -> None:
+        self.pending = False
+        self.advances += 1
+        self.next_change = self.plan.next_change(max(self.last, self.sequencer.last_ts))
+
+    def failed(self, exc: Exception) -> None:
+        self.pending = False
 
     def start(self) -> None:
         """Run the timer on the running event loop (without one, ``step`` is called by hand)."""

@@ -34,6 +34,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -51,17 +52,36 @@ from lob.store.journal import (
 )
 from lob.store.syncer import Syncer, SyncProcess
 
-__all__ = ["FSYNC_MODES", "Listener", "Sequencer", "SequencerClosed"]
+__all__ = ["FSYNC_MODES", "Listener", "Receiver", "Sequencer", "SequencerClosed"]
 
 FSYNC_MODES = ("batch", "always", "off")
 
 log = logging.getLogger("lob.server")
 
 Listener = Callable[[list[Event]], None]
-Done = Callable[[list[Event]], None]
-Failed = Callable[[Exception], None]
 Applied = Callable[[list[Event]], None]
-_Entry = tuple[JournalInput, int, Done | None, Failed | None, Applied | None]
+
+
+class Receiver(Protocol):
+    """Whoever hears back about one input (an order's acknowledgement, a waiting caller).
+
+    One object with three methods rather than three callbacks: a batch of
+    inputs in flight holds one object each, not a tuple and three bound
+    methods, which the garbage collector's young generation would have to
+    look at again and again under load.
+    """
+
+    def applied(self, events: list[Event]) -> None:
+        """Right after the input is applied and every listener has seen it, before
+        the next input of its batch: the place to read a view (an order's status)
+        as this input left it."""
+
+    def done(self, events: list[Event]) -> None:
+        """Once the input is durable, its whole batch is applied and its market
+        data is out: the place to acknowledge it."""
+
+    def failed(self, exc: Exception) -> None:
+        """The input was never applied (the journal failed): ``exc`` says why."""
 
 
 @mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
@@ -97,16 +117,21 @@ class Sequencer:
         self.syncs = 0
         self.failure: Exception | None = None
         self._accepting = True
+        # The inputs waiting for the next group commit, in four parallel lists (a
+        # tuple per input would be one more object for the collector to track).
         self._frames: list[bytes] = []
-        self._pending: list[_Entry] = []
+        self._commands: list[JournalInput] = []
+        self._stamps: list[int] = []
+        self._receivers: list[Receiver | None] = []
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self.syncer = syncer
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._acks: list[tuple[Done, list[Event]]] = []
-        """fsync=off: acknowledgements waiting for the end of the loop's turn."""
+        self._acks: list[Receiver] = []
+        self._ack_events: list[list[Event]] = []
+        """fsync=off: acknowledgements (and their events) waiting for the end of the loop's turn."""
 
     # -- start-up ------------------------------------------------------------
 
@@ -139,23 +164,17 @@ class Sequencer:
     def accepting(self) -> bool:
         return self._accepting and self.failure is None
 
-    def enqueue(
-        self,
-        command: JournalInput,
-        done: Done | None = None,
-        failed: Failed | None = None,
-        applied: Applied | None = None,
-    ) -> None:
-        """Sequence ``command``; ``done(events)`` runs once it is durable and applied.
+    @property
+    def queued(self) -> int:
+        """Inputs waiting for the next group commit (journaled and applied after it)."""
+        return len(self._commands)
 
-        ``applied(events)`` runs right after the input is applied and the
-        listeners have seen it, before the next input of its batch: the place to
-        read a view (an order's status) as this input left it. ``done`` runs
-        later, once the whole batch is applied and its market data is out.
+    def enqueue(self, command: JournalInput, receiver: Receiver | None = None) -> None:
+        """Sequence ``command``; ``receiver`` (if any) hears when it is applied and done.
 
         With ``fsync="off"`` the input is applied before this returns, and
-        ``done`` runs at the end of the event loop's turn (at once if the
-        sequencer was never started), with every other input of that turn.
+        ``receiver.done`` runs at the end of the event loop's turn (at once if
+        the sequencer was never started), with every other input of that turn.
         """
         if not self.accepting:
             raise SequencerClosed("the exchange is not taking input")
@@ -169,41 +188,35 @@ class Sequencer:
             self.journal.write(frame)
             events = self._apply(command, ts)
             self._notify(events)
-            if applied is not None:
-                self._applied(applied, events)
-            if done is None:
+            if receiver is None:
                 return
+            self._applied(receiver, events)
             if self._loop is None:
                 self._before_ack()
-                done(events)
+                self._done(receiver, events)
                 return
-            self._acks.append((done, events))
+            self._acks.append(receiver)
+            self._ack_events.append(events)
             if len(self._acks) == 1:
                 self._loop.call_soon(self._send_acks)
             return
         self._frames.append(frame)
-        self._pending.append((command, ts, done, failed, applied))
+        self._commands.append(command)
+        self._stamps.append(ts)
+        self._receivers.append(receiver)
         self._idle.clear()
         self._wakeup.set()
 
     async def submit(self, command: JournalInput, applied: Applied | None = None) -> list[Event]:
-        """Sequence ``command`` and wait for its events (``applied`` as in ``enqueue``)."""
+        """Sequence ``command`` and wait for its events (``applied`` as ``Receiver.applied``)."""
+        waiter = _Waiter(applied)
         if self.fsync == "off" and self._loop is None:
-            out: list[list[Event]] = []
-            self.enqueue(command, out.append, None, applied)
-            return out[0]
-        future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
-
-        def failed(exc: Exception) -> None:
-            if not future.done():
-                future.set_exception(exc)
-
-        def done(events: list[Event]) -> None:
-            if not future.done():
-                future.set_result(events)
-
-        self.enqueue(command, done, failed, applied)
-        return await future
+            self.enqueue(command, waiter)
+            assert waiter.events is not None
+            return waiter.events
+        waiter.future = asyncio.get_running_loop().create_future()
+        self.enqueue(command, waiter)
+        return await waiter.future
 
     # -- group commit --------------------------------------------------------
 
@@ -213,54 +226,62 @@ class Sequencer:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._pending:
+            while self._commands:
                 if self.fsync == "always":
-                    batch = self._pending[:1]
                     frames = self._frames[:1]
-                    del self._pending[:1], self._frames[:1]
+                    commands = self._commands[:1]
+                    stamps = self._stamps[:1]
+                    receivers = self._receivers[:1]
+                    del self._frames[:1], self._commands[:1], self._stamps[:1]
+                    del self._receivers[:1]
                 else:
-                    batch, frames = self._pending, self._frames
-                    self._pending, self._frames = [], []
+                    frames, commands = self._frames, self._commands
+                    stamps, receivers = self._stamps, self._receivers
+                    self._frames, self._commands, self._stamps, self._receivers = [], [], [], []
                 try:
                     self.journal.write(b"".join(frames), len(frames))
                     await syncer.sync()
                 except Exception as exc:  # disk full, I/O error: stop taking input
                     self.failure = exc
-                    self._fail_all(batch + self._pending, exc)
-                    self._pending, self._frames = [], []
+                    self._fail_all(receivers + self._receivers, exc)
+                    self._frames, self._commands, self._stamps, self._receivers = [], [], [], []
                     self._idle.set()
                     return
                 self.batches += 1
                 self.syncs += 1
                 applied = []
-                for command, ts, _, _, on_applied in batch:
+                for command, ts, receiver in zip(commands, stamps, receivers, strict=True):
                     events = self._apply(command, ts)
                     self._notify(events)
-                    if on_applied is not None:
-                        self._applied(on_applied, events)
+                    if receiver is not None:
+                        self._applied(receiver, events)
                     applied.append(events)
                 self._before_ack()
-                for (_, _, done, _, _), events in zip(batch, applied, strict=True):
-                    if done is not None:
-                        try:
-                            done(events)
-                        except Exception:
-                            log.exception("acknowledgement callback failed")
+                for receiver, events in zip(receivers, applied, strict=True):
+                    if receiver is not None:
+                        self._done(receiver, events)
             self._idle.set()
 
     @staticmethod
-    def _applied(applied: Applied, events: list[Event]) -> None:
+    def _applied(receiver: Receiver, events: list[Event]) -> None:
         try:
-            applied(events)
+            receiver.applied(events)
         except Exception:
             log.exception("applied callback failed")
 
     @staticmethod
-    def _fail_all(batch: list[_Entry], exc: Exception) -> None:
+    def _done(receiver: Receiver, events: list[Event]) -> None:
+        try:
+            receiver.done(events)
+        except Exception:
+            log.exception("acknowledgement callback failed")
+
+    @staticmethod
+    def _fail_all(receivers: list[Receiver | None], exc: Exception) -> None:
         error = SequencerClosed(f"the journal failed: {exc}")
-        for _, _, _, failed, _ in batch:
-            if failed is not None:
-                failed(error)
+        for receiver in receivers:
+            if receiver is not None:
+                receiver.failed(error)
 
     def _apply(self, command: JournalInput, ts: int) -> list[Event]:
         kind = type(command)
@@ -272,14 +293,12 @@ class Sequencer:
 
     def _send_acks(self) -> None:
         acks, self._acks = self._acks, []
+        events, self._ack_events = self._ack_events, []
         if not acks:
             return
         self._before_ack()
-        for done, events in acks:
-            try:
-                done(events)
-            except Exception:
-                log.exception("acknowledgement callback failed")
+        for receiver, its_events in zip(acks, events, strict=True):
+            self._done(receiver, its_events)
 
     def _before_ack(self) -> None:
         for hook in self.before_ack:
@@ -312,3 +331,27 @@ class Sequencer:
         if self.syncer is not None:
             self.syncer.close()
         self.journal.close()
+
+
+class _Waiter:
+    """The receiver of ``Sequencer.submit``: a future for the events, and ``applied``."""
+
+    def __init__(self, applied: Applied | None) -> None:
+        self.on_applied = applied
+        self.future: asyncio.Future[list[Event]] | None = None
+        self.events: list[Event] | None = None
+
+    def applied(self, events: list[Event]) -> None:
+        if self.on_applied is not None:
+            self.on_applied(events)
+
+    def done(self, events: list[Event]) -> None:
+        self.events = events
+        future = self.future
+        if future is not None and not future.done():
+            future.set_result(events)
+
+    def failed(self, exc: Exception) -> None:
+        future = self.future
+        if future is not None and not future.done():
+            future.set_exception(exc)

@@ -287,12 +287,49 @@ class Gateway:
             session.abort()
 
 
+class _OrderReply:
+    """The sequencer's receiver for one order message: its ack, built as the order
+    was applied, goes out once the order is durable.
+
+    An object rather than closures: compiled closures that call each other
+    share an environment that refers back to them, a reference cycle that only
+    a full collection frees (``lob.server.collector``).
+    """
+
+    def __init__(self, session: Session, req: Any, op: str, account: str, id: str) -> None:
+        self.session = session
+        self.req = req
+        self.op = op
+        self.account = account
+        self.id = id
+        self.read_ns = session.read_ns
+        self.compact = session.acks == "compact"
+        self.ack: dict[str, Any] | ApiError | None = None
+
+    def applied(self, events: list[Event]) -> None:
+        self.ack = ack_or_error(
+            self.op, self.account, self.id, events, self.session.exchange.accounts, self.compact
+        )
+
+    def done(self, events: list[Event]) -> None:
+        session = self.session
+        ack = self.ack
+        if type(ack) is dict:
+            session._reply(ack, self.req)
+        elif isinstance(ack, ApiError):
+            session._error(ack, self.req, self.op)
+        else:  # building the ack failed (logged): the order itself was sequenced
+            session._error(ApiError(INTERNAL, ACK_FAILED), self.req, self.op)
+        session.gateway.answered(self.read_ns, 1)
+
+    def failed(self, exc: Exception) -> None:
+        self.session._error(ApiError(UNAVAILABLE, str(exc)), self.req, self.op)
+
+
 class _BatchReply:
     """One batch message's answer: a result per entry, sent once the last one is settled.
 
-    Objects and bound methods rather than closures: compiled closures that call
-    each other share an environment that refers back to them, a reference cycle
-    per batch that only a full collection frees (``lob.server.collector``).
+    Objects rather than closures, as for ``_OrderReply``.
     """
 
     def __init__(self, session: Session, req: Any, size: int, accounts: Accounts) -> None:
@@ -318,7 +355,7 @@ class _BatchReply:
 
 
 class _BatchEntry:
-    """The sequencer's callbacks for one entry of a batch."""
+    """The sequencer's receiver for one entry of a batch."""
 
     def __init__(self, reply: _BatchReply, i: int, op: str, account: str, id: str) -> None:
         self.reply = reply
@@ -654,32 +691,10 @@ class Session:
 
     def _order(self, op: str, msg: dict[str, Any], req: Any) -> None:
         command = self._command(op, msg)
-        account = command.account
-        id = command.id
-        ex = self.exchange
-        accounts = ex.accounts
-        read_ns = self.read_ns
-        compact = self.acks == "compact"
-        ack: dict[str, Any] | ApiError | None = None
-
-        def applied(events: list[Event]) -> None:
-            nonlocal ack
-            ack = ack_or_error(op, account, id, events, accounts, compact)
-
-        def done(events: list[Event]) -> None:
-            if type(ack) is dict:
-                self._reply(ack, req)
-            elif isinstance(ack, ApiError):
-                self._error(ack, req, op)
-            else:  # building the ack failed (logged): the order itself was sequenced
-                self._error(ApiError(INTERNAL, ACK_FAILED), req, op)
-            self.gateway.answered(read_ns, 1)
-
-        def failed(exc: Exception) -> None:
-            self._error(ApiError(UNAVAILABLE, str(exc)), req, op)
-
         try:
-            ex.sequencer.enqueue(command, done, failed, applied)
+            self.exchange.sequencer.enqueue(
+                command, _OrderReply(self, req, op, command.account, command.id)
+            )
         except SequencerClosed as exc:
             raise ApiError(UNAVAILABLE, str(exc)) from None
 
@@ -730,7 +745,7 @@ class Session:
             entry = _BatchEntry(reply, i, op, command.account, command.id)
             reply.waiting += 1
             try:
-                sequencer.enqueue(command, entry.done, entry.failed, entry.applied)
+                sequencer.enqueue(command, entry)
             except SequencerClosed as exc:
                 reply.waiting -= 1
                 results[i] = _error_body(op, ApiError(UNAVAILABLE, str(exc)))

@@ -18,11 +18,10 @@ folds its events into the workstation's model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lob.engine.events import Event
 from lob.server.day import SECOND, DayClock, DayPlan, apply_session_input
+from lob.server.sequencer import Receiver
 from lob.store.journal import Advance, EnableLuld, SetState
 
 if TYPE_CHECKING:
@@ -46,20 +45,16 @@ class _InlineSequencer:
     def last_ts(self) -> int:
         return self.source.clock()
 
-    def enqueue(
-        self,
-        command: Advance | SetState | EnableLuld,
-        done: Callable[[list[Event]], None],
-        failed: Callable[[Exception], None],
-    ) -> None:
+    def enqueue(self, command: Advance | SetState | EnableLuld, receiver: Receiver) -> None:
         ts = self.source.clock()
         try:
             events = apply_session_input(self.source.engine, command, ts)
         except Exception as exc:  # the timer tries again on its next tick
-            failed(exc)
+            receiver.failed(exc)
             return
         self.source.apply(events)
-        done(events)
+        receiver.applied(events)
+        receiver.done(events)
 
 
 class EmbeddedDay:

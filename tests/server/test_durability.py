@@ -227,5 +227,5 @@ def test_restart_after_a_day_with_crosses_and_a_halt_rebuilds_books_states_and_c
 
 async def _until_idle(ex: Any) -> None:
     """Wait until every journaled input (the last advance too) has been applied."""
-    while ex.sequencer._pending or ex.day.pending:
+    while ex.sequencer.queued or ex.day.pending:
         await asyncio.sleep(0.01)

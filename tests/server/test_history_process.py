@@ -50,7 +50,7 @@ def _record_live(server: ExchangeServer, writer: HistoryWriter) -> None:
 async def _until_idle(server: ExchangeServer) -> None:
     ex = server.exchange
     assert ex is not None
-    while ex.sequencer._pending or ex.day.pending:
+    while ex.sequencer.queued or ex.day.pending:
         await asyncio.sleep(0.01)
 
 

@@ -191,14 +191,21 @@ def test_feed_publishes_a_group_commit_once_in_order_before_its_acks(tmp_path: P
             seen_at_ack: list[int] = []
             acked = asyncio.Event()
 
-            def done(events: list[Event]) -> None:
-                seen_at_ack.append(len(calls))
-                if len(seen_at_ack) == 5:
-                    acked.set()
+            class Receiver:
+                def applied(self, events: list[Event]) -> None:
+                    pass
+
+                def done(self, events: list[Event]) -> None:
+                    seen_at_ack.append(len(calls))
+                    if len(seen_at_ack) == 5:
+                        acked.set()
+
+                def failed(self, exc: Exception) -> None:
+                    raise AssertionError(f"the order failed: {exc}")
 
             for i in range(5):  # one turn of the loop: one group commit
                 order = NewOrder("alice", f"b{i}", "AAPL", Side.BUY, 100, 2_270_000 - i * 100)
-                ex.sequencer.enqueue(order, done)
+                ex.sequencer.enqueue(order, Receiver())
             await asyncio.wait_for(acked.wait(), 10.0)
             assert len(calls) == 1 and seen_at_ack == [1] * 5
             adds = [m for m in calls[0] if isinstance(m, itch.AddOrder)]

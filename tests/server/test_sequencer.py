@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from lob.engine.commands import NewOrder
@@ -23,6 +24,30 @@ def sequencer(tmp_path: Path, fsync: str) -> tuple[Sequencer, Journal]:
     engine.add_symbol("AAPL", 2_275_000)
     journal = Journal.open(tmp_path)
     return Sequencer(engine, journal, fsync=fsync), journal
+
+
+class _Heard:
+    """A receiver that hands each call on to the test's functions."""
+
+    def __init__(
+        self,
+        done: Callable[[list[Event]], None] | None = None,
+        failed: Callable[[Exception], None] | None = None,
+        applied: Callable[[list[Event]], None] | None = None,
+    ) -> None:
+        self.on_done, self.on_failed, self.on_applied = done, failed, applied
+
+    def applied(self, events: list[Event]) -> None:
+        if self.on_applied is not None:
+            self.on_applied(events)
+
+    def done(self, events: list[Event]) -> None:
+        if self.on_done is not None:
+            self.on_done(events)
+
+    def failed(self, exc: Exception) -> None:
+        if self.on_failed is not None:
+            self.on_failed(exc)
 
 
 class _CountingSyncer:
@@ -58,7 +83,7 @@ def test_sequencer_batch_acks_each_input_only_after_the_whole_batch_is_synced(
                 on_disk = {r.command.id for r in read_records(journal.path)}  # type: ignore[union-attr]
                 log.append(("ack", (id, id in on_disk, synced[-1] if synced else 0)))
 
-            seq.enqueue(command, done)
+            seq.enqueue(command, _Heard(done))
         await seq.close()
         acks = [entry for kind, entry in log if kind == "ack"]
         assert [a[0] for a in acks] == [c.id for c in commands]  # type: ignore[index]
@@ -84,7 +109,7 @@ def test_sequencer_off_acks_the_inputs_of_one_loop_turn_together_after_the_flush
                 assert id in on_disk and events[0].TYPE == "accepted"
                 log.append(id)
 
-            seq.enqueue(command, done)
+            seq.enqueue(command, _Heard(done))
         assert log == [] and seq.engine.seq > 0  # applied now, acknowledged at the turn's end
         await asyncio.sleep(0)
         assert log == ["flush", "o0", "o1", "o2", "o3", "o4"]
@@ -137,8 +162,10 @@ def test_sequencer_fails_only_the_group_whose_fsync_failed(tmp_path: Path) -> No
         for i, command in enumerate(orders(6)):
             seq.enqueue(
                 command,
-                lambda events, id=command.id: acked.append(id),
-                lambda exc, id=command.id: failed.append(id),
+                _Heard(
+                    lambda events, id=command.id: acked.append(id),
+                    lambda exc, id=command.id: failed.append(id),
+                ),
             )
             if i == 2:
                 await gated.wait_started(1)
@@ -156,5 +183,32 @@ def test_sequencer_fails_only_the_group_whose_fsync_failed(tmp_path: Path) -> No
         assert applied == {"o0", "o1", "o2"}  # the failed group never reached the book
         await seq.close()
         assert gated.closed
+
+    asyncio.run(body())
+
+
+def test_each_input_is_applied_and_read_before_the_next_and_acked_after_the_batch(
+    tmp_path: Path,
+) -> None:
+    """``applied`` sees the book as its own input left it; ``done`` comes after all of them."""
+
+    async def body() -> None:
+        seq, _ = sequencer(tmp_path, "batch")
+        log: list[tuple[str, str, int]] = []
+        seq.start()
+        for command in orders(4):
+
+            def applied(events: list[Event], id: str = command.id) -> None:
+                log.append(("applied", id, len(seq.engine.order_snapshot("AAPL").bids)))
+
+            def done(events: list[Event], id: str = command.id) -> None:
+                log.append(("done", id, len(seq.engine.order_snapshot("AAPL").bids)))
+
+            seq.enqueue(command, _Heard(done, applied=applied))
+        seq.enqueue(orders(5)[4])  # nobody listens: applied all the same
+        await seq.close()
+        assert log == [("applied", f"o{i}", i + 1) for i in range(4)] + [
+            ("done", f"o{i}", 5) for i in range(4)
+        ]
 
     asyncio.run(body())
