@@ -74,7 +74,7 @@ from lob.bench.ws import SYMBOL, ClientPool
 from lob.server.latency import ORDER_ACK, parse_buckets, quantile
 from lob.store.syncer import SYNC_PROCESS_NAME
 
-__all__ = ["LobServe", "fsync_probe", "run"]
+__all__ = ["LobServe", "OrderEntry", "fsync_probe", "run"]
 
 KEYS = {"buyer": "bench-buyer-key-0123456789", "seller": "bench-seller-key-0123456789"}
 COLUMNS = [
@@ -447,7 +447,7 @@ async def _entry(
     conn.send("stopped")
 
 
-class _Entry:
+class OrderEntry:
     """The order-entry client processes."""
 
     def __init__(
@@ -680,7 +680,7 @@ def _measure(
     profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
     server = LobServe(SYMBOL, profile or None, fsync, options)
     pool: ClientPool | None = None
-    entry: _Entry | None = None
+    entry: OrderEntry | None = None
     out: dict[str, Any] = {}
     try:
         if subscribers:
@@ -688,7 +688,7 @@ def _measure(
             pool = ClientPool(server.url, subscribers, processes=1)
             if pool.connected < subscribers:
                 raise RuntimeError(f"{pool.connected} subscribers connected: {pool.errors[:1]}")
-        entry = _Entry(server.url, reference, acks)
+        entry = OrderEntry(server.url, reference, acks)
         entry.run("rate", 500.0, 0.5)  # warm-up
         for i, (key, mode, amount, seconds, batch) in enumerate(phases):
             progress(f"order entry, fsync {fsync}, {subscribers} subs: {key}", i, len(phases))

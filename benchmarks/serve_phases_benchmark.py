@@ -1,0 +1,91 @@
+"""One ``lob serve`` under chosen loads: orders/s, latency and its CPU per order.
+
+``lob bench e2e`` runs a fixed set of phases and starts a server for each group
+of them. This runs the phases you name against one fresh server (journal on,
+DuckDB history and multicast as ``lob bench e2e`` has them), with the same
+order-entry processes and market-data subscribers, and prints per phase the
+acknowledged rate, the latency from the intended send, and the server's user
+and system CPU per order read from ``/proc`` (the server's own process: its
+journal sync process is left out, so user + system is a little under
+``lob bench e2e``'s CPU per order). Run it in turns with another build to
+compare two trees on a shared machine:
+
+    uv run python benchmarks/serve_phases_benchmark.py \\
+        --phases rate:50000:100,window:2048:100 --seconds 6 [--subscribers 100] \\
+        [--fsync batch] [-- --md-interval 1]
+
+A phase is ``rate:ORDERS_PER_S:BATCH`` (open loop) or ``window:IN_FLIGHT:BATCH``
+(closed loop, orders in flight per entry process); ``BATCH`` is the most orders
+in one WebSocket message. Anything after ``--`` goes to ``lob serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def _cpu(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of process ``pid`` (fields 14 and 15 of its stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phases", default="rate:50000:100,window:2048:100")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--subscribers", type=int, default=100)
+    parser.add_argument("--fsync", choices=("batch", "always", "off"), default="batch")
+    parser.add_argument("serve_options", nargs="*", help="passed to lob serve (after --)")
+    args = parser.parse_args()
+    phases = []
+    for text in args.phases.split(","):
+        mode, amount, batch = text.split(":")
+        if mode not in ("rate", "window"):
+            parser.error(f"a phase is rate:N:BATCH or window:N:BATCH, not {text!r}")
+        phases.append((text, mode, float(amount), int(batch)))
+
+    from lob.bench.e2e import LobServe, OrderEntry
+    from lob.bench.harness import percentile
+    from lob.bench.ws import SYMBOL, ClientPool
+    from lob.sim.universe import load_symbols
+
+    reference = load_symbols(SYMBOL)[0].reference_price
+    server = LobServe(SYMBOL, None, args.fsync, tuple(args.serve_options))
+    pool = entry = None
+    try:
+        if args.subscribers:
+            pool = ClientPool(server.url, args.subscribers, processes=1)
+        entry = OrderEntry(server.url, reference)
+        entry.run("rate", 500.0, 0.5)  # warm-up
+        for text, mode, amount, batch in phases:
+            if pool is not None:
+                pool.reset(False)
+            user0, system0 = _cpu(server.proc.pid)
+            amount_arg = int(amount) if mode == "window" else amount
+            result = entry.run(mode, amount_arg, args.seconds, batch)
+            user1, system1 = _cpu(server.proc.pid)
+            if pool is not None:
+                pool.drained()
+            acks = max(result["acks"], 1)
+            lat = result["latencies"]
+            print(
+                f"{text}: {result['achieved']:,.0f} orders/s, "
+                f"p50 {percentile(lat, 50) / 1e6:.1f} ms, p99 {percentile(lat, 99) / 1e6:.1f} ms, "
+                f"user {(user1 - user0) * 1e6 / acks:.1f} us/order, "
+                f"system {(system1 - system0) * 1e6 / acks:.1f} us/order",
+                flush=True,
+            )
+    finally:
+        if entry is not None:
+            entry.close()
+        if pool is not None:
+            pool.close()
+        server.close()
+
+
+if __name__ == "__main__":
+    main()
