@@ -336,7 +336,7 @@ def ack_or_error(
 ) -> dict[str, Any] | ApiError:
     """``ack_for`` (or ``compact_ack``), or the engine's rejection as an ``ApiError``:
     for building the ack right after the command is applied
-    (``Sequencer.enqueue(applied=...)``), so the order's status in it is the one this
+    (in a sequencer ``Receiver``'s ``applied``), so the order's status in it is the one this
     command left, not a later command's."""
     first = events[0]
     if type(first) is Rejected:
