@@ -48,19 +48,14 @@ def main() -> None:
             parser.error(f"a phase is rate:N:BATCH or window:N:BATCH, not {text!r}")
         phases.append((text, mode, float(amount), int(batch)))
 
-    from lob.bench.e2e import LobServe, OrderEntry
+    from lob.bench.e2e import loaded_server
     from lob.bench.harness import percentile
-    from lob.bench.ws import SYMBOL, ClientPool
+    from lob.bench.ws import SYMBOL
     from lob.sim.universe import load_symbols
 
     reference = load_symbols(SYMBOL)[0].reference_price
-    server = LobServe(SYMBOL, None, args.fsync, tuple(args.serve_options))
-    pool = entry = None
-    try:
-        if args.subscribers:
-            pool = ClientPool(server.url, args.subscribers, processes=1)
-        entry = OrderEntry(server.url, reference)
-        entry.run("rate", 500.0, 0.5)  # warm-up
+    serve = loaded_server(args.fsync, args.subscribers, reference, tuple(args.serve_options))
+    with serve as (server, pool, entry):
         for text, mode, amount, batch in phases:
             if pool is not None:
                 pool.reset(False)
@@ -79,12 +74,6 @@ def main() -> None:
                 f"system {(system1 - system0) * 1e6 / acks:.1f} us/order",
                 flush=True,
             )
-    finally:
-        if entry is not None:
-            entry.close()
-        if pool is not None:
-            pool.close()
-        server.close()
 
 
 if __name__ == "__main__":

@@ -65,16 +65,24 @@ import sys
 import tempfile
 import time
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lob.bench.harness import BenchReport, Progress, describe_machine, format_ns, percentile
+from lob.bench.harness import (
+    BenchReport,
+    NullProgress,
+    Progress,
+    describe_machine,
+    format_ns,
+    percentile,
+)
 from lob.bench.ws import SYMBOL, ClientPool
 from lob.server.latency import ORDER_ACK, parse_buckets, quantile
 from lob.store.syncer import SYNC_PROCESS_NAME
 
-__all__ = ["LobServe", "OrderEntry", "fsync_probe", "run"]
+__all__ = ["LobServe", "OrderEntry", "fsync_probe", "loaded_server", "run"]
 
 KEYS = {"buyer": "bench-buyer-key-0123456789", "seller": "bench-seller-key-0123456789"}
 COLUMNS = [
@@ -664,6 +672,40 @@ Phase = tuple[str, str, float, float, int]
 """Metric key, "rate" or "window", orders/s or in flight, seconds, orders per message."""
 
 
+@contextlib.contextmanager
+def loaded_server(
+    fsync: str,
+    subscribers: int,
+    reference: int,
+    options: tuple[str, ...] = (),
+    acks: str = "compact",
+    progress: Progress | None = None,
+) -> Iterator[tuple[LobServe, ClientPool | None, OrderEntry]]:
+    """``lob serve --fsync FSYNC [OPTIONS]`` with ``subscribers`` connected and the
+    order-entry processes warmed up; all of it stopped on the way out."""
+    progress = progress or NullProgress()
+    progress(f"starting lob serve (--fsync {fsync} {' '.join(options)}, {subscribers} subs)")
+    profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
+    server = LobServe(SYMBOL, profile or None, fsync, options)
+    pool: ClientPool | None = None
+    entry: OrderEntry | None = None
+    try:
+        if subscribers:
+            progress(f"connecting {subscribers} market-data subscribers")
+            pool = ClientPool(server.url, subscribers, processes=1)
+            if pool.connected < subscribers:
+                raise RuntimeError(f"{pool.connected} subscribers connected: {pool.errors[:1]}")
+        entry = OrderEntry(server.url, reference, acks)
+        entry.run("rate", 500.0, 0.5)  # warm-up
+        yield server, pool, entry
+    finally:
+        if entry is not None:
+            entry.close()
+        if pool is not None:
+            pool.close()
+        server.close()
+
+
 def _measure(
     fsync: str,
     subscribers: int,
@@ -676,20 +718,12 @@ def _measure(
 ) -> dict[str, Any]:
     """Start ``lob serve --fsync FSYNC [OPTIONS]`` with ``subscribers``, run ``phases``
     with ``acks`` acknowledgements, stop it."""
-    progress(f"starting lob serve (--fsync {fsync} {' '.join(options)}, {subscribers} subs)")
-    profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
-    server = LobServe(SYMBOL, profile or None, fsync, options)
-    pool: ClientPool | None = None
-    entry: OrderEntry | None = None
     out: dict[str, Any] = {}
-    try:
-        if subscribers:
-            progress(f"connecting {subscribers} market-data subscribers")
-            pool = ClientPool(server.url, subscribers, processes=1)
-            if pool.connected < subscribers:
-                raise RuntimeError(f"{pool.connected} subscribers connected: {pool.errors[:1]}")
-        entry = OrderEntry(server.url, reference, acks)
-        entry.run("rate", 500.0, 0.5)  # warm-up
+    with loaded_server(fsync, subscribers, reference, options, acks, progress) as (
+        server,
+        pool,
+        entry,
+    ):
         for i, (key, mode, amount, seconds, batch) in enumerate(phases):
             progress(f"order entry, fsync {fsync}, {subscribers} subs: {key}", i, len(phases))
             if pool is not None:
@@ -712,12 +746,6 @@ def _measure(
             answer = _rest(server.url, reference, rest_orders)
             answer["stats"] = _stats(answer.pop("lat"))
             out["rest"] = answer
-    finally:
-        if entry is not None:
-            entry.close()
-        if pool is not None:
-            pool.close()
-        server.close()
     return out
 
 
