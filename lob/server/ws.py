@@ -291,9 +291,8 @@ class _OrderReply:
     """The sequencer's receiver for one order message: its ack, built as the order
     was applied, goes out once the order is durable.
 
-    An object rather than closures: compiled closures that call each other
-    share an environment that refers back to them, a reference cycle that only
-    a full collection frees (``lob.server.collector``).
+    One object rather than three closures and the environment they share:
+    fewer objects in flight for the collector's young collections to walk.
     """
 
     def __init__(self, session: Session, req: Any, op: str, account: str, id: str) -> None:
@@ -329,7 +328,9 @@ class _OrderReply:
 class _BatchReply:
     """One batch message's answer: a result per entry, sent once the last one is settled.
 
-    Objects rather than closures, as for ``_OrderReply``.
+    Objects and bound methods rather than closures: compiled closures that call
+    each other share an environment that refers back to them, a reference cycle
+    per batch that only a full collection frees (``lob.server.collector``).
     """
 
     def __init__(self, session: Session, req: Any, size: int, accounts: Accounts) -> None:
