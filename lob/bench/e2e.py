@@ -63,6 +63,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from array import array
 from collections.abc import Iterator
@@ -82,7 +83,7 @@ from lob.bench.ws import SYMBOL, ClientPool
 from lob.server.latency import ORDER_ACK, parse_buckets, quantile
 from lob.store.syncer import SYNC_PROCESS_NAME
 
-__all__ = ["LobServe", "OrderEntry", "fsync_probe", "loaded_server", "run"]
+__all__ = ["LobServe", "OrderEntry", "fsync_probe", "group_commit_probe", "loaded_server", "run"]
 
 KEYS = {"buyer": "bench-buyer-key-0123456789", "seller": "bench-seller-key-0123456789"}
 COLUMNS = [
@@ -668,6 +669,72 @@ def fsync_probe(count: int = 50) -> dict[str, float]:
     return {"p50": percentile(samples, 50), "p99": percentile(samples, 99)}
 
 
+def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, float]:
+    """What group commit on this disk alone allows at ``rate`` records a second.
+
+    One thread appends 100-byte records at ``rate``; another syncs whatever has
+    been written whenever the previous sync is done, as the journal's group
+    commit does. A record's latency runs from its write to the end of the first
+    sync that began after it: it may wait for the sync in progress and then its
+    own. No server, no network: this is the disk's floor under the p99 of
+    order-to-ack at that rate with ``--fsync batch``.
+    """
+    sync = getattr(os, "fdatasync", os.fsync)
+    written = array("q")  # write time of each record, in order
+    latencies = array("q")
+    state = {"synced": 0, "syncs": 0, "stop": False}
+    wake = threading.Condition()
+
+    def syncer(fd: int) -> None:
+        while True:
+            with wake:
+                while not state["stop"] and len(written) == state["synced"]:
+                    wake.wait()
+                if state["stop"] and len(written) == state["synced"]:
+                    return
+                upto = len(written)
+            sync(fd)
+            done = time.perf_counter_ns()
+            with wake:
+                for i in range(state["synced"], upto):
+                    latencies.append(done - written[i])
+                state["synced"] = upto
+                state["syncs"] += 1
+
+    with tempfile.TemporaryDirectory(prefix="lob-bench-fsync-") as tmp:
+        fd = os.open(Path(tmp) / "probe", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        thread = threading.Thread(target=syncer, args=(fd,), daemon=True)
+        thread.start()
+        try:
+            record = b"x" * 99 + b"\n"
+            start = time.perf_counter_ns()
+            end = start + int(seconds * 1e9)
+            sent, total = 0, int(seconds * rate)
+            while sent < total:
+                now = time.perf_counter_ns()
+                due = total if now >= end else int((now - start) * rate / 1e9)
+                while sent < due:
+                    os.write(fd, record)
+                    with wake:
+                        written.append(time.perf_counter_ns())
+                        wake.notify()
+                    sent += 1
+                time.sleep(0.0002)
+        finally:
+            with wake:
+                state["stop"] = True
+                wake.notify()
+            thread.join()
+            os.close(fd)
+    return {
+        "rate": rate,
+        "records": len(latencies),
+        "syncs": state["syncs"],
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+    }
+
+
 Phase = tuple[str, str, float, float, int]
 """Metric key, "rate" or "window", orders/s or in flight, seconds, orders per message."""
 
@@ -763,6 +830,14 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     notes.append(
         f"fdatasync of the journal's disk here: p50 {format_ns(disk['p50'])}, "
         f"p99 {format_ns(disk['p99'])}: with --fsync batch no ack can come sooner"
+    )
+    floor_rate = 10_000
+    progress(f"timing group commit on this disk alone at {floor_rate:,} records/s")
+    floor = metrics["disk_group_commit_ns"] = group_commit_probe(floor_rate, 0.5 if quick else 3.0)
+    notes.append(
+        f"group commit on this disk alone, {floor_rate:,} records/s (one thread writes, one "
+        f"syncs, each record waits for a sync begun after it): p50 {format_ns(floor['p50'])}, "
+        f"p99 {format_ns(floor['p99'])}: the disk's floor under the server's p99 at that rate"
     )
     top = sizes.rates[-1]
     most: Phase = ("max", "window", sizes.window, sizes.seconds, 1)

@@ -8,7 +8,7 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from lob.bench.e2e import LobServe, _sync_processes
+from lob.bench.e2e import LobServe, _sync_processes, group_commit_probe
 from lob.bench.ws import SYMBOL
 from lob.cli.app import app
 
@@ -33,6 +33,9 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
     )
     assert {*phases, "rest"} <= set(metrics)
     assert 0 < metrics["disk_fsync_ns"]["p50"] <= metrics["disk_fsync_ns"]["p99"]
+    floor = metrics["disk_group_commit_ns"]
+    assert floor["rate"] == 10_000 and 0 < floor["syncs"] <= floor["records"]
+    assert 0 < floor["p50"] <= floor["p99"]
     for key in phases:
         phase = metrics[key]
         assert phase["sent"] > 0 and phase["unanswered"] == 0
@@ -64,3 +67,11 @@ def test_lob_serve_process_group_is_gone_after_close() -> None:
     assert server.proc.returncode is not None
     with pytest.raises(ProcessLookupError):
         os.killpg(pid, 0)
+
+
+def test_group_commit_probe_answers_every_record_with_fewer_syncs_than_records() -> None:
+    """At 2,000 records/s for 0.5 s: every record written is synced and timed once."""
+    floor = group_commit_probe(2_000, 0.5)
+    assert floor["records"] == 1_000
+    assert 0 < floor["syncs"] <= floor["records"]
+    assert 0 < floor["p50"] <= floor["p99"]
