@@ -22,15 +22,6 @@ in one WebSocket message. Anything after ``--`` goes to ``lob serve``.
 from __future__ import annotations
 
 import argparse
-import os
-
-
-def _cpu(pid: int) -> tuple[float, float]:
-    """User and system CPU seconds of process ``pid`` (fields 14 and 15 of its stat)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def main() -> None:
@@ -48,7 +39,7 @@ def main() -> None:
             parser.error(f"a phase is rate:N:BATCH or window:N:BATCH, not {text!r}")
         phases.append((text, mode, float(amount), int(batch)))
 
-    from lob.bench.e2e import loaded_server
+    from lob.bench.e2e import cpu_times, loaded_server
     from lob.bench.harness import percentile
     from lob.bench.ws import SYMBOL
     from lob.sim.universe import load_symbols
@@ -59,10 +50,10 @@ def main() -> None:
         for text, mode, amount, batch in phases:
             if pool is not None:
                 pool.reset(False)
-            user0, system0 = _cpu(server.proc.pid)
+            user0, system0 = cpu_times(server.proc.pid)
             amount_arg = int(amount) if mode == "window" else amount
             result = entry.run(mode, amount_arg, args.seconds, batch)
-            user1, system1 = _cpu(server.proc.pid)
+            user1, system1 = cpu_times(server.proc.pid)
             if pool is not None:
                 pool.drained()
             acks = max(result["acks"], 1)

@@ -83,7 +83,15 @@ from lob.bench.ws import SYMBOL, ClientPool
 from lob.server.latency import ORDER_ACK, parse_buckets, quantile
 from lob.store.syncer import SYNC_PROCESS_NAME
 
-__all__ = ["LobServe", "OrderEntry", "fsync_probe", "group_commit_probe", "loaded_server", "run"]
+__all__ = [
+    "LobServe",
+    "OrderEntry",
+    "cpu_times",
+    "fsync_probe",
+    "group_commit_probe",
+    "loaded_server",
+    "run",
+]
 
 KEYS = {"buyer": "bench-buyer-key-0123456789", "seller": "bench-seller-key-0123456789"}
 COLUMNS = [
@@ -136,11 +144,12 @@ def _lob_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from lob.cli.app import app; app()"]
 
 
-def _cpu_ticks(pid: int) -> int:
-    """utime + stime of a process, in clock ticks (``/proc/PID/stat``)."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process so far (``/proc/PID/stat``)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
         fields = f.read().rpartition(")")[2].split()
-    return int(fields[11]) + int(fields[12])
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def _sync_processes(pid: int) -> list[int]:
@@ -215,11 +224,11 @@ class LobServe:
 
     def cpu_seconds(self) -> float:
         """CPU time of the server and of its journal sync process (the group commit's fsync)."""
-        ticks = _cpu_ticks(self.proc.pid)
+        seconds = sum(cpu_times(self.proc.pid))
         for child in _sync_processes(self.proc.pid):
             with contextlib.suppress(OSError):
-                ticks += _cpu_ticks(child)
-        return ticks / os.sysconf("SC_CLK_TCK")
+                seconds += sum(cpu_times(child))
+        return seconds
 
     def close(self) -> None:
         """SIGTERM to the process group (a graceful stop), SIGKILL if it lingers."""
@@ -647,6 +656,21 @@ def _server_latency(before: dict[float, int], after: dict[float, int]) -> dict[s
     return out
 
 
+@contextlib.contextmanager
+def _probe_file() -> Iterator[int]:
+    """A descriptor open for appending to a new file beside where the journal would be."""
+    with tempfile.TemporaryDirectory(prefix="lob-bench-fsync-") as tmp:
+        fd = os.open(Path(tmp) / "probe", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+
+_SYNC = getattr(os, "fdatasync", os.fsync)
+"""What ``Journal.sync`` calls."""
+
+
 def fsync_probe(count: int = 50) -> dict[str, float]:
     """p50 and p99 of appending 100 bytes to a file and syncing it as the journal does.
 
@@ -654,18 +678,13 @@ def fsync_probe(count: int = 50) -> dict[str, float]:
     order sooner than one, so this is the floor under every order-to-ack
     latency with ``--fsync batch`` (the journal lives in the temp directory too).
     """
-    sync = getattr(os, "fdatasync", os.fsync)
     samples = array("q")
-    with tempfile.TemporaryDirectory(prefix="lob-bench-fsync-") as tmp:
-        fd = os.open(Path(tmp) / "probe", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        try:
-            for _ in range(count):
-                os.write(fd, b"x" * 100)
-                start = time.perf_counter_ns()
-                sync(fd)
-                samples.append(time.perf_counter_ns() - start)
-        finally:
-            os.close(fd)
+    with _probe_file() as fd:
+        for _ in range(count):
+            os.write(fd, b"x" * 100)
+            start = time.perf_counter_ns()
+            _SYNC(fd)
+            samples.append(time.perf_counter_ns() - start)
     return {"p50": percentile(samples, 50), "p99": percentile(samples, 99)}
 
 
@@ -679,7 +698,6 @@ def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, 
     own. No server, no network: this is the disk's floor under the p99 of
     order-to-ack at that rate with ``--fsync batch``.
     """
-    sync = getattr(os, "fdatasync", os.fsync)
     written = array("q")  # write time of each record, in order
     latencies = array("q")
     state = {"synced": 0, "syncs": 0, "stop": False}
@@ -693,7 +711,7 @@ def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, 
                 if state["stop"] and len(written) == state["synced"]:
                     return
                 upto = len(written)
-            sync(fd)
+            _SYNC(fd)
             done = time.perf_counter_ns()
             with wake:
                 for i in range(state["synced"], upto):
@@ -701,8 +719,7 @@ def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, 
                 state["synced"] = upto
                 state["syncs"] += 1
 
-    with tempfile.TemporaryDirectory(prefix="lob-bench-fsync-") as tmp:
-        fd = os.open(Path(tmp) / "probe", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    with _probe_file() as fd:
         thread = threading.Thread(target=syncer, args=(fd,), daemon=True)
         thread.start()
         try:
@@ -725,7 +742,6 @@ def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, 
                 state["stop"] = True
                 wake.notify()
             thread.join()
-            os.close(fd)
     return {
         "rate": rate,
         "records": len(latencies),
