@@ -32,7 +32,7 @@ from lob.server.config import ServerConfig
 from lob.server.counters import EventCounters
 from lob.server.day import DayClock, DayPlan
 from lob.server.marketdata import MarketData
-from lob.server.private import PrivateListener, PrivateStreams
+from lob.server.private import PrivateStreams
 from lob.server.replica import new_engine
 from lob.server.sequencer import Sequencer
 from lob.server.trading import TradingView
@@ -201,12 +201,6 @@ class Exchange:
     async def close(self) -> None:
         await self.day.close()
         await self.sequencer.close()
-
-    def add_private(self, account: str, listener: PrivateListener) -> None:
-        self.private.add(account, listener)
-
-    def remove_private(self, account: str, listener: PrivateListener) -> None:
-        self.private.remove(account, listener)
 
 
 def data_dir_lock(data_dir: Path) -> int:

@@ -486,7 +486,7 @@ class Session:
         self.day_subs.clear()
         self.lagging.clear()
         if self._executions and self.account is not None:
-            self.exchange.remove_private(self.account, self._on_private)
+            self.exchange.private.remove(self.account, self._on_private)
             self._executions = False
 
     def _transmit(self) -> None:
@@ -785,7 +785,7 @@ class Session:
             if self.account is None:
                 raise ApiError("unauthorized", "authenticate first: send {op: auth, key: KEY}")
             if not self._executions:
-                self.exchange.add_private(self.account, self._on_private)
+                self.exchange.private.add(self.account, self._on_private)
                 self._executions = True
             self._reply({"type": "subscribed", "channel": "executions"}, req)
             return
@@ -866,7 +866,7 @@ class Session:
         channel = msg.get("channel", "book")
         if channel == "executions":
             if self._executions and self.account is not None:
-                self.exchange.remove_private(self.account, self._on_private)
+                self.exchange.private.remove(self.account, self._on_private)
                 self._executions = False
             self._reply({"type": "unsubscribed", "channel": channel}, req)
             return
