@@ -4,11 +4,12 @@
 of them. This runs the phases you name against one fresh server (journal on,
 DuckDB history and multicast as ``lob bench e2e`` has them), with the same
 order-entry processes and market-data subscribers, and prints per phase the
-acknowledged rate, the latency from the intended send, and the server's user
-and system CPU per order read from ``/proc`` (the server's own process: its
-journal sync process is left out, so user + system is a little under
-``lob bench e2e``'s CPU per order). Run it in turns with another build to
-compare two trees on a shared machine:
+acknowledged rate, the latency from the intended send, the server's own
+order-to-ack latency (its ``GET /metrics`` histogram, scraped around the
+phase), and the server's user and system CPU per order read from ``/proc``
+(the server's own process: its journal sync process is left out, so user +
+system is a little under ``lob bench e2e``'s CPU per order). Run it in turns
+with another build to compare two trees on a shared machine:
 
     uv run python benchmarks/serve_phases_benchmark.py \\
         --phases rate:50000:100,window:2048:100 --seconds 6 [--subscribers 100] \\
@@ -39,7 +40,7 @@ def main() -> None:
             parser.error(f"a phase is rate:N:BATCH or window:N:BATCH, not {text!r}")
         phases.append((text, mode, float(amount), int(batch)))
 
-    from lob.bench.e2e import cpu_times, loaded_server
+    from lob.bench.e2e import ack_buckets, cpu_times, loaded_server, server_latency
     from lob.bench.harness import percentile
     from lob.bench.ws import SYMBOL
     from lob.sim.universe import load_symbols
@@ -51,9 +52,11 @@ def main() -> None:
             if pool is not None:
                 pool.reset(False)
             user0, system0 = cpu_times(server.proc.pid)
+            buckets0 = ack_buckets(server.url)
             amount_arg = int(amount) if mode == "window" else amount
             result = entry.run(mode, amount_arg, args.seconds, batch)
             user1, system1 = cpu_times(server.proc.pid)
+            own = server_latency(buckets0, ack_buckets(server.url))
             if pool is not None:
                 pool.drained()
             acks = max(result["acks"], 1)
@@ -61,6 +64,8 @@ def main() -> None:
             print(
                 f"{text}: {result['achieved']:,.0f} orders/s, "
                 f"p50 {percentile(lat, 50) / 1e6:.1f} ms, p99 {percentile(lat, 99) / 1e6:.1f} ms, "
+                f"server p50 {(own.get('p50') or 0) / 1e6:.2f} ms, "
+                f"p99 {(own.get('p99') or 0) / 1e6:.2f} ms, "
                 f"user {(user1 - user0) * 1e6 / acks:.1f} us/order, "
                 f"system {(system1 - system0) * 1e6 / acks:.1f} us/order",
                 flush=True,

@@ -631,7 +631,7 @@ def _server_cells(server: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _ack_buckets(url: str) -> dict[float, int]:
+def ack_buckets(url: str) -> dict[float, int]:
     """The server's order-to-ack histogram, from ``GET /metrics``."""
     client = _connection(url)
     try:
@@ -642,7 +642,7 @@ def _ack_buckets(url: str) -> dict[float, int]:
     return parse_buckets(text, ORDER_ACK)
 
 
-def _server_latency(before: dict[float, int], after: dict[float, int]) -> dict[str, Any]:
+def server_latency(before: dict[float, int], after: dict[float, int]) -> dict[str, Any]:
     """What the server measured between two scrapes: from reading each order off its
     socket to writing its answer (``lob.server.latency``)."""
     answers = after[math.inf] - before.get(math.inf, 0)
@@ -811,12 +811,12 @@ def _measure(
             progress(f"order entry, fsync {fsync}, {subscribers} subs: {key}", i, len(phases))
             if pool is not None:
                 pool.reset(False)
-            buckets = _ack_buckets(server.url)
+            buckets = ack_buckets(server.url)
             cpu0 = server.cpu_seconds()
             result = entry.run(mode, amount, seconds, batch)
             md = pool.drained() if pool is not None else {"deltas": 0}
             cpu = server.cpu_seconds() - cpu0
-            result["server"] = _server_latency(buckets, _ack_buckets(server.url))
+            result["server"] = server_latency(buckets, ack_buckets(server.url))
             result["stats"] = _stats(result.pop("latencies"))
             result["from_send"] = _stats(result.pop("from_send"))
             result["server_cpu_ns_per_order"] = cpu * 1e9 / max(result["acks"], 1)
