@@ -13,15 +13,21 @@ Group commit (``batch``, the default): inputs that arrive while an fsync is
 running wait for the next one, so one fsync covers every input of a burst and
 the engine never waits on the disk (the fsync runs in a small process of its
 own, ``lob.store.syncer``: a worker thread would wait for the GIL on the way
-in and out).
+in and out). The group commit is pipelined: when a sync ends, the inputs that
+gathered meanwhile are written and their sync begins before the synced batch
+is applied and acknowledged, so the disk works while the engine does. It is
+driven by callbacks, not a task: the sync's answer is handled in the turn of
+the event loop that reads it.
 ``always`` syncs every input on its own; ``off`` writes to the OS and applies
 at once (fast, survives a process crash but not a power cut), and acknowledges
 the inputs of one turn of the event loop together at the end of that turn.
 
-Before acknowledgements go out (once per group-commit batch, or per input with
-``off``), the ``before_ack`` hooks run: market data batches its fan-out per
-batch of inputs and sends it there, so an input's market data never trails its
-ack.
+Before acknowledgements go out (once per group-commit batch, or per turn of the
+loop with ``off``), the ``before_ack`` hooks run: market data batches its
+fan-out per batch of inputs and sends it there, so an input's market data never
+trails its ack. After them, the ``after_ack`` hooks run: the WebSocket gateway
+writes the acknowledgements to their sockets there, at once, rather than in a
+later turn of the loop behind the reading of new orders.
 
 Everything here runs on the event loop thread; the engine is never touched
 from anywhere else.
@@ -30,7 +36,6 @@ from anywhere else.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -110,6 +115,7 @@ class Sequencer:
         self.clock = clock
         self.listeners: list[Listener] = []
         self.before_ack: list[Callable[[], None]] = []
+        self.after_ack: list[Callable[[], None]] = []
         self.last_ts = 0
         self.batches = 0
         self.inputs = 0
@@ -123,10 +129,14 @@ class Sequencer:
         self._commands: list[JournalInput] = []
         self._stamps: list[int] = []
         self._receivers: list[Receiver | None] = []
-        self._wakeup = asyncio.Event()
+        # The batch whose sync is running (written to the journal, not applied yet).
+        self._syncing = False
+        self._inflight_commands: list[JournalInput] = []
+        self._inflight_stamps: list[int] = []
+        self._inflight_receivers: list[Receiver | None] = []
+        self._commit_soon = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self._task: asyncio.Task[None] | None = None
         self.syncer = syncer
         self._loop: asyncio.AbstractEventLoop | None = None
         self._acks: list[Receiver] = []
@@ -153,10 +163,10 @@ class Sequencer:
         except RuntimeError:
             if self.fsync != "off":
                 raise
-        if self.fsync != "off" and self._task is None:
+        if self.fsync != "off":
             if self.syncer is None:
                 self.syncer = SyncProcess(self.journal.fd)
-            self._task = asyncio.get_running_loop().create_task(self._flusher())
+            self._schedule_commit()
 
     # -- intake --------------------------------------------------------------
 
@@ -205,7 +215,8 @@ class Sequencer:
         self._stamps.append(ts)
         self._receivers.append(receiver)
         self._idle.clear()
-        self._wakeup.set()
+        if not self._syncing and not self._commit_soon:
+            self._schedule_commit()
 
     async def submit(self, command: JournalInput, applied: Applied | None = None) -> list[Event]:
         """Sequence ``command`` and wait for its events (``applied`` as ``Receiver.applied``)."""
@@ -220,47 +231,75 @@ class Sequencer:
 
     # -- group commit --------------------------------------------------------
 
-    async def _flusher(self) -> None:
+    def _schedule_commit(self) -> None:
+        # At the end of this turn of the loop, so that the inputs read in it
+        # (a batch message's hundred orders) share one sync.
+        if self._loop is not None and self._commands:
+            self._commit_soon = True
+            self._loop.call_soon(self._commit)
+
+    def _commit(self) -> None:
+        """Write the waiting inputs to the journal and start their sync."""
+        self._commit_soon = False
+        if self._syncing or not self._commands or self.failure is not None:
+            return
         syncer = self.syncer
         assert syncer is not None
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._commands:
-                if self.fsync == "always":
-                    frames = self._frames[:1]
-                    commands = self._commands[:1]
-                    stamps = self._stamps[:1]
-                    receivers = self._receivers[:1]
-                    del self._frames[:1], self._commands[:1], self._stamps[:1]
-                    del self._receivers[:1]
-                else:
-                    frames, commands = self._frames, self._commands
-                    stamps, receivers = self._stamps, self._receivers
-                    self._frames, self._commands, self._stamps, self._receivers = [], [], [], []
-                try:
-                    self.journal.write(b"".join(frames), len(frames))
-                    await syncer.sync()
-                except Exception as exc:  # disk full, I/O error: stop taking input
-                    self.failure = exc
-                    self._fail_all(receivers + self._receivers, exc)
-                    self._frames, self._commands, self._stamps, self._receivers = [], [], [], []
-                    self._idle.set()
-                    return
-                self.batches += 1
-                self.syncs += 1
-                applied = []
-                for command, ts, receiver in zip(commands, stamps, receivers, strict=True):
-                    events = self._apply(command, ts)
-                    self._notify(events)
-                    if receiver is not None:
-                        self._applied(receiver, events)
-                    applied.append(events)
-                self._before_ack()
-                for receiver, events in zip(receivers, applied, strict=True):
-                    if receiver is not None:
-                        self._done(receiver, events)
+        if self.fsync == "always":
+            frames = self._frames[:1]
+            self._inflight_commands = self._commands[:1]
+            self._inflight_stamps = self._stamps[:1]
+            self._inflight_receivers = self._receivers[:1]
+            del self._frames[:1], self._commands[:1], self._stamps[:1], self._receivers[:1]
+        else:
+            frames = self._frames
+            self._inflight_commands, self._inflight_stamps = self._commands, self._stamps
+            self._inflight_receivers = self._receivers
+            self._frames, self._commands, self._stamps, self._receivers = [], [], [], []
+        self._syncing = True
+        try:
+            self.journal.write(b"".join(frames), len(frames))
+            syncer.request(self._synced)
+        except Exception as exc:  # disk full, I/O error, the sync process gone
+            self._stop(exc)
+
+    def _synced(self, exc: Exception | None) -> None:
+        """The sync of the batch in flight ended: apply and acknowledge that batch."""
+        commands, stamps = self._inflight_commands, self._inflight_stamps
+        receivers = self._inflight_receivers
+        if exc is not None:
+            self._stop(exc)
+            return
+        self._syncing = False
+        self._inflight_commands, self._inflight_stamps, self._inflight_receivers = [], [], []
+        self.batches += 1
+        self.syncs += 1
+        # The next batch goes to the disk before this one is applied: its sync
+        # runs while the engine, the views and the acknowledgements work.
+        self._commit()
+        applied = []
+        for command, ts, receiver in zip(commands, stamps, receivers, strict=True):
+            events = self._apply(command, ts)
+            self._notify(events)
+            if receiver is not None:
+                self._applied(receiver, events)
+            applied.append(events)
+        self._before_ack()
+        for receiver, events in zip(receivers, applied, strict=True):
+            if receiver is not None:
+                self._done(receiver, events)
+        self._after_ack()
+        if not self._syncing and not self._commands:
             self._idle.set()
+
+    def _stop(self, exc: Exception) -> None:
+        """The journal failed: fail the batch in flight and every waiting input, take no more."""
+        self.failure = exc
+        self._syncing = False
+        self._fail_all(self._inflight_receivers + self._receivers, exc)
+        self._inflight_commands, self._inflight_stamps, self._inflight_receivers = [], [], []
+        self._frames, self._commands, self._stamps, self._receivers = [], [], [], []
+        self._idle.set()
 
     @staticmethod
     def _applied(receiver: Receiver, events: list[Event]) -> None:
@@ -299,6 +338,7 @@ class Sequencer:
         self._before_ack()
         for receiver, its_events in zip(acks, events, strict=True):
             self._done(receiver, its_events)
+        self._after_ack()
 
     def _before_ack(self) -> None:
         for hook in self.before_ack:
@@ -306,6 +346,13 @@ class Sequencer:
                 hook()
             except Exception:
                 log.exception("before-ack hook %r failed", hook)
+
+    def _after_ack(self) -> None:
+        for hook in self.after_ack:
+            try:
+                hook()
+            except Exception:
+                log.exception("after-ack hook %r failed", hook)
 
     def _notify(self, events: list[Event]) -> None:
         # A broken view must never stop matching: it is logged and the others go on.
@@ -321,13 +368,8 @@ class Sequencer:
         """Stop intake, let every queued input commit, then close the journal."""
         self._accepting = False
         self._send_acks()
-        if self._task is not None:
-            if self.failure is None:
-                await self._idle.wait()
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._loop is not None and self.fsync != "off" and self.failure is None:
+            await self._idle.wait()
         if self.syncer is not None:
             self.syncer.close()
         self.journal.close()

@@ -69,6 +69,7 @@ class ExchangeServer:
         try:
             exchange = self.exchange = Exchange(config, self.clock)
             self.gateway = Gateway(exchange, self.keys, config.limits)
+            exchange.sequencer.after_ack.append(self.gateway.flush)
             self.rest = RestApi(exchange, self.keys, self.gateway.stats, self.gateway.latency)
             if config.history:
                 from lob.server.wiring import history_setup, open_history

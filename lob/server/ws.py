@@ -11,9 +11,10 @@ implements lob's protocol (docs/protocol-websocket.md).
 Backpressure, per client:
 
 1. Every message waits in the client's bounded queue. Matching never waits
-   for a client: the sequencer's listener only appends to queues. At the end
-   of the event loop's turn one callback (``Gateway._pump``) writes each
-   client's queue with one call, with frame headers made by
+   for a client: the sequencer's listener only appends to queues. Once a
+   group-commit batch's acks are queued (the sequencer's ``after_ack``), or
+   else at the end of the event loop's turn, one call (``Gateway._pump``)
+   writes each client's queue with one call, with frame headers made by
    ``lob.server.wsframe`` and the shared payloads uncopied; a writer task per
    client takes over only while its socket is backed up. Market data comes
    once per batch of inputs (``lob.server.marketdata``), and market-data
@@ -196,6 +197,12 @@ class Gateway:
         """``orders`` read at ``read_ns`` have their answer queued: their latency is
         taken once this turn's sends are written (``_pump``)."""
         self._answered.append((read_ns, orders))
+
+    def flush(self) -> None:
+        """Write what is queued now: the sequencer calls this once a batch's acks are
+        queued, so they leave in that turn rather than behind the next reads."""
+        if self._pumping:
+            self._pump()
 
     def _pump(self) -> None:
         # One callback writes for every session that has something to send (a

@@ -22,10 +22,12 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["SYNC_PROCESS_NAME", "SyncProcess", "SyncProcessExited", "Syncer"]
+__all__ = ["SYNC_PROCESS_NAME", "SyncDone", "SyncProcess", "SyncProcessExited", "Syncer"]
 
 SYNC_PROCESS_NAME = "lob-journal-sync"
 """The child's first argument, so that ``ps`` (and lob bench) can tell it apart."""
@@ -36,10 +38,20 @@ _REPLY = 4
 writes this small whole)."""
 
 
-class Syncer(Protocol):
-    """What the sequencer's group commit needs: one durable sync at a time."""
+SyncDone = Callable[[Exception | None], None]
+"""Called once a sync is over: with ``None`` when it succeeded, else with why it failed."""
 
-    async def sync(self) -> None: ...
+
+class Syncer(Protocol):
+    """What the sequencer's group commit needs: durable syncs, answered on the event loop."""
+
+    def request(self, done: SyncDone) -> None:
+        """Start a sync of everything written so far; ``done`` hears how it ended.
+
+        Raises at once (``SyncProcessExited``, ``OSError``) if the sync cannot
+        even be asked for; otherwise ``done`` runs later, from the event loop,
+        never from inside this call.
+        """
 
     def close(self) -> None: ...
 
@@ -52,7 +64,7 @@ _GONE = "the journal's sync process has exited"
 
 
 class SyncProcess:
-    """Makes a file durable on request, one sync at a time, from another process."""
+    """Makes a file durable on request, from another process, answering in order."""
 
     def __init__(self, fd: int) -> None:
         request_r, self._requests = os.pipe()
@@ -72,53 +84,59 @@ class SyncProcess:
             os.close(request_r)
             os.close(reply_w)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._asked = 0
-        self._answered = 0
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiting: deque[SyncDone] = deque()
+        """Who hears each request not answered yet: the child answers in order."""
         self._exited = False
         self._closed = False
 
-    async def sync(self) -> None:
-        """Return once everything written to the file before the call is durable."""
+    def request(self, done: SyncDone) -> None:
+        """Ask for a sync of everything written to the file so far (see ``Syncer``).
+
+        The answer is handled straight from the loop's watch on the reply pipe,
+        so ``done`` runs in the same turn of the loop that sees it, not one later.
+        """
         if self._exited:
             raise SyncProcessExited(_GONE)
-        if self._waiter is not None:
-            raise RuntimeError("one sync at a time")
-        loop = asyncio.get_running_loop()
         if self._loop is None:
-            self._loop = loop
-            loop.add_reader(self._replies, self._on_reply)
+            self._loop = asyncio.get_running_loop()
+            self._loop.add_reader(self._replies, self._on_reply)
         try:
             os.write(self._requests, b"s")
         except BrokenPipeError:
             self._exited = True
             raise SyncProcessExited(_GONE) from None
-        self._asked += 1
-        waiter = self._waiter = loop.create_future()
-        try:
-            await waiter
-        finally:
-            self._waiter = None
+        self._waiting.append(done)
+
+    async def sync(self) -> None:
+        """Return once everything written to the file before the call is durable."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done(exc: Exception | None) -> None:
+            if future.done():  # the caller stopped waiting
+                return
+            if exc is None:
+                future.set_result(None)
+            else:
+                future.set_exception(exc)
+
+        self.request(done)
+        await future
 
     def _on_reply(self) -> None:
         data = os.read(self._replies, _REPLY)
-        waiter = self._waiter
         if len(data) < _REPLY:  # end of file: the child is gone
             self._exited = True
             if self._loop is not None:
                 self._loop.remove_reader(self._replies)
-            if waiter is not None and not waiter.done():
-                waiter.set_exception(SyncProcessExited(_GONE))
+            waiting, self._waiting = self._waiting, deque()
+            for done in waiting:
+                done(SyncProcessExited(_GONE))
             return
-        self._answered += 1
-        # An answer to a sync whose waiter was cancelled must not end a later one.
-        if waiter is None or waiter.done() or self._answered != self._asked:
+        if not self._waiting:
             return
+        done = self._waiting.popleft()
         code = int.from_bytes(data, "little", signed=True)
-        if code:
-            waiter.set_exception(OSError(code, os.strerror(code)))
-        else:
-            waiter.set_result(None)
+        done(OSError(code, os.strerror(code)) if code else None)
 
     def close(self, timeout: float = 10.0) -> None:
         """Let the child exit (its request pipe closes) and wait for it."""
@@ -131,6 +149,9 @@ class SyncProcess:
             with contextlib.suppress(OSError):
                 os.close(end)
         self._exited = True
+        waiting, self._waiting = self._waiting, deque()
+        for done in waiting:  # asked and never answered: not known durable
+            done(SyncProcessExited(_GONE))
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:

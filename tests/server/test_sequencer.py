@@ -12,7 +12,7 @@ from lob.engine.events import Event
 from lob.engine.types import Side
 from lob.server.sequencer import Sequencer
 from lob.store.journal import Journal, read_records
-from lob.store.syncer import SyncProcess
+from lob.store.syncer import SyncDone, SyncProcess
 
 
 def orders(n: int) -> list[NewOrder]:
@@ -58,9 +58,14 @@ class _CountingSyncer:
         self.journal = journal
         self.synced: list[int] = []
 
-    async def sync(self) -> None:
-        await self.real.sync()
-        self.synced.append(self.journal.records)
+    def request(self, done: SyncDone) -> None:
+        records = self.journal.records
+
+        def counted(exc: Exception | None) -> None:
+            self.synced.append(records)
+            done(exc)
+
+        self.real.request(counted)
 
     def close(self) -> None:
         self.real.close()
@@ -75,6 +80,7 @@ def test_sequencer_batch_acks_each_input_only_after_the_whole_batch_is_synced(
         synced = counting.synced
         log: list[tuple[str, object]] = []
         seq.before_ack.append(lambda: log.append(("flush", seq.engine.seq)))
+        seq.after_ack.append(lambda: log.append(("written", seq.engine.seq)))
         seq.start()
         commands = orders(20)
         for command in commands:
@@ -90,6 +96,7 @@ def test_sequencer_batch_acks_each_input_only_after_the_whole_batch_is_synced(
         assert all(a[1] for a in acks)  # type: ignore[index]
         assert all(a[2] == 20 for a in acks)  # type: ignore[index]
         assert log[0] == ("flush", seq.engine.seq)  # market data went out before any ack
+        assert log[-1] == ("written", seq.engine.seq)  # the acks were written after the last
 
     asyncio.run(body())
 
@@ -101,6 +108,7 @@ def test_sequencer_off_acks_the_inputs_of_one_loop_turn_together_after_the_flush
         seq, journal = sequencer(tmp_path, "off")
         log: list[str] = []
         seq.before_ack.append(lambda: log.append("flush"))
+        seq.after_ack.append(lambda: log.append("written"))
         seq.start()
         for command in orders(5):
 
@@ -112,7 +120,7 @@ def test_sequencer_off_acks_the_inputs_of_one_loop_turn_together_after_the_flush
             seq.enqueue(command, _Heard(done))
         assert log == [] and seq.engine.seq > 0  # applied now, acknowledged at the turn's end
         await asyncio.sleep(0)
-        assert log == ["flush", "o0", "o1", "o2", "o3", "o4"]
+        assert log == ["flush", "o0", "o1", "o2", "o3", "o4", "written"]
         events = await seq.submit(orders(6)[5])
         assert events[0].TYPE == "accepted"
         await seq.close()
@@ -129,16 +137,23 @@ class _GatedSyncer:
         self.fail: set[int] = set()  # sync numbers (from 0) that raise
         self.journal = journal
         self.closed = False
+        self.tasks: set[asyncio.Task[None]] = set()
 
-    async def sync(self) -> None:
+    def request(self, done: SyncDone) -> None:
         n = len(self.started)
         gate = asyncio.Event()
         self.gates.append(gate)
         self.started.append(self.journal.records)
-        await gate.wait()
-        if n in self.fail:
-            raise OSError(28, "No space left on device")
-        self.journal.sync()
+
+        async def finish() -> None:
+            await gate.wait()
+            if n in self.fail:
+                done(OSError(28, "No space left on device"))
+                return
+            self.journal.sync()
+            done(None)
+
+        self.tasks.add(asyncio.get_running_loop().create_task(finish()))
 
     def close(self) -> None:
         self.closed = True
@@ -183,6 +198,40 @@ def test_sequencer_fails_only_the_group_whose_fsync_failed(tmp_path: Path) -> No
         assert applied == {"o0", "o1", "o2"}  # the failed group never reached the book
         await seq.close()
         assert gated.closed
+
+    asyncio.run(body())
+
+
+def test_the_next_batch_is_journaled_and_syncing_before_the_synced_one_is_applied(
+    tmp_path: Path,
+) -> None:
+    """Group commit is pipelined: the disk syncs batch 2 while the engine applies batch 1."""
+
+    async def body() -> None:
+        seq, journal = sequencer(tmp_path, "batch")
+        seq.syncer = gated = _GatedSyncer(journal)
+        seen: list[tuple[str, list[int]]] = []
+        seq.start()
+        first, *rest = orders(3)
+
+        def applied(events: list[Event]) -> None:
+            seen.append(("applied o0", list(gated.started)))
+
+        seq.enqueue(first, _Heard(applied=applied))
+        await gated.wait_started(1)
+        acked: list[str] = []
+        for command in rest:  # they arrive while the first batch syncs
+            seq.enqueue(command, _Heard(lambda events, id=command.id: acked.append(id)))
+        await asyncio.sleep(0.01)
+        assert gated.started == [1] and seq.engine.seq == 0  # one sync at a time
+        gated.gates[0].set()
+        await gated.wait_started(2)
+        # when o0 was applied, o1 and o2 were already in the journal and syncing
+        assert seen == [("applied o0", [1, 3])]
+        assert acked == [] and len(list(read_records(journal.path))) == 3
+        gated.gates[1].set()
+        await seq.close()
+        assert acked == ["o1", "o2"]
 
     asyncio.run(body())
 

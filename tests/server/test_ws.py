@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -762,6 +763,36 @@ def test_ws_answers_are_written_before_market_data_only_sessions() -> None:
     written = log[0][1]  # the trader's own queue still leaves in order: data, then ack
     assert written.index(bytes(update)) < written.index(b"\xa3ack")
     assert all(data.endswith(bytes(update)) for _, data in log[1:])
+
+
+def test_ws_flush_writes_the_queued_answers_now_and_the_turns_callback_finds_nothing() -> None:
+    """The sequencer's after_ack hook: a batch's acks leave in the turn that made them."""
+    from types import SimpleNamespace
+
+    from websockets.protocol import State
+    from websockets.server import ServerProtocol
+
+    from lob.server.ws import Gateway, Session
+
+    log: list[tuple[str, bytes]] = []
+    exchange: Any = SimpleNamespace()
+    gateway = Gateway(exchange, KeyStore([]), Limits())
+    protocol = ServerProtocol(state=State.OPEN)
+    trader = Session(gateway, protocol, None, _Writer(_Transport("trader", log)), "msgpack")  # type: ignore[arg-type]
+
+    async def turn() -> None:
+        trader.send({"type": "ack", "id": "o1"})
+        gateway.answered(time.monotonic_ns(), 1)
+        assert log == []  # queued, and a send callback scheduled for the turn's end
+        gateway.flush()
+        assert [name for name, _ in log] == ["trader"] and b"\xa3ack" in log[0][1]
+        assert gateway.latency.count == 1
+        await asyncio.sleep(0)  # the scheduled callback: nothing left to write
+        assert len(log) == 1 and gateway.latency.count == 1
+        gateway.flush()  # nothing queued: nothing written
+        assert len(log) == 1
+
+    run(turn)
 
 
 def test_ws_compact_acks_carry_status_quantities_and_the_orders_own_fills(tmp_path: Path) -> None:

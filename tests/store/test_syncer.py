@@ -147,24 +147,33 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_the_late_answer_to_a_cancelled_sync_does_not_end_the_next_one(
+def test_answers_go_to_requests_in_order_past_a_cancelled_sync(
     synced: tuple[int, SyncProcess],
 ) -> None:
+    """A caller that stops waiting keeps its place in line: its late answer is
+    dropped quietly and the next request gets the next answer."""
     _, syncer = synced
 
     async def body() -> None:
+        loop = asyncio.get_running_loop()
+        errors: list[object] = []
+        loop.set_exception_handler(lambda _, context: errors.append(context))
         await syncer.sync()
         syncer.process.send_signal(signal.SIGSTOP)  # hold every answer back
-        first = asyncio.create_task(syncer.sync())
+        heard: list[tuple[str, Exception | None]] = []
+        syncer.request(lambda exc: heard.append(("first", exc)))
+        cancelled = asyncio.create_task(syncer.sync())
         await asyncio.sleep(0.01)
-        first.cancel()
+        cancelled.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await first
-        second = asyncio.create_task(syncer.sync())
-        await asyncio.sleep(0.01)
+            await cancelled
+        last = loop.create_future()
+        syncer.request(lambda exc: (heard.append(("last", exc)), last.set_result(None)))
+        await asyncio.sleep(0.05)
+        assert heard == []  # nothing answered while the child is stopped
         syncer.process.send_signal(signal.SIGCONT)
-        await asyncio.wait_for(second, 10)
-        # ended by its own answer (the third), not by the cancelled sync's
-        assert syncer._answered == syncer._asked == 3
+        await asyncio.wait_for(last, 10)
+        assert heard == [("first", None), ("last", None)]
+        assert not syncer._waiting and errors == []
 
     asyncio.run(body())
