@@ -341,18 +341,18 @@ class Sequencer:
         self._after_ack()
 
     def _before_ack(self) -> None:
-        for hook in self.before_ack:
-            try:
-                hook()
-            except Exception:
-                log.exception("before-ack hook %r failed", hook)
+        self._run_hooks(self.before_ack, "before-ack")
 
     def _after_ack(self) -> None:
-        for hook in self.after_ack:
+        self._run_hooks(self.after_ack, "after-ack")
+
+    @staticmethod
+    def _run_hooks(hooks: list[Callable[[], None]], name: str) -> None:
+        for hook in hooks:
             try:
                 hook()
             except Exception:
-                log.exception("after-ack hook %r failed", hook)
+                log.exception("%s hook %r failed", name, hook)
 
     def _notify(self, events: list[Event]) -> None:
         # A broken view must never stop matching: it is logged and the others go on.

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from lob.engine.commands import NewOrder
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import Event
@@ -261,3 +263,32 @@ def test_each_input_is_applied_and_read_before_the_next_and_acked_after_the_batc
         ]
 
     asyncio.run(body())
+
+
+def test_a_failing_hook_is_logged_and_the_batch_is_still_acknowledged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken view at before_ack or after_ack must not cost anyone their ack."""
+
+    async def body() -> None:
+        seq, _ = sequencer(tmp_path, "batch")
+        ran: list[str] = []
+
+        def broken() -> None:
+            raise RuntimeError("a broken view")
+
+        seq.before_ack += [broken, lambda: ran.append("before")]
+        seq.after_ack += [broken, lambda: ran.append("after")]
+        seq.start()
+        acked: list[str] = []
+        for command in orders(3):
+            seq.enqueue(command, _Heard(lambda events, id=command.id: acked.append(id)))
+        await seq.close()
+        assert acked == ["o0", "o1", "o2"]
+        assert ran == ["before", "after"]  # one batch: each hook once, after the broken one
+
+    with caplog.at_level("ERROR", logger="lob.server"):
+        asyncio.run(body())
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("before-ack hook") for m in messages)
+    assert any(m.startswith("after-ack hook") for m in messages)
