@@ -25,9 +25,11 @@ What it does (``python -m lob.server.history_process``, started by
    are applied to the replica and their events handed to ``HistoryWriter``,
    which writes Arrow batches. A record still being written (or a torn tail)
    is read again a few milliseconds later.
-3. Flushes when it has caught up and 50 ms have passed since the last flush,
-   and at least every second while it is behind, so the file trails the
-   journal by about 50 ms when the load is light.
+3. Flushes at most once a second (``FLUSH_EVERY``), whether it has caught up
+   or not: each flush is a DuckDB commit that syncs its write-ahead log on the
+   disk where the server's group commit syncs the journal, and at twenty a
+   second they showed in the server's order-to-ack p99 (docs/benchmarks.md).
+   Queries do not wait for it: a query flushes what is applied first.
 4. Answers queries (``lob.analytics.api``) on two threads of its own, each
    once the journal is applied up to the offset the server sent with it
    (read-your-writes), on its own cursor inside one read transaction; a query
@@ -62,7 +64,7 @@ from lob.server.collector import young_only
 from lob.server.history_channel import FrameBuffer, frame
 from lob.server.replica import EngineSetup, Replica
 
-__all__ = ["HistoryFollower", "drop_earlier_sessions", "main"]
+__all__ = ["FLUSH_EVERY", "HistoryFollower", "drop_earlier_sessions", "main"]
 
 log = logging.getLogger("lob.history")
 
@@ -104,6 +106,10 @@ def open_writer(path: Path, source: str, lock_wait: float = 15.0) -> Any:
             time.sleep(0.05)  # the history process of a run that just died is exiting
 
 
+FLUSH_EVERY = 1.0
+"""Seconds between the history's flushes (DuckDB commits) while the exchange trades."""
+
+
 class HistoryFollower:
     """The journal followed into a DuckDB history: the work of the history process."""
 
@@ -113,8 +119,8 @@ class HistoryFollower:
         journal: Path,
         setup: EngineSetup,
         *,
-        interval: float = 0.05,
-        max_lag: float = 1.0,
+        interval: float = FLUSH_EVERY,
+        max_lag: float = FLUSH_EVERY,
     ) -> None:
         from lob.store.journal_tail import JournalTail
 

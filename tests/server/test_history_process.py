@@ -296,6 +296,27 @@ def test_history_follower_applies_a_torn_record_once_it_is_complete(tmp_path: Pa
     journal.close()
 
 
+def test_history_follower_flushes_at_most_once_a_second_caught_up_or_not(tmp_path: Path) -> None:
+    """Each flush is a DuckDB commit that syncs on the journal's disk: few of them."""
+    from lob.server.history_process import FLUSH_EVERY, HistoryFollower
+
+    journal = Journal.open(tmp_path)
+    journal.write(encode_record(_sell(), 1), 1)
+    writer = HistoryWriter(":memory:")
+    setup = EngineSetup((("AAPL", None),), len(MAGIC), ())
+    follower = HistoryFollower(writer, tmp_path / JOURNAL_NAME, setup)
+    orders = "SELECT count(*) FROM orders"
+    assert follower.step() == 1
+    follower.flush_if_due(idle=True)  # caught up, but a flush was just made
+    follower.flush_if_due(idle=False)
+    assert writer.reader().execute(orders).fetchone() == (0,)
+    follower._last_flush -= FLUSH_EVERY  # a second later
+    follower.flush_if_due(idle=True)
+    assert writer.reader().execute(orders).fetchone() == (1,)
+    follower.close()
+    journal.close()
+
+
 def _sell() -> Any:
     from lob.engine.commands import NewOrder
     from lob.engine.types import Side

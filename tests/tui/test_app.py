@@ -38,6 +38,15 @@ async def command(pilot: Pilot[None], line: str) -> str:
     return str(pilot.app.screen.query_one("#answer", Static).render())
 
 
+async def settle(pilot: Pilot[None], check: Callable[[], bool], turns: int = 100) -> None:
+    """Let the app run until ``check()`` holds (screens refresh on timers), at most
+    ``turns`` short pauses: a loaded machine may need more than one."""
+    for _ in range(turns):
+        if check():
+            return
+        await pilot.pause(0.02)
+
+
 def ladder_line(app: WorkstationApp, price: int) -> str:
     ladder = app.screen.query_one(PriceLadder)
     lines = ladder.lines_text()
@@ -267,12 +276,15 @@ def test_trades_screen_filters_one_stock_and_names_its_source(app: WorkstationAp
         await pilot.press("4")
         await pilot.pause()
         table = pilot.app.screen.query_one("#trades", DataTable)
-        symbols = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert len(symbols) > 1
+
+        def symbols() -> set[str]:
+            return {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+
+        await settle(pilot, lambda: len(symbols()) > 1)
+        assert len(symbols()) > 1
         await pilot.press("slash", *"tsla", "enter")
-        await pilot.pause()
-        symbols = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert symbols == {"TSLA"}
+        await settle(pilot, lambda: symbols() == {"TSLA"})
+        assert symbols() == {"TSLA"}
         label = str(pilot.app.screen.query_one("#trades-source", Static).render())
         assert "in-memory trades" in label
 
