@@ -38,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from mypy_extensions import mypyc_attr
@@ -202,8 +202,7 @@ class Sequencer:
                 return
             self._applied(receiver, events)
             if self._loop is None:
-                self._before_ack()
-                self._done(receiver, events)
+                self._acknowledge([receiver], [events])
                 return
             self._acks.append(receiver)
             self._ack_events.append(events)
@@ -284,11 +283,7 @@ class Sequencer:
             if receiver is not None:
                 self._applied(receiver, events)
             applied.append(events)
-        self._before_ack()
-        for receiver, events in zip(receivers, applied, strict=True):
-            if receiver is not None:
-                self._done(receiver, events)
-        self._after_ack()
+        self._acknowledge(receivers, applied)
         if not self._syncing and not self._commands:
             self._idle.set()
 
@@ -333,17 +328,18 @@ class Sequencer:
     def _send_acks(self) -> None:
         acks, self._acks = self._acks, []
         events, self._ack_events = self._ack_events, []
-        if not acks:
-            return
-        self._before_ack()
-        for receiver, its_events in zip(acks, events, strict=True):
-            self._done(receiver, its_events)
-        self._after_ack()
+        if acks:
+            self._acknowledge(acks, events)
 
-    def _before_ack(self) -> None:
+    def _acknowledge(
+        self, receivers: Sequence[Receiver | None], applied: list[list[Event]]
+    ) -> None:
+        """Market data out (``before_ack``), then each input's ``done``, then the
+        writes (``after_ack``): the one order every acknowledgement follows."""
         self._run_hooks(self.before_ack, "before-ack")
-
-    def _after_ack(self) -> None:
+        for receiver, events in zip(receivers, applied, strict=True):
+            if receiver is not None:
+                self._done(receiver, events)
         self._run_hooks(self.after_ack, "after-ack")
 
     @staticmethod

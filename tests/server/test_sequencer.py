@@ -292,3 +292,14 @@ def test_a_failing_hook_is_logged_and_the_batch_is_still_acknowledged(
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("before-ack hook") for m in messages)
     assert any(m.startswith("after-ack hook") for m in messages)
+
+
+def test_off_without_a_loop_acknowledges_at_once_between_the_hooks(tmp_path: Path) -> None:
+    """Never started (no event loop): each input is acknowledged before enqueue
+    returns, in the same order as every other acknowledgement."""
+    seq, _ = sequencer(tmp_path, "off")
+    log: list[str] = []
+    seq.before_ack.append(lambda: log.append("market data"))
+    seq.after_ack.append(lambda: log.append("written"))
+    seq.enqueue(orders(1)[0], _Heard(lambda events: log.append(events[0].TYPE)))
+    assert log == ["market data", "accepted", "written"]
