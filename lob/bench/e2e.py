@@ -81,6 +81,7 @@ from lob.bench.harness import (
 )
 from lob.bench.ws import SYMBOL, ClientPool
 from lob.server.latency import ORDER_ACK, parse_buckets, quantile
+from lob.store.journal import Journal
 from lob.store.syncer import SYNC_PROCESS_NAME
 
 __all__ = [
@@ -657,14 +658,14 @@ def server_latency(before: dict[float, int], after: dict[float, int]) -> dict[st
 
 
 @contextlib.contextmanager
-def _probe_file() -> Iterator[int]:
-    """A descriptor open for appending to a new file beside where the journal would be."""
+def _probe_journal() -> Iterator[Journal]:
+    """A new journal beside where the server's would be (the temp directory)."""
     with tempfile.TemporaryDirectory(prefix="lob-bench-fsync-") as tmp:
-        fd = os.open(Path(tmp) / "probe", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        journal = Journal.open(Path(tmp))
         try:
-            yield fd
+            yield journal
         finally:
-            os.close(fd)
+            journal.close()
 
 
 _SYNC = getattr(os, "fdatasync", os.fsync)
@@ -672,18 +673,19 @@ _SYNC = getattr(os, "fdatasync", os.fsync)
 
 
 def fsync_probe(count: int = 50) -> dict[str, float]:
-    """p50 and p99 of appending 100 bytes to a file and syncing it as the journal does.
+    """p50 and p99 of writing 100 bytes to a journal and syncing it.
 
     ``Journal.sync`` is ``fdatasync``; the group commit cannot acknowledge an
     order sooner than one, so this is the floor under every order-to-ack
-    latency with ``--fsync batch`` (the journal lives in the temp directory too).
+    latency with ``--fsync batch``. The bytes go where a record would, over the
+    zeros the journal keeps ahead.
     """
     samples = array("q")
-    with _probe_file() as fd:
+    with _probe_journal() as journal:
         for _ in range(count):
-            os.write(fd, b"x" * 100)
+            journal.write(b"x" * 100)
             start = time.perf_counter_ns()
-            _SYNC(fd)
+            _SYNC(journal.fd)
             samples.append(time.perf_counter_ns() - start)
     return {"p50": percentile(samples, 50), "p99": percentile(samples, 99)}
 
@@ -691,9 +693,9 @@ def fsync_probe(count: int = 50) -> dict[str, float]:
 def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, float]:
     """What group commit on this disk alone allows at ``rate`` records a second.
 
-    One thread appends 100-byte records at ``rate``; another syncs whatever has
-    been written whenever the previous sync is done, as the journal's group
-    commit does. A record's latency runs from its write to the end of the first
+    One thread writes 100-byte records to a journal at ``rate``; another syncs
+    what has been written whenever the previous sync is done, as the journal's
+    group commit does. A record's latency runs from its write to the end of the first
     sync that began after it: it may wait for the sync in progress and then its
     own. No server, no network: this is the disk's floor under the p99 of
     order-to-ack at that rate with ``--fsync batch``.
@@ -719,8 +721,8 @@ def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, 
                 state["synced"] = upto
                 state["syncs"] += 1
 
-    with _probe_file() as fd:
-        thread = threading.Thread(target=syncer, args=(fd,), daemon=True)
+    with _probe_journal() as journal:
+        thread = threading.Thread(target=syncer, args=(journal.fd,), daemon=True)
         thread.start()
         try:
             record = b"x" * 99 + b"\n"
@@ -731,7 +733,7 @@ def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, 
                 now = time.perf_counter_ns()
                 due = total if now >= end else int((now - start) * rate / 1e9)
                 while sent < due:
-                    os.write(fd, record)
+                    journal.write(record)
                     with wake:
                         written.append(time.perf_counter_ns())
                         wake.notify()

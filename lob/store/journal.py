@@ -27,10 +27,19 @@ information, LULD timers) under the calendar it names: ``continuous``,
 compressed day, its length (``lob.server.day``). ``state`` is an operator's
 move of a symbol's trading state; ``luld`` switches price bands on.
 
+Past the last record the file holds zeros: the journal writes ``ZERO_AHEAD``
+bytes of them ahead of its records and tops them up as records fill them, so
+that appending a record overwrites blocks the file already has. Why: on ext4
+(and most file systems) a sync after an append must also commit the file's new
+size through the file system's own journal, a second write on the disk; a sync
+after overwriting allocated blocks writes the data alone. Only the sync after a
+top-up pays for the size. A length of zero ends the records, and a cleanly
+closed journal is cut back to its last record.
+
 A crash can leave a torn record at the end (short or failing its CRC). Reading
-stops at the first bad record and ``open`` truncates the file there: such a
-record was never acknowledged, because acknowledgements wait for the write
-(and, with fsync, for the disk).
+stops at the first bad record and ``open`` cuts the file there (then writes
+fresh zeros ahead): such a record was never acknowledged, because
+acknowledgements wait for the write (and, with fsync, for the disk).
 
 This module does file I/O only; group commit (when to write, when to fsync,
 when to acknowledge) belongs to the caller, which knows its event loop.
@@ -60,6 +69,7 @@ __all__ = [
     "JournalError",
     "JournalRecord",
     "SetState",
+    "cut_frame",
     "decode_payload",
     "encode_record",
     "read_records",
@@ -73,6 +83,8 @@ _MAGIC = MAGIC
 _HEAD = struct.Struct(">II")
 MAX_RECORD = 1 << 20
 """A record longer than this is corruption, not an input."""
+ZERO_AHEAD = 1 << 20
+"""Bytes of zeros the journal keeps written past its last record (see the module doc)."""
 
 _pack: Callable[[object], bytes] = msgpack.Packer(use_bin_type=True).pack
 """``msgpack.packb`` without building a packer per record (same bytes)."""
@@ -210,20 +222,38 @@ def decode_payload(payload: bytes) -> JournalRecord:
 def scan_frames(data: bytes, pos: int) -> Iterator[tuple[bytes, int]]:
     """The complete, CRC-valid payloads of ``data`` from ``pos``, each with the offset it ends at.
 
-    Stops at the first record that is short or fails its CRC: the end of what
-    is written (a torn tail after a crash, or a record still being appended).
+    Stops at the first record that is short or fails its CRC, or at a length
+    of zero: the end of what is written (the zeros ahead, a torn tail after a
+    crash, or a record still being appended).
     """
     end = len(data)
     while pos + _HEAD.size <= end:
         length, crc = _HEAD.unpack_from(data, pos)
         start = pos + _HEAD.size
-        if length > MAX_RECORD or start + length > end:
+        if length == 0 or length > MAX_RECORD or start + length > end:
             return
         payload = data[start : start + length]
         if zlib.crc32(payload) != crc:
             return
         pos = start + length
         yield payload, pos
+
+
+def cut_frame(data: bytes, pos: int) -> int:
+    """The whole length of the frame at ``pos`` if ``data`` ends inside it, else 0.
+
+    After ``scan_frames`` stops at ``pos``: a non-zero answer means the bytes
+    read ran out in the middle of a frame (read at least that many from ``pos``
+    to see it whole); 0 means the records end there (a length of zero, a length
+    too long to be a record, or a whole frame that fails its CRC).
+    """
+    left = len(data) - pos
+    if left < _HEAD.size:
+        return _HEAD.size
+    length: int = _HEAD.unpack_from(data, pos)[0]
+    if length == 0 or length > MAX_RECORD or _HEAD.size + length <= left:
+        return 0
+    return _HEAD.size + length
 
 
 def _scan(data: bytes) -> tuple[list[bytes], int]:
@@ -263,6 +293,9 @@ class Journal:
         self.recovered = recovered
         """The records found on open, for the caller to replay."""
         self.size = size
+        """Bytes of header and records: where the next record goes."""
+        self.allocated = size
+        """The file's length: ``size`` and the zeros written ahead of it."""
         self.records = len(recovered)
         self.torn_bytes = 0
         """How many bytes of a torn tail ``open`` cut off."""
@@ -282,19 +315,19 @@ class Journal:
         if not data:
             os.ftruncate(fd, 0)
             os.write(fd, _MAGIC)
+            journal = cls(path, fd, [], len(_MAGIC))
+            journal._zero_ahead()
             os.fsync(fd)
             _fsync_dir(directory)
-            journal = cls(path, fd, [], len(_MAGIC))
-            os.lseek(fd, 0, os.SEEK_END)
-            return journal
-        payloads, end = _scan(data)
-        records = [decode_payload(p) for p in payloads]
-        journal = cls(path, fd, records, end)
-        if end < len(data):
-            journal.torn_bytes = len(data) - end
-            os.ftruncate(fd, end)
+        else:
+            payloads, end = _scan(data)
+            journal = cls(path, fd, [decode_payload(p) for p in payloads], end)
+            journal.torn_bytes = len(data[end:].rstrip(b"\0"))
+            if end < len(data):
+                os.ftruncate(fd, end)  # the torn record and the old zeros go
+            journal._zero_ahead()
             os.fsync(fd)
-        os.lseek(fd, end, os.SEEK_SET)
+        os.lseek(fd, journal.size, os.SEEK_SET)
         return journal
 
     def write(self, data: bytes, count: int = 1) -> None:
@@ -305,14 +338,30 @@ class Journal:
             view = view[written:]
         self.size += len(data)
         self.records += count
+        if self.allocated - self.size < ZERO_AHEAD // 2:
+            self._zero_ahead()
+
+    def _zero_ahead(self) -> None:
+        """Write zeros from the end of the file up to ``ZERO_AHEAD`` past the records.
+
+        Made durable by the next sync, which is the only one that commits a new
+        file size; the syncs after it overwrite blocks the file already has.
+        """
+        self.allocated = max(self.allocated, self.size)
+        missing = self.size + ZERO_AHEAD - self.allocated
+        if missing > 0:  # a short write (a full disk) is topped up at the next write
+            self.allocated += os.pwrite(self.fd, bytes(missing), self.allocated)
 
     def sync(self) -> None:
         """Make everything written so far durable."""
         os.fdatasync(self.fd) if hasattr(os, "fdatasync") else os.fsync(self.fd)
 
     def close(self) -> None:
+        """Cut the zeros ahead, sync and close: a closed journal ends at its last record."""
         if self.fd >= 0:
             try:
+                os.ftruncate(self.fd, self.size)
+                self.allocated = self.size
                 self.sync()
             finally:
                 os.close(self.fd)

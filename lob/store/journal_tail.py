@@ -6,14 +6,16 @@ an event. That process needs the records the server has written since it last
 looked, and nothing that is not fully written yet.
 
 How: the tail keeps the offset up to which it has taken records. ``read``
-looks at the file's size and reads what lies past the offset (at most
-``max_read`` bytes at a time); it takes every record whose header and whole
+reads what lies past the offset in steps (``step`` bytes first, doubling, at
+most ``max_read`` in one call); it takes every record whose header and whole
 payload are there and whose CRC matches (``journal.scan_frames``), and stops
-at the first that is not. Anything short of a whole record at the end (one the
-server is still appending, or the torn tail a crash left, which the next
-``Journal.open`` cuts) means "not yet written": the offset stays before it
-and the next ``read`` looks again. The tail only reads; it never changes the
-file.
+at the first that is not. It reads on only while a step ran out in the middle
+of a record; the zeros the journal keeps written ahead of its records end the
+reading, so a tail that is caught up reads one short step. Anything short of a
+whole record at the end (one the server is still appending, or the torn tail a
+crash left, which the next ``Journal.open`` cuts) means "not yet written": the
+offset stays before it and the next ``read`` looks again. The tail only reads;
+it never changes the file.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from lob.store.journal import (
     MAX_RECORD,
     JournalError,
     JournalRecord,
+    cut_frame,
     decode_payload,
     scan_frames,
 )
@@ -40,9 +43,10 @@ class JournalTail:
     >>> # for record, end in tail.read(): ...   # end: file offset after the record
     """
 
-    def __init__(self, path: Path, max_read: int = 4 << 20) -> None:
+    def __init__(self, path: Path, max_read: int = 4 << 20, step: int = 16 << 10) -> None:
         self.path = path
         self.max_read = max(max_read, MAX_RECORD + 8)  # room for the largest record
+        self.step = step
         self.offset = 0
         """Bytes of the file taken so far: the header and every complete record read."""
         self.records = 0
@@ -66,16 +70,21 @@ class JournalTail:
             self.offset = len(MAGIC)
         if size < self.offset:
             raise JournalError(f"{self.path} shrank below what was read from it")
-        if size == self.offset:
-            return []
-        data = os.pread(self._fd, min(size - self.offset, self.max_read), self.offset)
-        base = self.offset
         out: list[tuple[JournalRecord, int]] = []
-        for payload, end in scan_frames(data, 0):
-            out.append((decode_payload(payload), base + end))
-        if out:
-            self.offset = out[-1][1]
-            self.records += len(out)
+        step, budget = self.step, self.max_read
+        while self.offset < size and budget > 0:
+            want = min(size - self.offset, step, budget)
+            data = os.pread(self._fd, want, self.offset)
+            budget -= len(data)
+            base, end = self.offset, 0
+            for payload, end in scan_frames(data, 0):
+                out.append((decode_payload(payload), base + end))
+            self.offset = base + end
+            need = cut_frame(data, end)
+            if not need or len(data) < want or self.offset + need > size:
+                break  # the records end here, or the file does
+            step = max(2 * step, need)  # catching up: read more at a time
+        self.records += len(out)
         return out
 
     def _open(self) -> bool:

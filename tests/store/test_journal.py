@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 import pytest
 
+import lob.store.journal as journal_module
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
 from lob.engine.engine import MatchingEngine
 from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
 from lob.store.journal import (
     JOURNAL_NAME,
+    MAGIC,
+    ZERO_AHEAD,
     ExpireOrders,
     Journal,
     JournalError,
+    cut_frame,
     decode_payload,
     encode_record,
     read_records,
@@ -76,11 +81,71 @@ def test_journal_torn_tail_is_cut_and_appending_goes_on(tmp_path: Path, cut: int
     path.write_bytes(whole + partial)
     journal = Journal.open(tmp_path)
     assert [r.command for r in journal.recovered] == COMMANDS[:3]
-    assert journal.torn_bytes == cut
-    assert path.stat().st_size == len(whole)
+    assert journal.torn_bytes == len(partial.rstrip(b"\0"))  # a lone zero is no record
+    assert path.read_bytes() == whole + bytes(ZERO_AHEAD)
     journal.write(encode_record(COMMANDS[4], 100))
     journal.close()
     assert [r.command for r in read_records(path)] == [*COMMANDS[:3], COMMANDS[4]]
+
+
+def test_journal_keeps_zeros_written_ahead_and_tops_them_up_in_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "ZERO_AHEAD", 4096)
+    path = tmp_path / JOURNAL_NAME
+    journal = Journal.open(tmp_path)
+    assert path.read_bytes() == MAGIC + bytes(4096)
+    frame = encode_record(COMMANDS[0], 1)
+    lengths = set()
+    for _ in range(400):  # about six times the zeros ahead
+        journal.write(frame)
+        length = path.stat().st_size
+        assert length == journal.allocated
+        assert length - journal.size >= 2048  # a record always lands on zeros already written
+        lengths.add(length)
+    assert journal.size == len(MAGIC) + 400 * len(frame)
+    assert len(lengths) < 400 * len(frame) // 2048 + 2  # a top-up per half of the zeros ahead
+    data = path.read_bytes()
+    assert data[journal.size :] == bytes(len(data) - journal.size)
+    journal.close()
+    assert path.stat().st_size == journal.size  # a closed journal ends at its last record
+    assert len(list(read_records(path))) == 400
+
+
+def test_journal_left_open_by_a_crash_recovers_up_to_the_zeros(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path)
+    for i, command in enumerate(COMMANDS):
+        journal.write(encode_record(command, i + 1))  # type: ignore[arg-type]
+    torn = encode_record(COMMANDS[0], 99)[:20]
+    journal.write(torn, 0)  # the crash came in the middle of writing this one
+    os.close(journal.fd)  # no close(): the zeros ahead stay in the file
+    path = tmp_path / JOURNAL_NAME
+    assert [r.command for r in read_records(path)] == COMMANDS
+    again = Journal.open(tmp_path)
+    assert [r.command for r in again.recovered] == COMMANDS
+    assert again.torn_bytes == len(torn)
+    assert again.size == journal.size - len(torn)
+    again.write(encode_record(COMMANDS[1], 100))
+    again.close()
+    assert [r.command for r in read_records(path)] == [*COMMANDS, COMMANDS[1]]
+
+
+@pytest.mark.parametrize(
+    ("data", "pos", "whole"),
+    [
+        (b"", 0, 8),  # not even a header: read at least a header
+        (b"\x00\x00\x00", 0, 8),
+        (b"\x00\x00\x00\x05\x00\x00\x00\x00ab", 0, 13),  # a header, part of its payload
+        (bytes(16), 0, 0),  # the zeros ahead: the records end here
+        (b"\x7f\xff\xff\xff" + bytes(12), 0, 0),  # longer than any record: corruption
+        (b"\x00\x00\x00\x01\x00\x00\x00\x00a", 0, 0),  # whole but failing its CRC
+        (b"xx" + b"\x00\x00\x00\x04\x00\x00\x00\x00", 2, 12),
+    ],
+)
+def test_cut_frame_tells_a_frame_the_read_cut_from_the_end_of_the_records(
+    data: bytes, pos: int, whole: int
+) -> None:
+    assert cut_frame(data, pos) == whole
 
 
 def test_journal_corrupt_record_stops_recovery_there(tmp_path: Path) -> None:

@@ -76,3 +76,36 @@ def test_tail_of_a_file_that_is_not_a_journal_raises(tmp_path: Path) -> None:
     path.write_bytes(b"not a journal at all")
     with JournalTail(path) as tail, pytest.raises(JournalError):
         tail.read()
+
+
+@pytest.mark.parametrize("step", [16, 100, 16 << 10])
+def test_tail_reads_every_record_past_step_boundaries_and_stops_at_the_zeros(
+    tmp_path: Path, step: int
+) -> None:
+    journal = Journal.open(tmp_path)
+    big = NewOrder("alice", "x" * 5000, "AAPL", Side.BUY, 100, 1_000_000)  # longer than a step
+    first = [_new(i) for i in range(300)] + [big] + [_new(i) for i in range(300, 310)]
+    journal.write(b"".join(encode_record(c, i) for i, c in enumerate(first)), len(first))
+    with JournalTail(tmp_path / JOURNAL_NAME, step=step) as tail:
+        assert tail.size() > journal.size  # the zeros ahead are in the file
+        assert [r.command for r, _ in tail.read()] == first
+        assert tail.offset == journal.size
+        assert tail.read() == []  # caught up: the zeros end the reading
+        journal.write(encode_record(CancelOrder("alice", "o1"), 999))
+        assert [r.command for r, _ in tail.read()] == [CancelOrder("alice", "o1")]
+        assert tail.offset == journal.size and tail.records == len(first) + 1
+    journal.close()
+
+
+def test_tail_stops_at_most_max_read_bytes_and_goes_on_at_the_next_read(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path)
+    frames = [encode_record(_new(i), i) for i in range(30_000)]  # about 2.4 MiB
+    journal.write(b"".join(frames), len(frames))
+    with JournalTail(tmp_path / JOURNAL_NAME, max_read=0) as tail:  # raised to the least allowed
+        first = tail.read()
+        assert 0 < len(first) < len(frames)
+        assert tail.offset - len(MAGIC) <= tail.max_read
+        rest = tail.read()
+        assert [r.ts for r, _ in first + rest] == list(range(30_000))
+        assert tail.offset == journal.size
+    journal.close()
