@@ -1026,15 +1026,22 @@ class Session:
         while queue and n < limit:
             frame = queue.popleft()
             n += 1
-            if type(frame) is MarketFrame and queue and type(queue[0]) is MarketFrame:
+            if type(frame) is MarketFrame:
                 parts: list[bytes] = [frame]
                 size = len(frame)
-                while queue and type(queue[0]) is MarketFrame and size < JOIN_BYTES:
-                    part = queue.popleft()
-                    parts.append(part)
-                    size += len(part)
+                while queue and size < JOIN_BYTES:
+                    # A fresh local each time: ``type(queue[0]) is ...`` would let the
+                    # type checker (and the compiled code's casts) take the next
+                    # item's type from the one before it.
+                    following: bytes = queue[0]
+                    if type(following) is not MarketFrame:
+                        break
+                    queue.popleft()
+                    parts.append(following)
+                    size += len(following)
                     n += 1
-                frame = (b"\n" if json_ else b"").join(parts)
+                if len(parts) > 1:
+                    frame = (b"\n" if json_ else b"").join(parts)
             chunks.append(header(first, len(frame)))
             chunks.append(frame)
         self.counters["ws_messages_out_total"] += n

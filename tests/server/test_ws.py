@@ -765,6 +765,46 @@ def test_ws_answers_are_written_before_market_data_only_sessions() -> None:
     assert all(data.endswith(bytes(update)) for _, data in log[1:])
 
 
+def _frames(data: bytes) -> list[bytes]:
+    """The payloads of unmasked server frames (each shorter than 126 bytes)."""
+    payloads = []
+    while data:
+        assert data[0] == 0x82 and data[1] < 126  # FIN, binary; a 7-bit length
+        payloads.append(data[2 : 2 + data[1]])
+        data = data[2 + data[1] :]
+    return payloads
+
+
+def test_ws_joins_adjacent_market_data_and_sends_a_snapshot_between_them_alone() -> None:
+    """A lagging subscriber's queue mixes market data with a resync snapshot: the market
+    data next to each other leave as one frame, the snapshot as its own, in order."""
+    from types import SimpleNamespace
+
+    from websockets.protocol import State
+    from websockets.server import ServerProtocol
+
+    from lob.server.marketdata import MarketFrame
+    from lob.server.ws import Gateway, Session
+
+    log: list[tuple[str, bytes]] = []
+    exchange: Any = SimpleNamespace()
+    gateway = Gateway(exchange, KeyStore([]), Limits())
+    protocol = ServerProtocol(state=State.OPEN)
+    sub = Session(gateway, protocol, None, _Writer(_Transport("sub", log)), "msgpack")  # type: ignore[arg-type]
+    a, b, d, e = (MarketFrame(bytes([0x91, i])) for i in range(4))
+    snapshot = b"\x81\xa4type\xa8snapshot"  # any answer that is not market data
+
+    async def turn() -> None:
+        sub.queue.extend([a, b, snapshot, d, e, snapshot])
+        gateway.kick(sub)
+        await asyncio.sleep(0)
+
+    run(turn)
+    assert [name for name, _ in log] == ["sub"]
+    assert _frames(log[0][1]) == [a + b, snapshot, d + e, snapshot]
+    assert not sub.queue and not sub.closing
+
+
 def test_ws_flush_writes_the_queued_answers_now_and_the_turns_callback_finds_nothing() -> None:
     """The sequencer's after_ack hook: a batch's acks leave in the turn that made them."""
     from types import SimpleNamespace
