@@ -51,7 +51,6 @@ import asyncio
 import contextlib
 import gc
 import multiprocessing as mp
-import os
 import random
 import resource
 import tempfile
@@ -62,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from lob.bench.harness import BenchReport, Progress, describe_machine, format_ns, percentile
+from lob.priority import give_way
 
 __all__ = [
     "SYMBOL",
@@ -105,8 +105,9 @@ OLDER_PUBLISHER_US = {  # the older design's WebSocket publisher cost per broadc
 POLL_INTERVALS_MS = (1, 10, 100, 1_000)
 CLIENT_NICE = 5
 """Subscriber processes stand for machines elsewhere: on a shared 2-core host they run at
-a lower priority so that they do not starve the server; what they cannot read in time the
-server conflates, as it would for a slow remote client."""
+a lower priority, in a session (an autogroup) of their own, so that they do not starve the
+server; what they cannot read in time the server conflates, as it would for a slow remote
+client."""
 PACED_SHARE = 0.1
 """The paced phase offers this share of the burst capacity, so latency is measured below it."""
 
@@ -338,8 +339,7 @@ def _client_main(url: str, count: int, symbol: str, conn: Any) -> None:
 async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
     import msgpack
 
-    with contextlib.suppress(OSError):
-        os.nice(CLIENT_NICE)
+    give_way(CLIENT_NICE, own_session=True)
     from websockets.asyncio.client import connect
 
     from lob.feed.wire import decode_msgpack_all

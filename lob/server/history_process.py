@@ -46,7 +46,6 @@ What it does (``python -m lob.server.history_process``, started by
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import select
@@ -60,6 +59,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from lob.priority import give_way
 from lob.server.collector import young_only
 from lob.server.history_channel import FrameBuffer, frame
 from lob.server.replica import EngineSetup, Replica
@@ -319,19 +319,6 @@ def _run_query(
     channel.reply(request_id, ok, value)
 
 
-def _lower_priority(niceness: int) -> None:
-    """Give way to the server when both want a core: the history may trail, matching may not.
-
-    The process runs in a session of its own, which Linux (with autogroup
-    scheduling) also makes a scheduling group of its own, weighed against the
-    server's group by the group's niceness, not the process's: both are set.
-    """
-    os.nice(niceness)
-    # Not Linux, or no autogroup scheduling: the process's own niceness is enough.
-    with contextlib.suppress(OSError):
-        Path("/proc/self/autogroup").write_text(f"{niceness}\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the child process (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m lob.server.history_process")
@@ -342,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nice", type=int, default=0, help="lower this process's priority")
     args = parser.parse_args(argv)
     if args.nice:
-        _lower_priority(args.nice)
+        give_way(args.nice)  # started in a session of its own: its group gives way too
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     terminated = threading.Event()

@@ -1,0 +1,54 @@
+"""``give_way``: a helper's priority and its scheduling group's, leaving its parent alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+_CHILD = """
+import json, os
+from pathlib import Path
+from lob.priority import give_way
+before = os.nice(0)
+give_way(5, own_session={own})
+group = Path("/proc/self/autogroup")
+print(json.dumps({{
+    "raised": os.nice(0) - before,
+    "leader": os.getsid(0) == os.getpid(),
+    "group": group.read_text() if group.exists() else None,
+}}))
+"""
+
+
+def _child(own_session: bool) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(own=own_session)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=not own_session,  # like the history process's Popen
+    )
+    assert result.returncode == 0, result.stderr
+    answer: dict[str, object] = json.loads(result.stdout)
+    return answer
+
+
+@pytest.mark.parametrize("own_session", [True, False], ids=["moves itself", "started apart"])
+def test_give_way_lowers_the_process_and_its_own_autogroup_not_the_parents(
+    own_session: bool,
+) -> None:
+    parent_group = AUTOGROUP.read_text() if AUTOGROUP.exists() else None
+    answer = _child(own_session)
+    assert answer["leader"] is True  # a session, hence an autogroup, of its own
+    if os.nice(0) + 5 <= 19:
+        assert answer["raised"] == 5
+    if parent_group is not None:
+        assert str(answer["group"]).split()[-2:] == ["nice", "5"]
+        assert (AUTOGROUP.read_text() if AUTOGROUP.exists() else None) == parent_group
