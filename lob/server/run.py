@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import signal
 import sys
 
@@ -38,7 +39,18 @@ def is_loopback(host: str) -> bool:
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    """A line for the operator on stderr.
+
+    A reader that is gone (``lob serve 2>&1 | tee log`` after a Ctrl-C, which
+    stops ``tee`` too) must not cut a graceful shutdown short: from then on
+    stderr goes to the null device.
+    """
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stderr.fileno())
+        os.close(devnull)
 
 
 async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, str]] | None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lob.cli.app import app
-from tests.server.test_durability import _start, _stop
+from lob.store.journal import JOURNAL_NAME, read_records
+from tests.server.test_durability import KEYS, _start, _stop
 
 runner = CliRunner()
 
@@ -46,6 +48,25 @@ def test_serve_sigterm_shuts_down_cleanly_and_a_second_run_recovers(tmp_path: Pa
     _stop(proc, signal.SIGINT)
     assert proc.returncode == 0
     assert (tmp_path / "journal.lob").exists() and not (tmp_path / "api-keys.json").exists()
+
+
+def test_serve_whose_stderr_was_closed_still_shuts_down_cleanly(tmp_path: Path) -> None:
+    """``lob serve 2>&1 | tee log`` and a Ctrl-C kill the pipe's reader first: the
+    server's last words cannot be written, and it must stop as gracefully all the same."""
+    proc, url = _start(tmp_path, history=True)
+    order = b'{"symbol":"AAPL","side":"sell","qty":10,"price":"227.50","tif":"gtc","id":"s1"}'
+    request = urllib.request.Request(
+        f"{url}/orders", data=order, headers={"Authorization": f"Bearer {KEYS[0][1]}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["type"] == "ack"
+    assert proc.stderr is not None
+    proc.stderr.close()  # the reader of the server's stderr is gone
+    _stop(proc, signal.SIGINT)
+    assert proc.returncode == 0
+    journal = (tmp_path / JOURNAL_NAME).read_bytes()
+    assert not journal.endswith(bytes(8))  # closed: cut back to its last record
+    assert [r.command.id for r in read_records(tmp_path / JOURNAL_NAME)] == ["s1"]  # type: ignore[union-attr]
 
 
 def test_serve_keeps_full_collections_off_the_trading_path(tmp_path: Path) -> None:
