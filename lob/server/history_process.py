@@ -263,8 +263,10 @@ def serve(
                     channel.reply(message[1], False, f"unknown request {kind!r}")
             if channel.closed or os.getppid() != parent:
                 return  # the server is gone: keep what is applied, a restart rebuilds the rest
-            if stopping() and stop is None:
-                stop = _Waiting(("stop", 0, follower.tail.size()), float("inf"))
+            if stopping() and stop is None and not applied:
+                # Signalled without a request: stop once caught up with what is
+                # journaled (where the records end; the file runs on in zeros).
+                stop = _Waiting(("stop", 0, follower.offset), float("inf"))
             if waiting:
                 waiting = _serve_due(channel, follower, writer, pool, waiting)
             if stop is not None and follower.offset >= stop.target:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -388,6 +389,25 @@ def test_sigterm_stops_the_history_process_after_it_holds_every_trade(tmp_path: 
     assert _gone(children[0], within=0.5)  # stopped before the server exited
     with duckdb.connect(str(tmp_path / "history.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM trades").fetchone() == (20,)
+
+
+def test_a_sigterm_to_the_history_process_alone_stops_it_once_it_holds_what_is_journaled(
+    tmp_path: Path,
+) -> None:
+    """The server goes on; the journal's file is longer than its records (the zeros
+    ahead), so "what is journaled" must be where the records end, not the file's size."""
+    proc, url = _start(tmp_path, history=True)
+    try:
+        children = _history_children(proc.pid)
+        assert len(children) == 1
+        run(lambda: _trade(url, 5))
+        os.kill(children[0], signal.SIGTERM)
+        assert _gone(children[0], within=10.0)
+        assert proc.poll() is None  # the server is still up
+    finally:
+        _stop(proc, signal.SIGTERM)
+    with duckdb.connect(str(tmp_path / "history.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM trades").fetchone() == (5,)
 
 
 def test_no_history_starts_no_history_process(tmp_path: Path) -> None:
