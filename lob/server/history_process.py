@@ -245,6 +245,7 @@ def serve(
     writer = follower.writer
     parent = os.getppid()
     waiting: list[_Waiting] = []
+    signalled = False
     stop: _Waiting | None = None
     try:
         while True:
@@ -263,10 +264,13 @@ def serve(
                     channel.reply(message[1], False, f"unknown request {kind!r}")
             if channel.closed or os.getppid() != parent:
                 return  # the server is gone: keep what is applied, a restart rebuilds the rest
-            if stopping() and stop is None and not applied:
-                # Signalled without a request: stop once caught up with what is
-                # journaled (where the records end; the file runs on in zeros).
-                stop = _Waiting(("stop", 0, follower.offset), float("inf"))
+            if stopping() and stop is None:
+                # Signalled without a request: stop once caught up with what was
+                # journaled by then (where the records end; the file runs on in
+                # zeros), judged by a step that began after the signal was seen.
+                if signalled and not applied:
+                    stop = _Waiting(("stop", 0, follower.offset), float("inf"))
+                signalled = True
             if waiting:
                 waiting = _serve_due(channel, follower, writer, pool, waiting)
             if stop is not None and follower.offset >= stop.target:
