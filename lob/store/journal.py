@@ -323,8 +323,10 @@ class Journal:
             payloads, end = _scan(data)
             journal = cls(path, fd, [decode_payload(p) for p in payloads], end)
             journal.torn_bytes = len(data[end:].rstrip(b"\0"))
-            if end < len(data):
-                os.ftruncate(fd, end)  # the torn record and the old zeros go
+            if journal.torn_bytes:
+                os.ftruncate(fd, end)  # the torn record and the zeros after it go
+            else:
+                journal.allocated = len(data)  # zeros a crash left ahead are kept
             journal._zero_ahead()
             os.fsync(fd)
         os.lseek(fd, journal.size, os.SEEK_SET)
