@@ -1,4 +1,4 @@
-"""``give_way``: a helper's priority and its scheduling group's, leaving its parent alone."""
+"""``lob.priority``: a helper's priority and its group's (its parent's left alone), time slices."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from lob.priority import SHORT_SLICE
 
 AUTOGROUP = Path("/proc/self/autogroup")
 
@@ -52,3 +54,38 @@ def test_give_way_lowers_the_process_and_its_own_autogroup_not_the_parents(
     if parent_group is not None:
         assert str(answer["group"]).split()[-2:] == ["nice", "5"]
         assert (AUTOGROUP.read_text() if AUTOGROUP.exists() else None) == parent_group
+
+
+_SLICES = """
+import json, subprocess, sys
+from lob.priority import SHORT_SLICE, ask_short_slices, give_way, time_slice
+default = time_slice()
+granted = ask_short_slices()
+own = time_slice()
+child = subprocess.run(
+    [sys.executable, "-c", "from lob.priority import time_slice; print(time_slice())"],
+    capture_output=True, text=True, check=True,
+).stdout.strip()
+give_way(0)
+print(json.dumps({"default": default, "granted": granted, "own": own,
+                  "child": int(child), "after": time_slice()}))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux's scheduler")
+def test_short_slices_are_inherited_and_dropped_by_giving_way() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _SLICES],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,  # give_way(0) sets its session's group: not ours
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    if answer["default"] is None or answer["own"] == answer["default"]:
+        pytest.skip("this kernel keeps its default time slice (Linux 6.12 grants shorter ones)")
+    assert answer["granted"] is True
+    assert answer["own"] == SHORT_SLICE
+    assert answer["child"] == SHORT_SLICE  # a process started afterwards inherits it
+    assert answer["after"] == answer["default"]  # a helper that gives way drops it

@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 
+from lob.priority import ask_short_slices
 from lob.server.auth import KEYS_FILE, KeyStore
 from lob.server.config import ServerConfig
 from lob.server.server import ExchangeServer
@@ -131,6 +132,11 @@ def run_server(
 ) -> int:
     """Serve until SIGINT/SIGTERM; return the process exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    # Short time slices for the loop's thread, so that it takes a core at once
+    # when an order or a sync's answer wakes it (lob.priority). Asked before the
+    # journal's sync process starts, which inherits them; the history process
+    # gives way and drops them.
+    ask_short_slices()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - Windows

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lob.cli.app import app
+from lob.priority import SHORT_SLICE, time_slice
 from lob.store.journal import JOURNAL_NAME, read_records
 from tests.server.test_durability import KEYS, _start, _stop
 
@@ -78,6 +79,39 @@ def test_serve_keeps_full_collections_off_the_trading_path(tmp_path: Path) -> No
         _stop(proc, signal.SIGTERM)
     frozen = [line for line in text.splitlines() if line.startswith("lob_gc_frozen_objects ")]
     assert frozen and int(frozen[0].split()[1]) > 0  # lob.server.collector is on
+
+
+def _children(pid: int) -> dict[int, bytes]:
+    """``pid``'s child processes and their command lines."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes()
+    return found
+
+
+def _short_slices_granted() -> bool:
+    probe = "from lob.priority import *; ask_short_slices(); print(time_slice() == SHORT_SLICE)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return result.stdout.strip() == "True"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux's scheduler")
+def test_serve_wakes_promptly_and_its_history_gives_way(tmp_path: Path) -> None:
+    if not _short_slices_granted():
+        pytest.skip("this kernel keeps its default time slice (Linux 6.12 grants shorter ones)")
+    proc, _ = _start(tmp_path, history=True)
+    try:
+        children = _children(proc.pid)
+        sync = [pid for pid, argv in children.items() if b"lob-journal-sync" in argv]
+        history = [pid for pid, argv in children.items() if b"history_process" in argv]
+        assert len(sync) == 1 and len(history) == 1, children
+        assert time_slice(proc.pid) == SHORT_SLICE  # the event loop's thread
+        assert time_slice(sync[0]) == SHORT_SLICE  # inherited
+        history_slice = time_slice(history[0])
+        assert history_slice is not None and history_slice > SHORT_SLICE  # dropped
+    finally:
+        _stop(proc, signal.SIGTERM)
 
 
 def test_serve_refuses_a_data_dir_in_use_or_a_foreign_journal(tmp_path: Path) -> None:
