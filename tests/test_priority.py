@@ -63,12 +63,12 @@ default = time_slice()
 granted = ask_short_slices()
 own = time_slice()
 child = subprocess.run(
-    [sys.executable, "-c", "from lob.priority import time_slice; print(time_slice())"],
+    [sys.executable, "-c", "import json, lob.priority as p; print(json.dumps(p.time_slice()))"],
     capture_output=True, text=True, check=True,
 ).stdout.strip()
 give_way(0)
 print(json.dumps({"default": default, "granted": granted, "own": own,
-                  "child": int(child), "after": time_slice()}))
+                  "child": json.loads(child), "after": time_slice()}))
 """
 
 

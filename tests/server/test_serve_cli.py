@@ -92,7 +92,9 @@ def _children(pid: int) -> dict[int, bytes]:
 
 def _short_slices_granted() -> bool:
     probe = "from lob.priority import *; ask_short_slices(); print(time_slice() == SHORT_SLICE)"
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
     return result.stdout.strip() == "True"
 
 
