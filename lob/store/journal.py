@@ -91,6 +91,13 @@ _pack: Callable[[object], bytes] = msgpack.Packer(use_bin_type=True).pack
 
 _NEW, _CANCEL, _REPLACE, _EXPIRE, _ADVANCE, _STATE, _LULD = 0, 1, 2, 3, 4, 5, 6
 
+# Value -> member, read by a dictionary look-up: calling an enum class with a
+# value goes through Python-level code, and a new order has four of them.
+_SIDES: dict[str, Side] = {m.value: m for m in Side}
+_TYPES: dict[str, OrderType] = {m.value: m for m in OrderType}
+_TIFS: dict[str, TimeInForce] = {m.value: m for m in TimeInForce}
+_SMPS: dict[str, SelfMatchMode] = {m.value: m for m in SelfMatchMode}
+
 
 @mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
 class JournalError(Exception):
@@ -190,20 +197,20 @@ def decode_payload(payload: bytes) -> JournalRecord:
                 account,
                 id,
                 symbol,
-                Side(side),
+                _SIDES[side],
                 qty,
                 price,
-                OrderType(otype),
-                TimeInForce(tif),
+                _TYPES[otype],
+                _TIFS[tif],
                 post_only,
-                SelfMatchMode(smp),
+                _SMPS[smp],
             )
         elif kind == _CANCEL:
             command = CancelOrder(items[2], items[3])
         elif kind == _REPLACE:
             command = ReplaceOrder(items[2], items[3], items[4], items[5])
         elif kind == _EXPIRE:
-            command = ExpireOrders(TimeInForce(items[2]))
+            command = ExpireOrders(_TIFS[items[2]])
         elif kind == _ADVANCE:
             command = Advance(str(items[2]), int(items[3]), int(items[4]))
         elif kind == _STATE:
@@ -214,7 +221,7 @@ def decode_payload(payload: bytes) -> JournalRecord:
             )
         else:
             raise JournalError(f"unknown record kind {kind!r}")
-    except (ValueError, TypeError, IndexError, msgpack.UnpackException) as exc:
+    except (ValueError, TypeError, IndexError, KeyError, msgpack.UnpackException) as exc:
         raise JournalError(f"unreadable record: {exc}") from None
     return JournalRecord(ts, command)
 

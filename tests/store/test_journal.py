@@ -56,6 +56,19 @@ def test_journal_record_round_trips_every_kind(command: object) -> None:
     assert type(record.command) is type(command)
 
 
+@pytest.mark.parametrize("field", [5, 8, 9, 11], ids=["side", "type", "tif", "smp"])
+def test_journal_record_with_an_unknown_enum_value_is_a_journal_error(field: int) -> None:
+    import msgpack
+
+    items = [0, 1, "a", "1", "AAPL", "buy", 10, 2_270_000, "limit", "day", False, "cancel_newest"]
+    assert decode_payload(msgpack.packb(items)).command.side is Side.BUY  # type: ignore[union-attr]
+    items[field] = "sideways"
+    with pytest.raises(JournalError, match="unreadable record"):
+        decode_payload(msgpack.packb(items))
+    with pytest.raises(JournalError, match="unreadable record"):
+        decode_payload(msgpack.packb([3, 1, "sideways"]))  # an expiry of no known tif
+
+
 def _write(directory: Path, commands: list[object]) -> None:
     journal = Journal.open(directory)
     for i, command in enumerate(commands):
