@@ -30,6 +30,12 @@ _CALENDAR_HELP = (
 )
 
 
+def _is_duckdb(path: Path) -> bool:
+    """Whether ``path`` starts like a DuckDB database file (a checksum, then DUCK)."""
+    with path.open("rb") as f:
+        return f.read(12)[8:] == b"DUCK"
+
+
 def serve(
     host: Annotated[
         str, typer.Option(help="Address to listen on. Anything but loopback is warned about.")
@@ -56,6 +62,16 @@ def serve(
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Do not write the DuckDB history.")
     ] = False,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            help="The DuckDB history file (default: history.duckdb in the data directory)."
+            " It is rebuilt from the journal at every start, so it can go on another disk,"
+            " or on a memory file system (/dev/shm), to keep its writes off the journal's.",
+            show_default=False,
+        ),
+    ] = None,
     md_interval: Annotated[
         float,
         typer.Option(
@@ -100,6 +116,17 @@ def serve(
         raise typer.BadParameter("use continuous, nasdaq or compressed", param_hint="--calendar")
     if not 1 / 6 <= day_length <= 24 * 60:
         raise typer.BadParameter("from 0.17 (10 s) to 1440 minutes", param_hint="--day-length")
+    if history is not None:
+        if no_history:
+            raise typer.BadParameter("not with --no-history", param_hint="--history")
+        if history.is_dir() or not history.parent.is_dir():
+            raise typer.BadParameter(
+                f"{history} is not a file in an existing directory", param_hint="--history"
+            )
+        if history.is_file() and history.stat().st_size and not _is_duckdb(history):
+            raise typer.BadParameter(
+                f"{history} exists and is not a DuckDB database", param_hint="--history"
+            )
     admin = admin_key or os.environ.get("LOB_ADMIN_KEY") or None
     if admin is not None and (len(admin) < 8 or any(c.isspace() for c in admin)):
         raise typer.BadParameter("8+ characters, no spaces", param_hint="--admin-key")
@@ -127,6 +154,7 @@ def serve(
         multicast=group,
         fsync=fsync,
         history=not no_history,
+        history_file=history,
         md_interval=md_interval / 1_000,
         gc_tuning=True,
         calendar=calendar,

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from lob.sim.universe import Security
 
-__all__ = ["Limits", "ServerConfig"]
+__all__ = ["HISTORY_FILE", "Limits", "ServerConfig"]
+
+HISTORY_FILE = "history.duckdb"
+"""The DuckDB history's file name in the data directory, unless told otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,11 @@ class ServerConfig:
     """ITCH messages the retransmission server can resend; older gaps need the snapshot."""
     fsync: str = "batch"
     history: bool = True
-    """Write events to the DuckDB history in the data directory."""
+    """Write events to the DuckDB history (``history_path``)."""
+    history_file: Path | None = None
+    """Where the DuckDB history lives; None: ``history.duckdb`` in the data directory.
+    It is rebuilt from the journal at every start, so it may live on another disk,
+    or on a memory file system, without risk to anything acknowledged."""
     limits: Limits = field(default_factory=Limits)
     ring_capacity: int = 4096
     """L2 deltas kept per symbol for catch-up and resume."""
@@ -90,3 +97,8 @@ class ServerConfig:
     """Switch Limit Up-Limit Down bands on for every symbol with a reference price."""
     admin_key: str | None = None
     """Bearer key of the operator endpoints (/admin/...); None turns them off."""
+
+    @property
+    def history_path(self) -> Path:
+        """The DuckDB history file this exchange writes."""
+        return self.history_file or self.data_dir / HISTORY_FILE

@@ -96,10 +96,8 @@ async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, s
         )
     _say(f"  journal    fsync={config.fsync}")
     if server.history is not None:
-        from lob.server.wiring import HISTORY_FILE
-
         _say(
-            f"  history    {config.data_dir / HISTORY_FILE}"
+            f"  history    {config.history_path}"
             f" (built from the journal by process {server.history.process.pid})"
         )
     day = config.calendar

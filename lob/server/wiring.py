@@ -1,6 +1,7 @@
 """Attaching the history process and the ITCH multicast feed to a running exchange.
 
-History (``history.duckdb`` in the data directory) is derived from the
+History (``history.duckdb`` in the data directory, or where ``--history``
+puts it) is derived from the
 journal by a process of its own (``lob.server.history_process``), which
 follows the journal file as the server writes it, so no event is handed to
 the history inside the server. At start-up that process replaces every row an
@@ -38,7 +39,6 @@ __all__ = ["FeedRunner", "HistoryRunner", "history_setup", "open_history", "star
 
 log = logging.getLogger("lob.server")
 
-HISTORY_FILE = "history.duckdb"
 HISTORY_SOURCE = "lob serve"
 
 
@@ -131,7 +131,7 @@ async def open_history(config: ServerConfig, position: Callable[[], int]) -> His
 
     def spawn() -> Awaitable[Any]:
         return HistoryProcess.spawn(
-            config.data_dir / HISTORY_FILE, config.data_dir / JOURNAL_NAME, HISTORY_SOURCE
+            config.history_path, config.data_dir / JOURNAL_NAME, HISTORY_SOURCE
         )
 
     return HistoryRunner(await spawn(), position, spawn)
