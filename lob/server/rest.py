@@ -252,9 +252,9 @@ class RestApi:
         for generation, stat in enumerate(gc.get_stats()):
             values[f"lob_gc_gen{generation}_collections_total"] = ("counter", stat["collections"])
         lines = []
-        for name, (kind, value) in values.items():
+        for name, (kind, number) in values.items():
             lines.append(f"# TYPE {name} {kind}")
-            lines.append(f"{name} {value}")
+            lines.append(f"{name} {number}")
         if self.latency is not None:
             lines += self.latency.prometheus(ORDER_ACK, ORDER_ACK_HELP)
         body = ("\n".join(lines) + "\n").encode()
