@@ -9,6 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -30,6 +31,8 @@ runner = CliRunner()
         (["--calendar", "lunar"], "--calendar"),
         (["--calendar", "compressed", "--day-length", "0.01"], "--day-length"),
         (["--admin-key", "short"], "--admin-key"),
+        (["--history", "/no/such/directory/history.duckdb"], "--history"),
+        (["--no-history", "--history", "history.duckdb"], "--history"),
     ],
 )
 def test_serve_bad_options_exit_2_before_starting(
@@ -39,6 +42,51 @@ def test_serve_bad_options_exit_2_before_starting(
     assert result.exit_code == 2
     assert hint in result.output
     assert not (tmp_path / "d" / "journal.lob").exists()
+
+
+def test_serve_will_not_write_its_history_over_a_file_that_is_not_one(tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database")
+    result = runner.invoke(
+        app, ["serve", "--data-dir", str(tmp_path / "d"), "--history", str(other)]
+    )
+    assert result.exit_code == 2 and "not a DuckDB database" in result.output
+    assert other.read_text() == "not a database"
+    assert not (tmp_path / "d" / "journal.lob").exists()
+
+
+def _post(url: str, key: str, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(
+        f"{url}/orders", data=json.dumps(body).encode(), headers={"Authorization": f"Bearer {key}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer: dict[str, object] = json.loads(response.read())
+    return answer
+
+
+def test_serve_writes_its_history_where_told(tmp_path: Path) -> None:
+    data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "day.duckdb"
+    proc, url = _start(data, history=True, extra=["--history", str(target)])
+    try:
+        assert proc.stderr is not None
+        told = ""
+        while "history" not in told:
+            told = proc.stderr.readline()
+        assert str(target) in told
+        sell = {"symbol": "AAPL", "side": "sell", "qty": 10, "price": "227.50", "tif": "gtc"}
+        assert _post(url, KEYS[0][1], sell)["type"] == "ack"
+        buy = {"symbol": "AAPL", "side": "buy", "qty": 10, "type": "market"}
+        assert _post(url, KEYS[1][1], buy)["type"] == "ack"
+        with urllib.request.urlopen(f"{url}/history/trades?symbol=AAPL", timeout=30) as answer:
+            assert len(json.loads(answer.read())["trades"]) == 1
+    finally:
+        _stop(proc, signal.SIGTERM)
+    assert proc.returncode == 0
+    assert not (data / "history.duckdb").exists()
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM trades").fetchone() == (1,)
 
 
 def test_serve_sigterm_shuts_down_cleanly_and_a_second_run_recovers(tmp_path: Path) -> None:
