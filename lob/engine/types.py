@@ -10,6 +10,10 @@ from enum import StrEnum
 
 __all__ = [
     "AUCTION_ORDER_TYPES",
+    "ORDER_TYPE_BY_TEXT",
+    "SIDE_BY_TEXT",
+    "SMP_BY_TEXT",
+    "TIF_BY_TEXT",
     "CancelReason",
     "CrossType",
     "OrderType",
@@ -89,6 +93,15 @@ class SelfMatchMode(StrEnum):
     """The resting order is cancelled and matching goes on."""
     CANCEL_BOTH = "cancel_both"
     """Both the resting order and the incoming remainder are cancelled."""
+
+
+# An order's enums by their text, for the paths that read orders in bulk (order
+# entry, the journal): a dictionary look-up, where calling the class with a value
+# runs Python-level code even in compiled builds.
+SIDE_BY_TEXT: dict[object, Side] = {m.value: m for m in Side}
+ORDER_TYPE_BY_TEXT: dict[object, OrderType] = {m.value: m for m in OrderType}
+TIF_BY_TEXT: dict[object, TimeInForce] = {m.value: m for m in TimeInForce}
+SMP_BY_TEXT: dict[object, SelfMatchMode] = {m.value: m for m in SelfMatchMode}
 
 
 class CancelReason(StrEnum):

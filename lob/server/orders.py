@@ -24,7 +24,15 @@ from lob.engine.engine import MAX_QTY
 from lob.engine.events import Event, Rejected, Trade
 from lob.engine.json_codec import _PRICE_FIELDS, CommandError, parse_command
 from lob.engine.prices import PriceError, format_price, is_on_tick, parse_price, tick_size
-from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
+from lob.engine.types import (
+    ORDER_TYPE_BY_TEXT,
+    SIDE_BY_TEXT,
+    SMP_BY_TEXT,
+    TIF_BY_TEXT,
+    OrderType,
+    SelfMatchMode,
+    TimeInForce,
+)
 from lob.server.accounts import Accounts
 from lob.server.errors import TOO_MANY_ORDERS, ApiError
 from lob.server.price_text import price_text
@@ -85,10 +93,6 @@ def _check_tick(price: int | None) -> None:
 # its events: a named tuple's generated __new__ is an interpreted call.
 _new: Final = tuple.__new__
 _PLAIN_NEW = frozenset(("id", "symbol", "side", "qty", "price", "type", "tif", "post_only", "smp"))
-_SIDES: dict[object, Side] = {m.value: m for m in Side}
-_TYPES: dict[object, OrderType] = {m.value: m for m in OrderType}
-_TIFS: dict[object, TimeInForce] = {m.value: m for m in TimeInForce}
-_SMPS: dict[object, SelfMatchMode] = {m.value: m for m in SelfMatchMode}
 
 
 def _plain_new(account: str, body: object) -> NewOrder | None:
@@ -106,14 +110,14 @@ def _plain_new(account: str, body: object) -> NewOrder | None:
     try:
         id = get("id")
         symbol = get("symbol")
-        side = _SIDES.get(get("side"))
+        side = SIDE_BY_TEXT.get(get("side"))
         qty = get("qty")
         value = get("type")
-        order_type = OrderType.LIMIT if value is None else _TYPES.get(value)
+        order_type = OrderType.LIMIT if value is None else ORDER_TYPE_BY_TEXT.get(value)
         value = get("tif")
-        tif = TimeInForce.DAY if value is None else _TIFS.get(value)
+        tif = TimeInForce.DAY if value is None else TIF_BY_TEXT.get(value)
         value = get("smp")
-        smp = SelfMatchMode.CANCEL_NEWEST if value is None else _SMPS.get(value)
+        smp = SelfMatchMode.CANCEL_NEWEST if value is None else SMP_BY_TEXT.get(value)
     except TypeError:  # an unhashable value where a name belongs
         return None
     post_only = get("post_only", False)

@@ -58,7 +58,13 @@ import msgpack  # type: ignore[import-untyped]
 from mypy_extensions import mypyc_attr
 
 from lob.engine.commands import CancelOrder, Command, NewOrder, ReplaceOrder
-from lob.engine.types import OrderType, SelfMatchMode, Side, TimeInForce
+from lob.engine.types import (
+    ORDER_TYPE_BY_TEXT,
+    SIDE_BY_TEXT,
+    SMP_BY_TEXT,
+    TIF_BY_TEXT,
+    TimeInForce,
+)
 
 __all__ = [
     "JOURNAL_NAME",
@@ -90,13 +96,6 @@ _pack: Callable[[object], bytes] = msgpack.Packer(use_bin_type=True).pack
 """``msgpack.packb`` without building a packer per record (same bytes)."""
 
 _NEW, _CANCEL, _REPLACE, _EXPIRE, _ADVANCE, _STATE, _LULD = 0, 1, 2, 3, 4, 5, 6
-
-# Value -> member, read by a dictionary look-up: calling an enum class with a
-# value goes through Python-level code, and a new order has four of them.
-_SIDES: dict[str, Side] = {m.value: m for m in Side}
-_TYPES: dict[str, OrderType] = {m.value: m for m in OrderType}
-_TIFS: dict[str, TimeInForce] = {m.value: m for m in TimeInForce}
-_SMPS: dict[str, SelfMatchMode] = {m.value: m for m in SelfMatchMode}
 
 
 @mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
@@ -197,20 +196,20 @@ def decode_payload(payload: bytes) -> JournalRecord:
                 account,
                 id,
                 symbol,
-                _SIDES[side],
+                SIDE_BY_TEXT[side],
                 qty,
                 price,
-                _TYPES[otype],
-                _TIFS[tif],
+                ORDER_TYPE_BY_TEXT[otype],
+                TIF_BY_TEXT[tif],
                 post_only,
-                _SMPS[smp],
+                SMP_BY_TEXT[smp],
             )
         elif kind == _CANCEL:
             command = CancelOrder(items[2], items[3])
         elif kind == _REPLACE:
             command = ReplaceOrder(items[2], items[3], items[4], items[5])
         elif kind == _EXPIRE:
-            command = ExpireOrders(_TIFS[items[2]])
+            command = ExpireOrders(TIF_BY_TEXT[items[2]])
         elif kind == _ADVANCE:
             command = Advance(str(items[2]), int(items[3]), int(items[4]))
         elif kind == _STATE:
