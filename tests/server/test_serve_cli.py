@@ -13,10 +13,13 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from lob.bench.e2e import _sync_processes
 from lob.cli.app import app
 from lob.priority import SHORT_SLICE, time_slice
 from lob.store.journal import JOURNAL_NAME, read_records
+from tests.server.support import run
 from tests.server.test_durability import KEYS, _start, _stop
+from tests.server.test_history_process import _history_children, _trade
 
 runner = CliRunner()
 
@@ -55,15 +58,6 @@ def test_serve_will_not_write_its_history_over_a_file_that_is_not_one(tmp_path: 
     assert not (tmp_path / "d" / "journal.lob").exists()
 
 
-def _post(url: str, key: str, body: dict[str, object]) -> dict[str, object]:
-    request = urllib.request.Request(
-        f"{url}/orders", data=json.dumps(body).encode(), headers={"Authorization": f"Bearer {key}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        answer: dict[str, object] = json.loads(response.read())
-    return answer
-
-
 def test_serve_writes_its_history_where_told(tmp_path: Path) -> None:
     data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -75,11 +69,8 @@ def test_serve_writes_its_history_where_told(tmp_path: Path) -> None:
         while "history" not in told:
             told = proc.stderr.readline()
         assert str(target) in told
-        sell = {"symbol": "AAPL", "side": "sell", "qty": 10, "price": "227.50", "tif": "gtc"}
-        assert _post(url, KEYS[0][1], sell)["type"] == "ack"
-        buy = {"symbol": "AAPL", "side": "buy", "qty": 10, "type": "market"}
-        assert _post(url, KEYS[1][1], buy)["type"] == "ack"
-        with urllib.request.urlopen(f"{url}/history/trades?symbol=AAPL", timeout=30) as answer:
+        run(lambda: _trade(url, 1))
+        with urllib.request.urlopen(f"{url}/history/trades?symbol=MSFT", timeout=30) as answer:
             assert len(json.loads(answer.read())["trades"]) == 1
     finally:
         _stop(proc, signal.SIGTERM)
@@ -129,15 +120,6 @@ def test_serve_keeps_full_collections_off_the_trading_path(tmp_path: Path) -> No
     assert frozen and int(frozen[0].split()[1]) > 0  # lob.server.collector is on
 
 
-def _children(pid: int) -> dict[int, bytes]:
-    """``pid``'s child processes and their command lines."""
-    found = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            found[int(child)] = Path(f"/proc/{child}/cmdline").read_bytes()
-    return found
-
-
 def _short_slices_granted() -> bool:
     probe = "from lob.priority import *; ask_short_slices(); print(time_slice() == SHORT_SLICE)"
     result = subprocess.run(
@@ -152,10 +134,8 @@ def test_serve_wakes_promptly_and_its_history_gives_way(tmp_path: Path) -> None:
         pytest.skip("this kernel keeps its default time slice (Linux 6.12 grants shorter ones)")
     proc, _ = _start(tmp_path, history=True)
     try:
-        children = _children(proc.pid)
-        sync = [pid for pid, argv in children.items() if b"lob-journal-sync" in argv]
-        history = [pid for pid, argv in children.items() if b"history_process" in argv]
-        assert len(sync) == 1 and len(history) == 1, children
+        sync, history = _sync_processes(proc.pid), _history_children(proc.pid)
+        assert len(sync) == 1 and len(history) == 1, (sync, history)
         assert time_slice(proc.pid) == SHORT_SLICE  # the event loop's thread
         assert time_slice(sync[0]) == SHORT_SLICE  # inherited
         history_slice = time_slice(history[0])
