@@ -7,7 +7,8 @@ loopback path, the sender's 1 ms timers, all on the machine's cores. This runs
 the same order-entry processes at the same rate against a WebSocket server
 that answers every message at once (no engine, no journal, no history), so
 what it measures is that floor; subtract it in your head from the figures of
-``lob bench e2e``:
+``lob bench e2e``. Each round also prints the share of a core each process
+used (from ``/proc``):
 
     uv run python benchmarks/e2e_floor_benchmark.py [--rate 10000] [--seconds 8] [--rounds 3]
 
@@ -65,7 +66,7 @@ def main() -> None:
         uvloop.run(_serve())
         return
 
-    from lob.bench.e2e import OrderEntry
+    from lob.bench.e2e import OrderEntry, cpu_times
     from lob.bench.harness import percentile
     from lob.bench.ws import SYMBOL
     from lob.sim.universe import load_symbols
@@ -82,15 +83,20 @@ def main() -> None:
         url = f"http://127.0.0.1:{int(server.stdout.readline())}"
         entry = OrderEntry(url, load_symbols(SYMBOL)[0].reference_price, "compact")
         entry.run("rate", 500.0, 0.5)  # warm-up, as lob bench e2e does
+        pids = [proc.pid for proc in entry.procs]
         for _ in range(args.rounds):
+            before = [sum(cpu_times(pid)) for pid in [*pids, server.pid]]
             result = entry.run("rate", args.rate, args.seconds, 1)
+            after = [sum(cpu_times(pid)) for pid in [*pids, server.pid]]
+            share = [f"{(b - a) / args.seconds:.0%}" for a, b in zip(before, after, strict=True)]
             due, sent = result["latencies"], result["from_send"]
             print(
                 f"{args.rate:,.0f}/s offered, {result['achieved']:,.0f}/s answered: "
                 f"from the due time p50 {percentile(due, 50) / 1e6:.2f} ms, "
                 f"p99 {percentile(due, 99) / 1e6:.2f} ms; "
                 f"from the send p50 {percentile(sent, 50) / 1e6:.2f} ms, "
-                f"p99 {percentile(sent, 99) / 1e6:.2f} ms",
+                f"p99 {percentile(sent, 99) / 1e6:.2f} ms; "
+                f"CPU of a core: entry processes {', '.join(share[:-1])}, server {share[-1]}",
                 flush=True,
             )
     finally:

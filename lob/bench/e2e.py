@@ -11,8 +11,10 @@ What runs (docs/benchmarks.md shows figures):
   WebSocket from a process of their own (``lob.bench.ws.ClientPool``) and
   decode every frame.
 - Order entry over WebSocket (msgpack) from 2 client processes, each with 2
-  connections per account: account ``buyer`` rests bids 1-10 ticks under the
-  reference price and sends IOC buys that cross, ``seller`` the mirror image;
+  connections per account (``lob.bench.entry_socket``: a lean client that
+  reads each answer, and the clock, where its bytes arrive): account
+  ``buyer`` rests bids 1-10 ticks under the reference price and sends IOC
+  buys that cross, ``seller`` the mirror image;
   a connection cancels its oldest resting order once it has 100 (about 60%
   passive adds, 30% cancels, 10% crossing IOCs). The connections ask for
   compact acknowledgements (``/ws?acks=compact``: status, quantities and the
@@ -272,8 +274,8 @@ async def _entry(
     url: str, index: int, processes: int, reference: int, acks: str, conn: Any
 ) -> None:
     import msgpack
-    from websockets.asyncio.client import connect
 
+    from lob.bench.entry_socket import open_entry_socket
     from lob.engine.prices import format_price
 
     tick = 100
@@ -303,45 +305,48 @@ async def _entry(
             code = body.get("error", {}).get("code", "?")
             codes[code] = codes.get(code, 0) + 1
 
-    async def read(ws: Any) -> None:
-        async for frame in ws:
-            now = clock()
-            body = unpackb(frame)
-            req = body.get("req")
-            entry = pending.pop(req, None) if req is not None else None
-            if entry is None:
-                continue
-            intended, sent = entry
-            state["last"] = now
-            latencies = state["latencies"]
-            from_send = state["from_send"]
-            if type(intended) is int:
-                latencies.append(now - intended)
-                from_send.append(now - sent)
-                answered(body)
-                state["in_flight"] -= 1
-            else:  # a batch: one result per order, in the order sent
-                for t, result in zip(intended, body["results"], strict=True):
-                    latencies.append(now - t)
-                    from_send.append(now - sent)
-                    answered(result)
-                state["in_flight"] -= len(intended)
-            if state["in_flight"] < state["window"]:
-                room.set()
+    auth_answers: list[asyncio.Future[dict[str, Any]]] = []
 
+    def on_message(frame: bytes) -> None:
+        """An answer, read where its bytes arrived (lob.bench.entry_socket)."""
+        now = clock()
+        body = unpackb(frame)
+        req = body.get("req")
+        entry = pending.pop(req, None) if req is not None else None
+        if entry is None:
+            if auth_answers and not auth_answers[0].done():
+                auth_answers.pop(0).set_result(body)
+            return
+        intended, sent = entry
+        state["last"] = now
+        latencies = state["latencies"]
+        from_send = state["from_send"]
+        if type(intended) is int:
+            latencies.append(now - intended)
+            from_send.append(now - sent)
+            answered(body)
+            state["in_flight"] -= 1
+        else:  # a batch: one result per order, in the order sent
+            for t, result in zip(intended, body["results"], strict=True):
+                latencies.append(now - t)
+                from_send.append(now - sent)
+                answered(result)
+            state["in_flight"] -= len(intended)
+        if state["in_flight"] < state["window"]:
+            room.set()
+
+    loop = asyncio.get_running_loop()
     conns: list[_Conn] = []
     for account, key in KEYS.items():
         for _ in range(CONNECTIONS):
-            ws = await connect(
-                f"{url}/ws?encoding=msgpack&acks={acks}", compression=None, max_size=2**24
-            )
-            await ws.send(packb({"op": "auth", "key": key}))
-            answer = unpackb(await ws.recv())
+            ws = await open_entry_socket(f"{url}/ws?encoding=msgpack&acks={acks}", on_message)
+            waiting = loop.create_future()
+            auth_answers.append(waiting)
+            ws.send(packb({"op": "auth", "key": key}))
+            answer = await asyncio.wait_for(waiting, 30)
             if answer.get("type") != "authenticated":
                 raise RuntimeError(f"authentication failed: {answer}")
             conns.append(_Conn(ws, account, f"e{index}c{len(conns)}-"))
-    readers = [asyncio.create_task(read(c.ws)) for c in conns]
-    loop = asyncio.get_running_loop()
     conn.send("ready")
     req = index * 100_000_000
 
@@ -358,7 +363,8 @@ async def _entry(
         data = packb(message)
         pending[req] = (intended, clock())
         state["in_flight"] += len(orders)
-        await c.ws.send(data)
+        c.ws.send(data)
+        await c.ws.drain()
 
     def next_order(c: _Conn) -> dict[str, Any]:
         if len(c.live) > 100:
@@ -460,9 +466,9 @@ async def _entry(
         )
         pending.clear()
         state["in_flight"] = 0
-    for task in readers:
-        task.cancel()
-    await asyncio.gather(*(c.ws.close() for c in conns), return_exceptions=True)
+    for c in conns:
+        c.ws.close()
+    await asyncio.gather(*(c.ws.closed for c in conns), return_exceptions=True)
     conn.send("stopped")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["BINARY", "TEXT", "header"]
+__all__ = ["BINARY", "TEXT", "header", "payload_length"]
 
 TEXT = 0x81
 """FIN + text opcode: the first byte of a final text frame (JSON)."""
@@ -32,3 +32,24 @@ def header(first: int, length: int) -> bytes:
     if length < 65_536:
         return _SHORT(first, 126, length)
     return _LONG(first, 127, length)
+
+
+def payload_length(buf: bytes, pos: int) -> tuple[int, int]:
+    """The payload length of the frame that starts at ``pos`` in ``buf``, and where its
+    header's length fields end (the masking key, or the payload, starts there);
+    ``(-1, -1)`` while ``buf`` ends before them. Either side's frames: the mask bit
+    of the second byte is not part of the length."""
+    size = len(buf)
+    start = pos + 2
+    if size < start:
+        return -1, -1
+    length = buf[pos + 1] & 0x7F
+    if length == 126:
+        if size < start + 2:
+            return -1, -1
+        return int.from_bytes(buf[start : start + 2], "big"), start + 2
+    if length == 127:
+        if size < start + 8:
+            return -1, -1
+        return int.from_bytes(buf[start : start + 8], "big"), start + 8
+    return length, start

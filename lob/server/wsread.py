@@ -21,7 +21,7 @@ try:  # websockets' C helper; its pure-Python twin where the wheel has none
 except ImportError:  # pragma: no cover - depends on how websockets was installed
     from websockets.utils import apply_mask
 
-from lob.server.wsframe import BINARY, TEXT
+from lob.server.wsframe import BINARY, TEXT, payload_length
 
 __all__ = ["PING", "PONG", "FrameReader"]
 
@@ -58,21 +58,11 @@ class FrameReader:
                 return self._hand_over(frames, buf, pos)
             if size - pos < 2:
                 break
-            second = buf[pos + 1]
-            if not second & _MASKED:
+            if not buf[pos + 1] & _MASKED:
                 return self._hand_over(frames, buf, pos)
-            length = second & 0x7F
-            start = pos + 2
-            if length == 126:
-                if size - pos < 4:
-                    break
-                length = int.from_bytes(buf[start : start + 2], "big")
-                start += 2
-            elif length == 127:
-                if size - pos < 10:
-                    break
-                length = int.from_bytes(buf[start : start + 8], "big")
-                start += 8
+            length, start = payload_length(buf, pos)
+            if start < 0:
+                break
             if length > self.max_size or (first & _CONTROL and length > _MAX_CONTROL):
                 return self._hand_over(frames, buf, pos)
             end = start + 4 + length

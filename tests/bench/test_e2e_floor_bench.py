@@ -11,7 +11,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "e2e_floor_benchma
 LINE = re.compile(
     r"^(?P<offered>[\d,]+)/s offered, (?P<answered>[\d,]+)/s answered: "
     r"from the due time p50 (?P<due50>[\d.]+) ms, p99 (?P<due99>[\d.]+) ms; "
-    r"from the send p50 (?P<sent50>[\d.]+) ms, p99 (?P<sent99>[\d.]+) ms$"
+    r"from the send p50 (?P<sent50>[\d.]+) ms, p99 (?P<sent99>[\d.]+) ms; "
+    r"CPU of a core: entry processes (?P<entry>\d+%, \d+%), server (?P<server>\d+)%$"
 )
 
 
@@ -29,6 +30,7 @@ def test_each_round_prints_the_harness_latency_and_nothing_is_left_running() -> 
         assert m["offered"] == "400" and int(m["answered"].replace(",", "")) > 0
         assert 0 < float(m["sent50"]) <= float(m["sent99"])
         assert float(m["sent50"]) <= float(m["due50"])  # a send is never before it is due
+        assert int(m["server"]) > 0  # it answered every message, so it used some CPU
     assert not _running(f"{SCRIPT}\0--serve")  # the answering server was stopped
 
 
