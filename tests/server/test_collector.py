@@ -46,6 +46,26 @@ def test_collector_freezes_while_trading_and_restores_everything_on_stop() -> No
     assert gc.get_freeze_count() == 0
 
 
+def test_a_second_of_survivors_starts_no_young_collection_before_the_freeze() -> None:
+    async def body() -> None:
+        policy = CollectorPolicy(lambda: 0, quiet=60, every=0.2)
+        policy.start()
+        try:
+            collections = gc.get_stats()[0]["collections"]
+            # more than a second of trading leaves alive at lob's rates (orders in flight,
+            # resting orders, views): none of it may start a young collection
+            alive = [[i] for i in range(300_000)]
+            assert gc.get_stats()[0]["collections"] == collections
+            assert gc.get_count()[0] >= 300_000
+            await asyncio.sleep(0.5)  # the policy's freezes take them out of the count
+            assert gc.get_count()[0] < 300_000
+            assert gc.get_freeze_count() >= len(alive)
+        finally:
+            await policy.stop()
+
+    asyncio.run(body())
+
+
 def test_collector_runs_in_full_once_per_quiet_spell_and_frees_cycles() -> None:
     async def body() -> None:
         inputs = [0]
