@@ -8,7 +8,7 @@ import os
 import pytest
 from typer.testing import CliRunner
 
-from lob.bench.e2e import LobServe, _sync_processes, group_commit_probe
+from lob.bench.e2e import LobServe, Sizes, _sync_processes, group_commit_probe
 from lob.bench.ws import SYMBOL
 from lob.cli.app import app
 
@@ -53,6 +53,10 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
         assert 0 <= server["within_2ms"] <= 1
     rest = metrics["rest"]
     assert rest["errors"] == 0 and rest["achieved"] > 0
+    # the batched fixed-rate phases run for their own length: every order due in it sent
+    sizes = Sizes.quick()
+    for rate in sizes.batch_rates:
+        assert metrics[f"batch.{int(rate)}"]["sent"] == int(rate * sizes.batch_seconds)
 
 
 def test_lob_serve_process_group_is_gone_after_close() -> None:
