@@ -8,6 +8,10 @@ ten byte header (RFC 6455, section 5.2) in front of the payload: the header is
 made here and the payload, shared by every subscriber, is written after it
 without a copy. Control frames (ping, pong, close) still go through the
 protocol object, which tracks the closing handshake.
+
+``payload_length`` reads the same length fields back, for the server's
+plain-frame reader (``wsread``) and the benchmarks' lean client
+(``lob.bench.entry_socket``).
 """
 
 from __future__ import annotations
