@@ -23,7 +23,7 @@ So while the exchange trades:
   ``YOUNG``, above what a second of trading adds at lob's rates, so under load
   the young collections do not run either. Each walks every object still
   alive since the last one and finds nothing to free: at a count of 10,000
-  they ran about 30 times a second under saturated batched load, 1.5-4 ms
+  they ran about 40 times a second under saturated batched load, 1.5-4 ms
   each, with the orders in flight behind them;
 - when no input has arrived for ``QUIET`` seconds, everything is unfrozen and
   collected once in full, so a cycle made by a connection's coming and going
