@@ -31,7 +31,7 @@ try:  # websockets' C helper; its pure-Python twin where the wheel has none
 except ImportError:  # pragma: no cover - depends on how websockets was installed
     from websockets.utils import apply_mask
 
-from lob.server.wsframe import payload_length
+from lob.server.wsframe import header, payload_length
 
 __all__ = ["EntrySocket", "WebSocketClosed", "open_entry_socket"]
 
@@ -51,15 +51,10 @@ class WebSocketClosed(ConnectionError):
 
 def _masked_frame(first: int, payload: bytes) -> bytes:
     """A client frame: header, a fresh masking key, the masked payload (RFC 6455, 5.3)."""
-    length = len(payload)
-    if length < 126:
-        head = bytes((first, _MASKED | length))
-    elif length < 65_536:
-        head = bytes((first, _MASKED | 126)) + length.to_bytes(2, "big")
-    else:
-        head = bytes((first, _MASKED | 127)) + length.to_bytes(8, "big")
+    head = bytearray(header(first, len(payload)))
+    head[1] |= _MASKED  # the server's length forms, with the mask bit set
     key = os.urandom(4)
-    return head + key + apply_mask(payload, key)
+    return bytes(head) + key + apply_mask(payload, key)
 
 
 class EntrySocket(asyncio.Protocol):

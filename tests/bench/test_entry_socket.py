@@ -11,8 +11,9 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from lob.bench.entry_socket import WebSocketClosed, open_entry_socket
+from lob.bench.entry_socket import WebSocketClosed, _masked_frame, open_entry_socket
 from lob.server.config import Limits
+from lob.server.wsread import FrameReader
 from tests.server.support import ALICE, running
 from tests.server.support import run as run_async
 
@@ -179,3 +180,10 @@ def test_only_ws_urls_with_a_port() -> None:
                 await open_entry_socket(url, lambda frame: None)
 
     run_async(body)
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65_535, 65_536, 70_000])
+def test_each_length_form_the_client_sends_is_read_by_the_servers_frame_reader(size: int) -> None:
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    frames, rest = FrameReader(1 << 20).feed(_masked_frame(0x82, payload))
+    assert (frames, rest) == ([(0x82, payload)], None)
