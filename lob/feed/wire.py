@@ -150,10 +150,13 @@ _AGGRESSOR_CODE = {_BUY: 0, _SELL: 1, None: None}
 
 
 def _side(code: object) -> Side:
-    if code == 0 and type(code) is int:
-        return _BUY
-    if code == 1 and type(code) is int:
-        return _SELL
+    # The type first: compiled, a comparison with an int narrows ``code`` to int,
+    # and a bool then passes as one.
+    if type(code) is int:
+        if code == 0:
+            return _BUY
+        if code == 1:
+            return _SELL
     raise _malformed(f"side must be 0 or 1, not {code!r}")
 
 
@@ -282,8 +285,8 @@ def _from_msgpack_fields(a: object) -> Message:
             and min(seq, engine_seq, ts, price, qty, orders) >= 0
             and type(symbol) is str
             and 0 < len(symbol) <= 8
-            and (side == 0 or side == 1)
             and type(side) is int
+            and (side == 0 or side == 1)
         ):
             return LevelDelta(symbol, seq, engine_seq, ts, _SIDES[side], price, qty, orders)
         _ints(a[2:5], "level")

@@ -118,6 +118,30 @@ def test_concatenated_frames_decode_to_every_message(batch: list[Message]) -> No
 LEVEL = LevelDelta("AAPL", 7, 42, 1000, BUY, 1_872_500, 300, 2)
 
 
+def test_a_decoded_batch_holds_level_and_trade_deltas_field_by_field() -> None:
+    frame = msgpack.packb(
+        [
+            3,
+            "MSFT",
+            7,
+            9,
+            1,
+            [[7, 70, 700, 1, 4_100_000, 300, 2]],
+            [[8, 80, 800, 4_100_000, 50, None, 5]],
+        ]
+    )
+    batch = decode_msgpack(frame)
+    assert isinstance(batch, ConflatedBatch)
+    (level,) = batch.levels
+    (trade,) = batch.trades
+    assert type(level) is LevelDelta and type(trade) is TradeDelta
+    assert (level.symbol, level.seq, level.engine_seq, level.ts) == ("MSFT", 7, 70, 700)
+    assert (level.side, level.price, level.qty, level.orders) == (Side.SELL, 4_100_000, 300, 2)
+    assert (trade.symbol, trade.seq, trade.price, trade.qty) == ("MSFT", 8, 4_100_000, 50)
+    assert trade.aggressor is None and trade.trade_id == 5
+    assert (batch.first_seq, batch.last_seq, batch.dropped_trades) == (7, 9, 1)
+
+
 def test_msgpack_level_delta_literal_bytes() -> None:
     assert encode_msgpack(LEVEL) == bytes.fromhex(
         "99 00 a4 41 41 50 4c 07 2a cd 03 e8 00 ce 00 1c 92 74 cd 01 2c 02"
@@ -179,10 +203,22 @@ def test_delta_sizes_stay_within_forty_bytes() -> None:
         msgpack.packb([0, "AAPL", -1, 1, 1, 0, 1, 1, 1]),
         msgpack.packb([0, "AAPL", True, 1, 1, 0, 1, 1, 1]),
         msgpack.packb([0, "AAPL", 1, 1, 1, 2, 1, 1, 1]),
+        msgpack.packb([0, "AAPL", 1, 1, 1, True, 1, 1, 1]),
+        msgpack.packb([0, "AAPL", 1, 1, 1, 0, 1, 1, False]),
+        msgpack.packb([1, "AAPL", 1, 1, 1, 1, 1, True, 1]),
         msgpack.packb([0, b"AAPL", 1, 1, 1, 0, 1, 1, 1]),
         msgpack.packb([0, "TOOLONGSYM", 1, 1, 1, 0, 1, 1, 1]),
         msgpack.packb([2, "AAPL", 1, 1, None, [1, 2], []]),
         msgpack.packb([3, "AAPL", 1, 2, 0, [[1, 2, 3]], []]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [[1, 2, 3, 0, 1, 1, -1]], []]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [[1, 2, 3, 2, 1, 1, 1]], []]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [[1, 2, 3, True, 1, 1, 1]], []]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [[1, 2, 3, 0, 1.5, 1, 1]], []]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [(1, 2, 3, 0, 1, 1, 1)], ["x"]]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [], [[1, 2, 3, 4, -5, 0, 7]]]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [], [[1, 2, 3, 4, 5, 2, 7]]]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [], [[1, 2, 3, 4, 5, None, True]]]),
+        msgpack.packb([3, "AAPL", 1, 2, 0, [], [[1, 2, 3, 4, 5]]]),
         msgpack.packb({"type": "level"}),
         encode_msgpack(LEVEL) + b"\x00",
     ],
