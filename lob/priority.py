@@ -17,6 +17,12 @@ Since 6.12 a task may ask for a shorter slice (``sched_setattr``'s
 ``sched_runtime``); a woken task with a shorter slice than the one running
 takes the CPU at once. The slice sets when a task is served, not how much CPU
 it gets: its share is still its weight's.
+
+Why a core of its own: on a machine with few cores the sequencer shares
+them with the history process, the clients and whatever else runs. Kept to
+one CPU while the helpers keep to the others (``lob serve --cpu``), it
+never waits behind them for that CPU and never moves off the caches it has
+warmed; the helpers still share the remaining CPUs among themselves.
 """
 
 from __future__ import annotations
@@ -27,9 +33,17 @@ import os
 import platform
 import struct
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["SHORT_SLICE", "ask_short_slices", "give_way", "time_slice"]
+__all__ = [
+    "SHORT_SLICE",
+    "allowed_cpus",
+    "ask_short_slices",
+    "give_way",
+    "keep_to",
+    "time_slice",
+]
 
 SHORT_SLICE = 100_000
 """Nanoseconds: the shortest slice Linux grants (0.1 ms)."""
@@ -70,6 +84,33 @@ def ask_short_slices(nanoseconds: int = SHORT_SLICE) -> bool:
     and keep their default slice; ``time_slice`` tells what was granted.
     """
     return _set_runtime(nanoseconds)
+
+
+def allowed_cpus(pid: int = 0) -> frozenset[int] | None:
+    """The CPUs process ``pid`` (0: this one) may run on, or None where the OS does not say."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    return frozenset(os.sched_getaffinity(pid))
+
+
+def keep_to(cpus: Iterable[int], pid: int = 0) -> None:
+    """Keep every thread of process ``pid`` (0: this one) to ``cpus``.
+
+    Threads and processes it starts afterwards inherit the set. A thread that
+    exits meanwhile is skipped; any other refusal (a CPU not allowed, not
+    Linux) raises ``OSError``.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        raise OSError("this system does not let a process choose its CPUs")
+    wanted = set(cpus)
+    tasks = Path(f"/proc/{pid or 'self'}/task")
+    try:
+        threads = [int(task.name) for task in tasks.iterdir()]
+    except OSError:
+        threads = [pid]
+    for thread in threads:
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(thread, wanted)
 
 
 def time_slice(pid: int = 0) -> int | None:

@@ -89,3 +89,66 @@ def test_short_slices_are_inherited_and_dropped_by_giving_way() -> None:
     assert answer["own"] == SHORT_SLICE
     assert answer["child"] == SHORT_SLICE  # a process started afterwards inherits it
     assert answer["after"] == answer["default"]  # a helper that gives way drops it
+
+
+_PINNED = """
+import json, os, subprocess, sys, threading
+from pathlib import Path
+from lob.priority import allowed_cpus, keep_to
+before = threading.Event()
+threading.Thread(target=before.wait, daemon=True).start()  # started before the call
+cpu = max(allowed_cpus())
+keep_to((cpu,))
+after = threading.Event()
+threading.Thread(target=after.wait, daemon=True).start()
+threads = [int(t.name) for t in Path("/proc/self/task").iterdir()]
+child = subprocess.run(
+    [sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+    capture_output=True, text=True, check=True,
+).stdout.strip()
+print(json.dumps({"cpu": cpu, "threads": [sorted(os.sched_getaffinity(t)) for t in threads],
+                  "child": json.loads(child)}))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity")
+def test_keep_to_pins_every_thread_and_what_starts_afterwards() -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs")
+    result = subprocess.run(
+        [sys.executable, "-c", _PINNED], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    cpu = answer["cpu"]
+    assert len(answer["threads"]) == 3  # the main thread, one started before, one after
+    assert answer["threads"] == [[cpu]] * 3
+    assert answer["child"] == [cpu]  # a process started afterwards inherits the set
+    assert os.sched_getaffinity(0) != {cpu}  # the caller's parent is left alone
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity")
+def test_keep_to_another_process_and_a_cpu_it_may_not_use() -> None:
+    from lob.priority import allowed_cpus, keep_to
+
+    allowed = allowed_cpus()
+    assert allowed == frozenset(os.sched_getaffinity(0))
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, threading; threading.Thread(target=sys.stdin.read)"
+            ".start(); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        keep_to((min(allowed),), child.pid)
+        tasks = [int(t.name) for t in Path(f"/proc/{child.pid}/task").iterdir()]
+        assert tasks and all(os.sched_getaffinity(t) == {min(allowed)} for t in tasks)
+        with pytest.raises(OSError):
+            keep_to((100_000,), child.pid)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)

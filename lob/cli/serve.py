@@ -36,6 +36,36 @@ def _is_duckdb(path: Path) -> bool:
         return f.read(12)[8:] == b"DUCK"
 
 
+def _helper_cpus(cpu: int) -> tuple[int, ...]:
+    """The CPUs left to the helpers when the sequencer keeps to ``cpu``; checks ``cpu``."""
+    from lob.priority import allowed_cpus
+
+    allowed = allowed_cpus()
+    if allowed is None:
+        raise typer.BadParameter("this system does not let lob choose CPUs", param_hint="--cpu")
+    if cpu not in allowed:
+        raise typer.BadParameter(
+            f"CPU {cpu} is not one this process may use ({_cpu_ranges(allowed)})",
+            param_hint="--cpu",
+        )
+    if len(allowed) < 2:
+        raise typer.BadParameter(
+            f"needs two CPUs or more; this process may use only {cpu}", param_hint="--cpu"
+        )
+    return tuple(sorted(allowed - {cpu}))
+
+
+def _cpu_ranges(cpus: frozenset[int]) -> str:
+    """``0-3,6`` for {0, 1, 2, 3, 6}."""
+    runs: list[list[int]] = []
+    for cpu in sorted(cpus):
+        if runs and runs[-1][1] == cpu - 1:
+            runs[-1][1] = cpu
+        else:
+            runs.append([cpu, cpu])
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
 def serve(
     host: Annotated[
         str, typer.Option(help="Address to listen on. Anything but loopback is warned about.")
@@ -102,6 +132,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    cpu: Annotated[
+        int | None,
+        typer.Option(
+            help="Keep the sequencer (the event loop and the journal's sync process) to this"
+            " CPU, and the history process to the others lob serve may use. On a machine"
+            " shared with clients, start them off this CPU too (taskset). Needs two CPUs.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the exchange: matching, REST + WebSocket on one port, ITCH multicast, journal."""
     from lob.server.auth import AuthError, load_keys
@@ -127,6 +166,7 @@ def serve(
             raise typer.BadParameter(
                 f"{history} exists and is not a DuckDB database", param_hint="--history"
             )
+    helpers = _helper_cpus(cpu) if cpu is not None else ()
     admin = admin_key or os.environ.get("LOB_ADMIN_KEY") or None
     if admin is not None and (len(admin) < 8 or any(c.isspace() for c in admin)):
         raise typer.BadParameter("8+ characters, no spaces", param_hint="--admin-key")
@@ -161,6 +201,8 @@ def serve(
         day_length=int(day_length * 60 * 1_000_000_000),
         luld=luld,
         admin_key=admin,
+        cpu=cpu,
+        helper_cpus=helpers,
     )
     from lob.server.run import run_server
 

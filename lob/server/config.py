@@ -97,6 +97,12 @@ class ServerConfig:
     """Switch Limit Up-Limit Down bands on for every symbol with a reference price."""
     admin_key: str | None = None
     """Bearer key of the operator endpoints (/admin/...); None turns them off."""
+    cpu: int | None = None
+    """The CPU the sequencer keeps to: the event loop's thread, every thread it starts and
+    the journal's sync process (``run_server`` pins them); None: wherever the OS puts them."""
+    helper_cpus: tuple[int, ...] = ()
+    """The CPUs the history process keeps to (its DuckDB threads too); empty: any it may use.
+    With ``cpu`` set, these are the others, so that the history never runs on its core."""
 
     @property
     def history_path(self) -> Path:

@@ -38,7 +38,7 @@ import socket
 import struct
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -132,9 +132,13 @@ class HistoryProcess:
         source: str = "lob serve",
         *,
         niceness: int = NICENESS,
+        cpus: Collection[int] = (),
         stderr: Any = None,
     ) -> HistoryProcess:
-        """Start ``python -m lob.server.history_process`` with one end of a socket pair."""
+        """Start ``python -m lob.server.history_process`` with one end of a socket pair.
+
+        ``cpus``: the CPUs it keeps to (empty: those it inherits).
+        """
         ours, theirs = socket.socketpair()
         try:
             popen = subprocess.Popen(
@@ -153,6 +157,7 @@ class HistoryProcess:
                     source,
                     "--nice",
                     str(niceness),
+                    *(("--cpus", ",".join(map(str, sorted(cpus)))) if cpus else ()),
                 ],
                 pass_fds=(theirs.fileno(),),
                 env=_child_environment(),

@@ -37,6 +37,8 @@ What it does (``python -m lob.server.history_process``, started by
    unavailable.
 5. Runs at a lower CPU priority than the server (``history_channel.NICENESS``):
    when both want the same core, matching gets it and the history trails.
+   With ``lob serve --cpu N`` it keeps to the other CPUs (``--cpus``), so
+   the two never want the same core.
 6. Stops when told to, after catching up to the offset named and flushing;
    exits when the channel closes (the server is gone, even by kill -9) or its
    parent changes. SIGINT is ignored (a Ctrl-C is the server's to handle);
@@ -59,7 +61,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lob.priority import give_way
+from lob.priority import give_way, keep_to
 from lob.server.collector import young_only
 from lob.server.history_channel import FrameBuffer, frame
 from lob.server.replica import EngineSetup, Replica
@@ -325,6 +327,13 @@ def _run_query(
     channel.reply(request_id, ok, value)
 
 
+def _cpu_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(cpu) for cpu in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"CPU numbers separated by commas, not {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the child process (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m lob.server.history_process")
@@ -333,7 +342,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--journal", type=Path, required=True, help="the journal to follow")
     parser.add_argument("--source", default=SOURCE, help="the sessions' source")
     parser.add_argument("--nice", type=int, default=0, help="lower this process's priority")
+    parser.add_argument("--cpus", type=_cpu_list, default=(), help="keep to these CPUs: 1,2,3")
     args = parser.parse_args(argv)
+    if args.cpus:
+        keep_to(args.cpus)  # before DuckDB starts its threads: they inherit the set
     if args.nice:
         give_way(args.nice)  # started in a session of its own: its group gives way too
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")

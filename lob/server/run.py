@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 
-from lob.priority import ask_short_slices
+from lob.priority import ask_short_slices, keep_to
 from lob.server.auth import KEYS_FILE, KeyStore
 from lob.server.config import ServerConfig
 from lob.server.server import ExchangeServer
@@ -95,6 +95,9 @@ async def _main(config: ServerConfig, keys: KeyStore, created: list[tuple[str, s
             f" (retransmit {info['retransmit']}, session {info['session']})"
         )
     _say(f"  journal    fsync={config.fsync}")
+    if config.cpu is not None:
+        helpers = ",".join(map(str, config.helper_cpus)) or "any"
+        _say(f"  CPUs       sequencer on {config.cpu}, history on {helpers}")
     if server.history is not None:
         _say(
             f"  history    {config.history_path}"
@@ -135,6 +138,9 @@ def run_server(
     # journal's sync process starts, which inherits them; the history process
     # gives way and drops them.
     ask_short_slices()
+    if config.cpu is not None:
+        # Before anything starts a thread or a process: they inherit the set.
+        keep_to((config.cpu,))
     try:
         import uvloop
     except ImportError:  # pragma: no cover - Windows

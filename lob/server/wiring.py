@@ -131,7 +131,10 @@ async def open_history(config: ServerConfig, position: Callable[[], int]) -> His
 
     def spawn() -> Awaitable[Any]:
         return HistoryProcess.spawn(
-            config.history_path, config.data_dir / JOURNAL_NAME, HISTORY_SOURCE
+            config.history_path,
+            config.data_dir / JOURNAL_NAME,
+            HISTORY_SOURCE,
+            cpus=config.helper_cpus,
         )
 
     return HistoryRunner(await spawn(), position, spawn)

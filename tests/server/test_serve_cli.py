@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -36,6 +37,8 @@ runner = CliRunner()
         (["--admin-key", "short"], "--admin-key"),
         (["--history", "/no/such/directory/history.duckdb"], "--history"),
         (["--no-history", "--history", "history.duckdb"], "--history"),
+        (["--cpu", "100000"], "--cpu"),
+        (["--cpu", "-1"], "--cpu"),
     ],
 )
 def test_serve_bad_options_exit_2_before_starting(
@@ -142,6 +145,42 @@ def test_serve_wakes_promptly_and_its_history_gives_way(tmp_path: Path) -> None:
         assert history_slice is not None and history_slice > SHORT_SLICE  # dropped
     finally:
         _stop(proc, signal.SIGTERM)
+
+
+def _threads(pid: int) -> list[int]:
+    return [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity")
+def test_serve_keeps_its_sequencer_to_one_cpu_and_its_history_to_the_others(
+    tmp_path: Path,
+) -> None:
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2:
+        pytest.skip("needs two CPUs")
+    cpu = max(allowed)  # not the first: a pin that did not happen would show
+    proc, url = _start(tmp_path, history=True, extra=["--cpu", str(cpu)])
+    try:
+        assert proc.stderr is not None
+        told = ""
+        while "CPUs" not in told:
+            told = proc.stderr.readline()
+        run(lambda: _trade(url, 1))  # the history's DuckDB threads are busy now
+        with urllib.request.urlopen(f"{url}/history/trades?symbol=MSFT", timeout=30) as answer:
+            assert len(json.loads(answer.read())["trades"]) == 1
+        sync, history = _sync_processes(proc.pid), _history_children(proc.pid)
+        assert len(sync) == 1 and len(history) == 1, (sync, history)
+        server_threads = _threads(proc.pid)
+        assert server_threads and all(os.sched_getaffinity(t) == {cpu} for t in server_threads)
+        assert os.sched_getaffinity(sync[0]) == {cpu}  # inherited
+        history_threads = _threads(history[0])
+        assert len(history_threads) > 1  # DuckDB's and the query threads, all of them:
+        assert all(os.sched_getaffinity(t) == allowed - {cpu} for t in history_threads)
+    finally:
+        _stop(proc, signal.SIGTERM)
+    assert proc.returncode == 0
+    helpers = ",".join(map(str, sorted(allowed - {cpu})))
+    assert f"sequencer on {cpu}, history on {helpers}" in told
 
 
 def test_serve_refuses_a_data_dir_in_use_or_a_foreign_journal(tmp_path: Path) -> None:
