@@ -8,8 +8,13 @@ What runs (docs/benchmarks.md shows figures):
   history, and the ITCH multicast feed (a random group on loopback, TTL 0).
   The process group is killed at the end whatever happens.
 - 100 market-data subscribers follow the full book of the traded symbol over
-  WebSocket from a process of their own (``lob.bench.ws.ClientPool``) and
-  decode every frame.
+  WebSocket from a process of their own (``lob.bench.ws.ClientPool``),
+  decode every frame and check that every book message continues the one
+  before (``market_data_gaps`` counts any that did not). One that falls too
+  far behind is disconnected by the server, as any slow client is, and
+  stays gone for the server's later phases: each phase records how many
+  were still connected at its end, and a row says ``N subs (M left)`` when
+  some were not.
 - Order entry over WebSocket (msgpack) from 2 client processes, each with 2
   connections per account (``lob.bench.entry_socket``: a lean client that
   reads each answer, and the clock, where its bytes arrive): account
@@ -81,9 +86,11 @@ from lob.bench.harness import (
     Progress,
     describe_machine,
     format_ns,
+    merge_counts,
     percentile,
 )
 from lob.bench.ws import SYMBOL, ClientPool
+from lob.priority import allowed_cpus, keep_to
 from lob.server.latency import ORDER_ACK, parse_buckets, quantile
 from lob.store.journal import Journal
 from lob.store.syncer import SYNC_PROCESS_NAME
@@ -527,7 +534,7 @@ class OrderEntry:
             "sent": sum(a["sent"] for a in answers),
             "acks": len(latencies),
             "errors": sum(a["errors"] for a in answers),
-            "error_codes": _merge([a["error_codes"] for a in answers]),
+            "error_codes": merge_counts([a["error_codes"] for a in answers]),
             "unanswered": sum(a["unanswered"] for a in answers),
             "achieved": len(latencies) * 1e9 / max(last - t0, 1),
             "sender_late_p50_ns": percentile(late, 50) if late else 0,
@@ -547,14 +554,6 @@ class OrderEntry:
             proc.join(timeout=10)
             if proc.is_alive():
                 proc.terminate()
-
-
-def _merge(counts: list[dict[str, int]]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for c in counts:
-        for code, n in c.items():
-            out[code] = out.get(code, 0) + n
-    return out
 
 
 # -- REST, closed loop -------------------------------------------------------------
@@ -775,15 +774,23 @@ def loaded_server(
     options: tuple[str, ...] = (),
     acks: str = "compact",
     progress: Progress | None = None,
+    cpu: int | None = None,
 ) -> Iterator[tuple[LobServe, ClientPool | None, OrderEntry]]:
     """``lob serve --fsync FSYNC [OPTIONS]`` with ``subscribers`` connected and the
-    order-entry processes warmed up; all of it stopped on the way out."""
+    order-entry processes warmed up; all of it stopped on the way out.
+
+    ``cpu``: the server runs with ``--cpu CPU`` and the client processes keep to
+    the other CPUs, as an operator who gives the sequencer a core would run them.
+    """
     progress = progress or NullProgress()
+    if cpu is not None:
+        options = (*options, "--cpu", str(cpu))
     progress(f"starting lob serve (--fsync {fsync} {' '.join(options)}, {subscribers} subs)")
     profile = os.environ.get("LOB_E2E_PROFILE") if fsync == "batch" else None
     server = LobServe(SYMBOL, profile or None, fsync, options)
     pool: ClientPool | None = None
     entry: OrderEntry | None = None
+    others = sorted((allowed_cpus() or frozenset()) - {cpu}) if cpu is not None else []
     try:
         if subscribers:
             progress(f"connecting {subscribers} market-data subscribers")
@@ -791,6 +798,9 @@ def loaded_server(
             if pool.connected < subscribers:
                 raise RuntimeError(f"{pool.connected} subscribers connected: {pool.errors[:1]}")
         entry = OrderEntry(server.url, reference, acks)
+        if others:
+            for proc in [*(pool.procs if pool is not None else ()), *entry.procs]:
+                keep_to(others, proc.pid)
         entry.run("rate", 500.0, 0.5)  # warm-up
         yield server, pool, entry
     finally:
@@ -833,6 +843,11 @@ def _measure(
             result["from_send"] = _stats(result.pop("from_send"))
             result["server_cpu_ns_per_order"] = cpu * 1e9 / max(result["acks"], 1)
             result["market_data_deltas"] = md["deltas"]
+            result["market_data_gaps"] = md.get("gaps", 0)  # a wrong book: never expected
+            # A subscriber the server dropped as too slow is not there for the phases
+            # after: each phase says how many were still connected at its end.
+            result["subscribers_open"] = md["open"] if pool is not None else 0
+            result["subscriber_closes"] = md["closes"] if pool is not None else {}
             result["offered"] = amount if mode == "rate" else None
             result["in_flight"] = amount * ENTRY_PROCESSES if mode == "window" else None
             out[key] = result
@@ -934,7 +949,10 @@ def run(quick: bool, progress: Progress) -> BenchReport:
                 else f"max ({result['in_flight']:,} in flight)"
             )
             way = f"WS batches of <={result['batch']}" if result["batch"] > 1 else "WS"
-            name = f"{way} {load}, fsync {fsync}, {subscribers} subs, {acks} acks"
+            subs = f"{subscribers} subs"
+            if result["subscribers_open"] < subscribers:
+                subs = f"{subscribers} subs ({result['subscribers_open']} left)"
+            name = f"{way} {load}, fsync {fsync}, {subs}, {acks} acks"
             if options:
                 name += f", {' '.join(options)}"
             rows.append(_row(name, result["offered"], result, result["server_cpu_ns_per_order"]))
@@ -951,6 +969,11 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     notes.append(
         "p99 from send: ack received - the moment the sender handed the message to its "
         "socket, over the same orders (leaves out how late the sender itself was)"
+    )
+    notes.append(
+        "N subs (M left): the server disconnected N - M subscribers as too slow (close code "
+        "1008: behind for over 10 s) before the phase ended; later phases of that server ran "
+        "with M"
     )
     notes.append("REST: latency is service time (closed loop), not comparable to the open loop")
     notes.append(

@@ -54,6 +54,7 @@ __all__ = [
     "format_ns",
     "interleaved_throughput",
     "load_average",
+    "merge_counts",
     "open_loop_latency",
     "percentile",
     "repeat_throughput",
@@ -386,6 +387,15 @@ class BenchReport:
             "notes": list(self.notes),
             "machine": asdict(self.machine),
         }
+
+
+def merge_counts(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Counts by name from several processes, added up (error codes, close reasons)."""
+    out: dict[str, int] = {}
+    for c in counts:
+        for key, n in c.items():
+            out[key] = out.get(key, 0) + n
+    return out
 
 
 def format_count(value: float) -> str:

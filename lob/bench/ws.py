@@ -10,10 +10,11 @@ Four measurements (docs/benchmarks.md shows figures and the older design's):
   is mixed in. N subscribers follow the full book of the symbol over real
   WebSocket connections on 127.0.0.1, held by 1-2 client processes (asyncio +
   websockets, many connections each, at nice 5 so they do not starve the
-  server on a shared 2-core host) that decode every frame with
-  ``decode_msgpack_all``. Batching is the server's own: a client that keeps up
-  gets each batch of inputs' deltas as one frame (frames waiting for a slow
-  reader are joined), one that falls further behind gets conflated batches.
+  server on a shared 2-core host) that decode every frame with msgpack and
+  check that each book message continues the one before (``BookReader``).
+  Batching is the server's own: a client that keeps up gets each batch of
+  inputs' deltas as one frame (frames waiting for a slow reader are joined),
+  one that falls further behind gets conflated batches.
   Two phases per N:
 
   * *burst*: the feeder sequences commands as fast as its loop turns (8 a
@@ -60,7 +61,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lob.bench.harness import BenchReport, Progress, describe_machine, format_ns, percentile
+from lob.bench.harness import (
+    BenchReport,
+    Progress,
+    describe_machine,
+    format_ns,
+    merge_counts,
+    percentile,
+)
 from lob.priority import give_way
 
 __all__ = [
@@ -314,20 +322,91 @@ class ServerProcess:
 # -- the subscriber processes ------------------------------------------------------
 
 
+LEVEL, TRADE, SNAPSHOT, BATCH = 0, 1, 2, 3
+"""The msgpack kind codes of ``lob.feed.wire`` (its module docstring has the table)."""
+
+
 class _Tally:
-    __slots__ = ("batches", "deltas", "first", "frames", "last", "record", "samples")
+    __slots__ = (
+        "batches",
+        "closes",
+        "deltas",
+        "first",
+        "frames",
+        "gaps",
+        "last",
+        "record",
+        "samples",
+    )
 
     def __init__(self) -> None:
+        self.closes: dict[str, int] = {}
+        """How the connections that ended did (close code and reason): never reset."""
         self.reset(False)
 
     def reset(self, record: bool) -> None:
         self.deltas = 0
         self.frames = 0
         self.batches = 0
+        self.gaps = 0
         self.first = 0
         self.last = 0
         self.record = record
         self.samples = array("q")
+
+
+class BookReader:
+    """One subscriber's reading of a full-book stream, as a subscriber built for speed
+    would: each frame decoded by msgpack into plain values (no ``lob.feed.wire``
+    message objects, which cost several times the decoding itself), its deltas
+    counted, and every book message checked to continue the one before it.
+
+    ``seq`` is where the subscriber's book stands: a snapshot sets it, a level or
+    trade must be ``seq + 1``, a conflated batch must start there. Anything else is
+    a gap (a wrong book) and is counted in the tally.
+    """
+
+    __slots__ = ("seq", "tally")
+
+    def __init__(self, tally: _Tally) -> None:
+        self.tally = tally
+        self.seq: int | None = None
+
+    def read(self, frame: bytes, now: int) -> None:
+        import msgpack
+
+        t = self.tally
+        if t.first == 0:
+            t.first = now
+        t.last = now
+        t.frames += 1
+        record = t.record
+        samples = t.samples  # a new array after each reset
+        unpacker = msgpack.Unpacker(raw=False, use_list=False)
+        unpacker.feed(frame)
+        for m in unpacker:
+            kind = m[0]
+            if kind == BATCH:
+                t.batches += 1
+                levels, trades = m[5], m[6]
+                t.deltas += len(levels) + len(trades)
+                if self.seq is not None and m[2] != self.seq + 1:
+                    t.gaps += 1
+                self.seq = m[3]
+                if record:
+                    for d in levels:
+                        samples.append(now - d[2])
+                    for d in trades:
+                        samples.append(now - d[2])
+            elif kind in (LEVEL, TRADE):
+                t.deltas += 1
+                if self.seq is not None and m[2] != self.seq + 1:
+                    t.gaps += 1
+                self.seq = m[2]
+                if record:
+                    samples.append(now - m[4])
+            elif kind == SNAPSHOT:
+                self.seq = m[2]
 
 
 def _client_main(url: str, count: int, symbol: str, conn: Any) -> None:
@@ -341,37 +420,29 @@ async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
 
     give_way(CLIENT_NICE, own_session=True)
     from websockets.asyncio.client import connect
-
-    from lob.feed.wire import decode_msgpack_all
+    from websockets.exceptions import ConnectionClosed
 
     tally = _Tally()
+    ws_cancelled = [False]  # True once the pool closes its own connections
     map_bytes = frozenset([*range(0x80, 0x90), 0xDE, 0xDF])
     subscribe = msgpack.packb({"op": "subscribe", "symbol": symbol, "channel": "book"})
 
     async def follow(ws: Any) -> None:
+        try:
+            await receive(ws)
+        except ConnectionClosed:
+            pass
+        finally:
+            if not ws_cancelled[0]:
+                how = f"{ws.close_code} {ws.close_reason}".strip()
+                tally.closes[how] = tally.closes.get(how, 0) + 1
+
+    async def receive(ws: Any) -> None:
+        reader = BookReader(tally)
         async for frame in ws:
             if frame[0] in map_bytes:  # an answer (subscribed), not market data
                 continue
-            messages = decode_msgpack_all(frame)
-            now = time.time_ns()
-            t = tally
-            samples = t.samples  # a new array after each reset
-            if t.first == 0:
-                t.first = now
-            t.last = now
-            t.frames += 1
-            for m in messages:
-                kind = m.TYPE
-                if kind == "level" or kind == "trade":
-                    t.deltas += 1
-                    if t.record:
-                        samples.append(now - m.ts)  # type: ignore[union-attr]
-                elif kind == "batch":
-                    t.batches += 1
-                    t.deltas += len(m.levels) + len(m.trades)  # type: ignore[union-attr]
-                    if t.record:
-                        for d in (*m.levels, *m.trades):  # type: ignore[union-attr]
-                            samples.append(now - d.ts)
+            reader.read(frame, time.time_ns())
 
     sockets: list[Any] = []
     tasks: list[asyncio.Task[None]] = []
@@ -406,10 +477,14 @@ async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
                     "first": tally.first,
                     "last": tally.last,
                     "samples": tally.samples.tobytes(),
+                    "gaps": tally.gaps,
+                    "open": len(sockets) - sum(tally.closes.values()),
+                    "closes": dict(tally.closes),
                 }
             )
         else:
             break
+    ws_cancelled[0] = True
     for task in tasks:
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
@@ -464,6 +539,9 @@ class ClientPool:
             "batches": sum(a["batches"] for a in answers),
             "last": max((a["last"] for a in answers), default=0),
             "samples": samples,
+            "gaps": sum(a["gaps"] for a in answers),
+            "open": sum(a["open"] for a in answers),
+            "closes": merge_counts([a["closes"] for a in answers]),
         }
 
     def drained(self, settle: float = 0.3, timeout: float = 60) -> dict[str, Any]:
@@ -533,6 +611,7 @@ def _real_fanout(
                 "frames": got64["frames"],
                 "delivered": got64["deltas"],
                 "conflated_batches": got64["batches"],
+                "gaps": got64["gaps"],
             }
 
         pool.reset(True)
@@ -547,6 +626,7 @@ def _real_fanout(
             "published": burst["deltas"],
             "frames": got["frames"],
             "conflated_batches": got["batches"],
+            "gaps": got["gaps"] + lat["gaps"],  # book messages that did not continue the book
             "commands_per_s": burst["commands"] * 1e9 / max(burst["end_ns"] - burst["start_ns"], 1),
             "server_cpu_ns_per_delta": cpu / max(got["deltas"], 1),
             "server_bound_deltas_per_cpu_s": got["deltas"] * 1e9 / max(cpu, 1),

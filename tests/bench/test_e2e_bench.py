@@ -21,6 +21,7 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
     for row in report["rows"]:
         assert set(row) <= set(report["columns"])
     metrics = report["metrics"]
+    sizes = Sizes.quick()
     phases = (
         "ws.200",
         "max",
@@ -47,6 +48,10 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
         sent = phase["from_send"]  # from the actual send: never before the intended time
         assert 0 < sent["p50"] <= stats["p50"] and sent["p99"] <= stats["p99"]
         assert (phase["market_data_deltas"] > 0) is ("nosubs." not in key)
+        # every subscriber kept up at these rates and was still connected at the end
+        subscribers = 0 if "nosubs." in key else sizes.subscribers
+        assert phase["subscribers_open"] == subscribers and phase["subscriber_closes"] == {}
+        assert phase["market_data_gaps"] == 0
         server = phase["server"]  # the server counted every answer the clients got
         assert server["answers"] == phase["acks"]
         assert 0 < server["p50"] <= server["p99"] <= server["p99_9"]
@@ -54,7 +59,6 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
     rest = metrics["rest"]
     assert rest["errors"] == 0 and rest["achieved"] > 0
     # the batched fixed-rate phases run for their own length: every order due in it sent
-    sizes = Sizes.quick()
     for rate in sizes.batch_rates:
         assert metrics[f"batch.{int(rate)}"]["sent"] == int(rate * sizes.batch_seconds)
 

@@ -10,8 +10,10 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "serve_phases_benchmark.py"
 LINE = re.compile(
     r"^(?P<phase>\S+): (?P<rate>[\d,]+) orders/s, p50 [\d.]+ ms, p99 [\d.]+ ms, "
+    r"p99 from send (?P<sent>[\d.]+) ms, "
     r"server p50 (?P<p50>[\d.]+) ms, p99 (?P<p99>[\d.]+) ms, "
-    r"user (?P<user>[\d.]+) us/order, system (?P<system>[\d.]+) us/order$"
+    r"user (?P<user>[\d.]+) us/order, system (?P<system>[\d.]+) us/order, "
+    r"subscribers connected (?P<open>\d+) of 2$"
 )
 
 
@@ -31,6 +33,8 @@ def test_each_phase_prints_its_rate_the_servers_latency_and_cpu_per_order() -> N
         assert int(m["rate"].replace(",", "")) > 0
         assert 0 < float(m["p50"]) <= float(m["p99"])  # the server's histogram saw them
         assert float(m["user"]) + float(m["system"]) > 0
+        assert float(m["sent"]) > 0
+        assert m["open"] == "2"  # at these rates no subscriber falls behind
 
 
 def test_a_phase_that_is_neither_rate_nor_window_is_refused() -> None:
