@@ -61,16 +61,22 @@ def test_serve_will_not_write_its_history_over_a_file_that_is_not_one(tmp_path: 
     assert not (tmp_path / "d" / "journal.lob").exists()
 
 
+def _told(proc: subprocess.Popen[str], word: str) -> str:
+    """The first line the server prints on stderr with ``word`` in it (it must print one)."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if word in line:
+            return line
+    raise AssertionError(f"lob serve ended its output without a line about {word!r}")
+
+
 def test_serve_writes_its_history_where_told(tmp_path: Path) -> None:
     data, elsewhere = tmp_path / "data", tmp_path / "elsewhere"
     elsewhere.mkdir()
     target = elsewhere / "day.duckdb"
     proc, url = _start(data, history=True, extra=["--history", str(target)])
     try:
-        assert proc.stderr is not None
-        told = ""
-        while "history" not in told:
-            told = proc.stderr.readline()
+        told = _told(proc, "history")
         assert str(target) in told
         run(lambda: _trade(url, 1))
         with urllib.request.urlopen(f"{url}/history/trades?symbol=MSFT", timeout=30) as answer:
@@ -161,10 +167,7 @@ def test_serve_keeps_its_sequencer_to_one_cpu_and_its_history_to_the_others(
     cpu = max(allowed)  # not the first: a pin that did not happen would show
     proc, url = _start(tmp_path, history=True, extra=["--cpu", str(cpu)])
     try:
-        assert proc.stderr is not None
-        told = ""
-        while "CPUs" not in told:
-            told = proc.stderr.readline()
+        told = _told(proc, "CPUs")
         run(lambda: _trade(url, 1))  # the history's DuckDB threads are busy now
         with urllib.request.urlopen(f"{url}/history/trades?symbol=MSFT", timeout=30) as answer:
             assert len(json.loads(answer.read())["trades"]) == 1
