@@ -762,6 +762,9 @@ def group_commit_probe(rate: float = 10_000, seconds: float = 3.0) -> dict[str, 
     }
 
 
+NO_MARKET_DATA: dict[str, Any] = {"deltas": 0, "gaps": 0, "open": 0, "closes": {}}
+"""What a phase without subscribers received."""
+
 Phase = tuple[str, str, float, float, int]
 """Metric key, "rate" or "window", orders/s or in flight, seconds, orders per message."""
 
@@ -836,18 +839,18 @@ def _measure(
             buckets = ack_buckets(server.url)
             cpu0 = server.cpu_seconds()
             result = entry.run(mode, amount, seconds, batch)
-            md = pool.drained() if pool is not None else {"deltas": 0}
+            md = pool.drained() if pool is not None else NO_MARKET_DATA
             cpu = server.cpu_seconds() - cpu0
             result["server"] = server_latency(buckets, ack_buckets(server.url))
             result["stats"] = _stats(result.pop("latencies"))
             result["from_send"] = _stats(result.pop("from_send"))
             result["server_cpu_ns_per_order"] = cpu * 1e9 / max(result["acks"], 1)
             result["market_data_deltas"] = md["deltas"]
-            result["market_data_gaps"] = md.get("gaps", 0)  # a wrong book: never expected
+            result["market_data_gaps"] = md["gaps"]  # a wrong book: never expected
             # A subscriber the server dropped as too slow is not there for the phases
             # after: each phase says how many were still connected at its end.
-            result["subscribers_open"] = md["open"] if pool is not None else 0
-            result["subscriber_closes"] = md["closes"] if pool is not None else {}
+            result["subscribers_open"] = md["open"]
+            result["subscriber_closes"] = dict(md["closes"])
             result["offered"] = amount if mode == "rate" else None
             result["in_flight"] = amount * ENTRY_PROCESSES if mode == "window" else None
             out[key] = result

@@ -366,15 +366,16 @@ class BookReader:
     a gap (a wrong book) and is counted in the tally.
     """
 
-    __slots__ = ("seq", "tally")
+    __slots__ = ("_unpacker", "seq", "tally")
 
     def __init__(self, tally: _Tally) -> None:
-        self.tally = tally
-        self.seq: int | None = None
-
-    def read(self, frame: bytes, now: int) -> None:
         import msgpack
 
+        self.tally = tally
+        self.seq: int | None = None
+        self._unpacker = msgpack.Unpacker
+
+    def read(self, frame: bytes, now: int) -> None:
         t = self.tally
         if t.first == 0:
             t.first = now
@@ -382,7 +383,7 @@ class BookReader:
         t.frames += 1
         record = t.record
         samples = t.samples  # a new array after each reset
-        unpacker = msgpack.Unpacker(raw=False, use_list=False)
+        unpacker = self._unpacker(raw=False, use_list=False)
         unpacker.feed(frame)
         for m in unpacker:
             kind = m[0]
@@ -423,26 +424,22 @@ async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
     from websockets.exceptions import ConnectionClosed
 
     tally = _Tally()
-    ws_cancelled = [False]  # True once the pool closes its own connections
     map_bytes = frozenset([*range(0x80, 0x90), 0xDE, 0xDF])
     subscribe = msgpack.packb({"op": "subscribe", "symbol": symbol, "channel": "book"})
 
     async def follow(ws: Any) -> None:
+        reader = BookReader(tally)
         try:
-            await receive(ws)
+            async for frame in ws:
+                if frame[0] in map_bytes:  # an answer (subscribed), not market data
+                    continue
+                reader.read(frame, time.time_ns())
         except ConnectionClosed:
             pass
-        finally:
-            if not ws_cancelled[0]:
-                how = f"{ws.close_code} {ws.close_reason}".strip()
-                tally.closes[how] = tally.closes.get(how, 0) + 1
-
-    async def receive(ws: Any) -> None:
-        reader = BookReader(tally)
-        async for frame in ws:
-            if frame[0] in map_bytes:  # an answer (subscribed), not market data
-                continue
-            reader.read(frame, time.time_ns())
+        # Ended by the server or the network; a pool closing its own connections
+        # cancels this task first, and the cancellation skips the count.
+        how = f"{ws.close_code} {ws.close_reason}".strip()
+        tally.closes[how] = tally.closes.get(how, 0) + 1
 
     sockets: list[Any] = []
     tasks: list[asyncio.Task[None]] = []
@@ -484,7 +481,6 @@ async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
             )
         else:
             break
-    ws_cancelled[0] = True
     for task in tasks:
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
