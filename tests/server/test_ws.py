@@ -929,3 +929,41 @@ def test_ws_pings_fragments_and_many_messages_in_one_write(tmp_path: Path) -> No
             await ws.close()
 
     run(body)
+
+
+def test_ws_messages_sent_with_the_handshake_past_one_read_are_all_answered(
+    tmp_path: Path,
+) -> None:
+    """A client that writes its handshake and 160 kB of messages at once: the HTTP driver
+    reads 64 kB, and the rest (in its stream reader, and still on the socket) must reach
+    the session when the transport starts handing bytes to it directly."""
+    from websockets.client import ClientProtocol
+    from websockets.frames import Frame
+    from websockets.uri import parse_uri
+
+    count = 40
+
+    async def body() -> None:
+        async with running(tmp_path) as server:
+            assert server.port is not None
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            proto = ClientProtocol(parse_uri(f"ws://127.0.0.1:{server.port}/ws?encoding=json"))
+            proto.send_request(proto.connect())
+            wire = b"".join(proto.data_to_send())
+            for i in range(count):
+                text = json.dumps({"op": "ping", "req": i, "pad": "x" * 4_000}).encode()
+                wire += Frame(Opcode.TEXT, text).serialize(mask=True, extensions=[])
+            assert len(wire) > 2 * 64 * 1024
+            writer.write(wire)
+            answered: list[Any] = []
+            while len(answered) < count:
+                data = await asyncio.wait_for(reader.read(65536), 10)
+                assert data, f"the server closed after {len(answered)} answers"
+                proto.receive_data(data)
+                for event in proto.events_received():
+                    if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                        answered.append(json.loads(event.data)["req"])
+            assert answered == list(range(count))
+            writer.close()
+
+    run(body)
