@@ -501,8 +501,7 @@ class Session:
             self._receive(data)
         except Exception:  # a bug must cost this connection, not the event loop's reader
             log.exception("WebSocket input failed")
-            self.closing = True
-            self.writer.transport.abort()
+            self.abort()
         if self.over:
             self._end()
 
@@ -1140,7 +1139,7 @@ class _Inbound:
     Why not the stream reader the HTTP driver used: each read through it was a
     future, a wake-up of the session's task a turn of the loop later and a few
     calls in interpreted code, per message; with one order per message that
-    was a fifth of the server's CPU per order at 10,000 orders/s
+    was about an eighth of the server's user CPU per order at 10,000 orders/s
     (docs/benchmarks.md). Here the bytes are parsed, and an order sequenced, in
     the callback that read them. The stream protocol it replaces still hears of
     write flow control and of the connection's loss, so the stream writer's
