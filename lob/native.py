@@ -18,6 +18,13 @@ Python runs the sources instead when:
 
 It is all or nothing: compiled modules call each other natively, so a mix of compiled
 and source modules would hold two different classes for one name.
+
+Compiled code reads a module global declared ``Final`` directly (a literal one is
+inlined), but looks any other global up in its module's dict each time it is named: a
+class imported from another module (the engine's events and commands, which are named
+tuples rather than compiled classes), an enum member, a constant without ``Final``. The
+order path names them through ``Final`` aliases (``_TRADE: Final = Trade``): it tests
+each event's class against several of them, for every event of every order.
 """
 
 from __future__ import annotations

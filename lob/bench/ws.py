@@ -727,6 +727,7 @@ def publisher_cost(subscribers: int, broadcasts: int, seed: int = 5) -> dict[str
     from types import SimpleNamespace
 
     from lob.engine import MatchingEngine
+    from lob.server.accounts import Accounts
     from lob.server.config import Limits
     from lob.server.marketdata import MarketData
     from lob.server.ws import Gateway, Session, Subscription
@@ -736,7 +737,10 @@ def publisher_cost(subscribers: int, broadcasts: int, seed: int = 5) -> dict[str
     engine = MatchingEngine(auto_create_symbols=False)
     engine.add_symbol(SYMBOL, reference)
     market = MarketData(engine)
-    exchange: Any = SimpleNamespace(market=market)
+    # What a Session reads of its exchange (the market data, and what order entry needs).
+    exchange: Any = SimpleNamespace(
+        market=market, reference={SYMBOL: reference}, accounts=Accounts()
+    )
     gateway = Gateway(exchange, None, Limits())  # type: ignore[arg-type]
     # The bench empties the queues itself: marked as pumping, the gateway only lists
     # the sessions it would send for (as Gateway.kick does) and schedules no send.

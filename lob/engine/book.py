@@ -100,7 +100,7 @@ _PACK: dict[tuple[TimeInForce, SelfMatchMode, bool], int] = {
     key: i for i, key in enumerate(_UNPACK)
 }
 # post-only is the innermost choice above, so ``flags & 1`` is the post-only bit.
-FLAGS: dict[TimeInForce, dict[SelfMatchMode, tuple[int, int]]] = {
+FLAGS: Final[dict[TimeInForce, dict[SelfMatchMode, tuple[int, int]]]] = {
     tif: {smp: (_PACK[tif, smp, False], _PACK[tif, smp, True]) for smp in SelfMatchMode}
     for tif in TimeInForce
 }

@@ -94,6 +94,20 @@ LOST: Final = Priority.LOST
 _new: Final = tuple.__new__
 _ORDER_TYPES: Final = tuple(OrderType)
 _UNPRICED: Final = (OrderType.MARKET, OrderType.MOO, OrderType.MOC)
+# Classes named on the hot paths, read through Final globals for the same reason: any
+# other global, an imported class included, is a dict lookup each time (lob.native).
+_SIDE_TYPE: Final = Side
+_ORDER_TYPE_TYPE: Final = OrderType
+_TIF_TYPE: Final = TimeInForce
+_SMP_TYPE: Final = SelfMatchMode
+_NEW_ORDER: Final = NewOrder
+_CANCEL_ORDER: Final = CancelOrder
+_REPLACE_ORDER: Final = ReplaceOrder
+_ACCEPTED: Final = Accepted
+_ADDED: Final = Added
+_CANCELLED: Final = Cancelled
+_TRADE: Final = Trade
+_INTERN: Final = intern
 
 
 @mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
@@ -198,9 +212,9 @@ class MatchingEngine(TradingDayMixin):
 
     def submit(self, command: Command, ts: int) -> list[Event]:
         """Apply one command at time ``ts``; return the events it caused."""
-        if type(command) is ReplaceOrder:
+        if type(command) is _REPLACE_ORDER:
             return self.replace(command.account, command.id, ts, command.price, command.qty)
-        if type(command) is NewOrder:
+        if type(command) is _NEW_ORDER:
             return self.new_order(
                 command.account,
                 command.id,
@@ -214,7 +228,7 @@ class MatchingEngine(TradingDayMixin):
                 command.post_only,
                 command.smp,
             )
-        if type(command) is CancelOrder:
+        if type(command) is _CANCEL_ORDER:
             return self.cancel(command.account, command.id, ts)
         raise TypeError(f"not a command: {command!r}")
 
@@ -255,7 +269,9 @@ class MatchingEngine(TradingDayMixin):
         order is rejected with a code (in compiled form, a narrower type would raise
         ``TypeError`` at the call instead).
         """
-        book = self._books.get(symbol)  # type: ignore[call-overload]  # junk finds nothing
+        # Typed, so that compiled code reads the book's fields directly: the ignored
+        # call's result would otherwise be Any, each field then looked up by name.
+        book: OrderBook | None = self._books.get(symbol)  # type: ignore[call-overload]
         if (
             # The common case first: a plainly valid limit or market order for a
             # traded symbol in continuous trading, or a day/GTC limit order while
@@ -276,13 +292,13 @@ class MatchingEngine(TradingDayMixin):
             and type(id) is str
             and 0 < len(id) <= MAX_ID_LENGTH
             and type(symbol) is str  # a book exists: its name was checked when it was made
-            and type(side) is Side
+            and type(side) is _SIDE_TYPE
             and type(qty) is int
             and 0 < qty <= MAX_QTY
             and post_only is False
-            and type(order_type) is OrderType
-            and type(tif) is TimeInForce
-            and type(smp) is SelfMatchMode
+            and type(order_type) is _ORDER_TYPE_TYPE
+            and type(tif) is _TIF_TYPE
+            and type(smp) is _SMP_TYPE
             and (
                 (
                     order_type is LIMIT
@@ -306,7 +322,7 @@ class MatchingEngine(TradingDayMixin):
                 self._seq = seq = self._seq + 1
                 events: list[Event] = [
                     _new(
-                        Accepted,
+                        _ACCEPTED,
                         (
                             seq,
                             ts,
@@ -334,7 +350,7 @@ class MatchingEngine(TradingDayMixin):
                         marketable = keys and keys[-1] >= price
                     if (not marketable or not book.matching) and (tif is DAY or tif is GTC):
                         # Nothing to match: straight to the back of its level (as ``_enter``).
-                        order = RestingOrder(oid, intern(account), id, qty, FLAGS[tif][smp][0])
+                        order = RestingOrder(oid, _INTERN(account), id, qty, FLAGS[tif][smp][0])
                         level = (book.bids if side is BUY else book.asks).get(price)
                         if level is None:
                             level = book.append(side, price, order)
@@ -342,7 +358,8 @@ class MatchingEngine(TradingDayMixin):
                             tail = level.tail
                             order.level = level
                             order.prev = tail
-                            tail.next = order  # a level is never empty
+                            assert tail is not None  # a level is never empty
+                            tail.next = order
                             level.tail = order
                             level.qty += qty
                             level.count += 1
@@ -352,7 +369,7 @@ class MatchingEngine(TradingDayMixin):
                         self._seq = seq = seq + 1
                         events.append(
                             _new(
-                                Added,
+                                _ADDED,
                                 (
                                     seq,
                                     ts,
@@ -860,7 +877,7 @@ class MatchingEngine(TradingDayMixin):
         if reason is not None:
             events.append(
                 _new(
-                    Cancelled,
+                    _CANCELLED,
                     (
                         self._seq,
                         ts,
@@ -880,7 +897,7 @@ class MatchingEngine(TradingDayMixin):
             )
             return
         if order is None:
-            order = RestingOrder(oid, intern(account), id, qty, FLAGS[tif][smp][post_only])
+            order = RestingOrder(oid, _INTERN(account), id, qty, FLAGS[tif][smp][post_only])
         else:
             order.oid = oid
             order.qty = qty
@@ -892,7 +909,7 @@ class MatchingEngine(TradingDayMixin):
         orders[id] = order
         events.append(
             _new(
-                Added,
+                _ADDED,
                 (
                     self._seq,
                     ts,
@@ -970,7 +987,7 @@ class MatchingEngine(TradingDayMixin):
                 if side is BUY:
                     append(
                         _new(
-                            Trade,
+                            _TRADE,
                             (
                                 self._seq,
                                 ts,
@@ -995,7 +1012,7 @@ class MatchingEngine(TradingDayMixin):
                 else:
                     append(
                         _new(
-                            Trade,
+                            _TRADE,
                             (
                                 self._seq,
                                 ts,

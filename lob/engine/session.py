@@ -26,6 +26,8 @@ What each state lets in (``admits``):
 
 from __future__ import annotations
 
+from typing import Final
+
 from mypy_extensions import mypyc_attr
 
 from lob.engine.types import CrossType, TradingState
@@ -66,13 +68,13 @@ TRANSITIONS: dict[tuple[TradingState, TradingState], CrossType | None] = {
 }
 """Every legal transition, and the cross it runs (None: no cross)."""
 
-MATCHING_STATES = frozenset({S.CONTINUOUS, S.CLOSING_AUCTION})
+MATCHING_STATES: Final = frozenset({S.CONTINUOUS, S.CLOSING_AUCTION})
 """States in which incoming orders match at once."""
 
-AUCTION_STATES = frozenset({S.PRE_OPEN, S.OPENING_AUCTION, S.QUOTE_ONLY, S.PAUSED})
+AUCTION_STATES: Final = frozenset({S.PRE_OPEN, S.OPENING_AUCTION, S.QUOTE_ONLY, S.PAUSED})
 """States in which orders rest without matching and wait for a cross."""
 
-ACCEPTS_ORDERS = MATCHING_STATES | AUCTION_STATES
+ACCEPTS_ORDERS: Final = MATCHING_STATES | AUCTION_STATES
 """States that accept new orders and replaces (halted and closed take only cancels)."""
 
 

@@ -42,12 +42,12 @@ events, and the snapshot and the delta stream line up exactly.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from mypy_extensions import mypyc_attr
 
 from lob.engine.book import LevelView
-from lob.engine.events import Added, Cancelled, Event, Replaced, Trade
+from lob.engine.events import Added, Cancelled, Event, Executed, Replaced, Trade
 from lob.engine.types import Priority, Side
 
 if TYPE_CHECKING:
@@ -151,9 +151,17 @@ class SnapshotOutOfStepError(RuntimeError):
     code = "snapshot_out_of_step"
 
 
-_BUY = Side.BUY
-_SELL = Side.SELL
-_KEPT = Priority.KEPT
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+_KEPT: Final[Priority] = Priority.KEPT
+_TRADE: Final = Trade
+_ADDED: Final = Added
+_CANCELLED: Final = Cancelled
+_REPLACED: Final = Replaced
+_EXECUTED: Final = Executed
+_LEVEL_DELTA: Final = LevelDelta
+_TRADE_DELTA: Final = TradeDelta
 
 
 class DeltaSequencer:
@@ -187,16 +195,17 @@ class DeltaSequencer:
         last = self.last_engine_seq
         for event in events:
             kind = type(event)
-            if event.seq > last:
-                last = event.seq
-            if kind is Trade:
+            seq = event.seq  # any kind of event: read by name, so once
+            if seq > last:
+                last = seq
+            if kind is _TRADE:
                 t: Trade = event  # type: ignore[assignment]
                 symbol = t.symbol
                 n = seqs.get(symbol, 0) + 1
                 aggressor = t.aggressor
                 append(
                     _new(
-                        TradeDelta,
+                        _TRADE_DELTA,
                         (symbol, n, t.seq, t.ts, t.price, t.qty, aggressor, t.trade_id),
                     )
                 )
@@ -204,7 +213,7 @@ class DeltaSequencer:
                     n += 1
                     append(
                         _new(
-                            LevelDelta,
+                            _LEVEL_DELTA,
                             (
                                 symbol,
                                 n,
@@ -218,24 +227,24 @@ class DeltaSequencer:
                         )
                     )
                 seqs[symbol] = n
-            elif kind is Added:
+            elif kind is _ADDED:
                 a: Added = event  # type: ignore[assignment]
                 n = seqs.get(a.symbol, 0) + 1
                 seqs[a.symbol] = n
                 append(
                     _new(
-                        LevelDelta,
+                        _LEVEL_DELTA,
                         (a.symbol, n, a.seq, a.ts, a.side, a.price, a.level_qty, a.level_orders),
                     )
                 )
-            elif kind is Cancelled:
+            elif kind is _CANCELLED:
                 c: Cancelled = event  # type: ignore[assignment]
                 if c.resting:
                     n = seqs.get(c.symbol, 0) + 1
                     seqs[c.symbol] = n
                     append(
                         _new(
-                            LevelDelta,
+                            _LEVEL_DELTA,
                             (
                                 c.symbol,
                                 n,
@@ -248,7 +257,7 @@ class DeltaSequencer:
                             ),
                         )
                     )
-            elif kind is Replaced:
+            elif kind is _REPLACED:
                 r: Replaced = event  # type: ignore[assignment]
                 if r.priority is _KEPT or r.priority == _KEPT:
                     if r.qty == r.old_qty:
@@ -259,15 +268,15 @@ class DeltaSequencer:
                 n = seqs.get(r.symbol, 0) + 1
                 seqs[r.symbol] = n
                 append(
-                    _new(LevelDelta, (r.symbol, n, r.seq, r.ts, r.side, r.old_price, qty, orders))
+                    _new(_LEVEL_DELTA, (r.symbol, n, r.seq, r.ts, r.side, r.old_price, qty, orders))
                 )
-            elif event.TYPE == "executed" and event.in_book:  # type: ignore[union-attr]
-                x: Any = event
+            elif kind is _EXECUTED and event.in_book:  # type: ignore[union-attr]
+                x: Executed = event  # type: ignore[assignment]
                 n = seqs.get(x.symbol, 0) + 1
                 seqs[x.symbol] = n
                 append(
                     _new(
-                        LevelDelta,
+                        _LEVEL_DELTA,
                         (x.symbol, n, x.seq, x.ts, x.side, x.price, x.level_qty, x.level_orders),
                     )
                 )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from mypy_extensions import mypyc_attr
 
@@ -389,8 +389,8 @@ for _cls, (_body, _kinds) in _LAYOUTS.items():
 MESSAGE_SIZES: dict[str, int] = {c.cls.TYPE: c.struct.size for c in _BY_CLASS.values()}  # type: ignore[attr-defined]
 """The fixed length in bytes of each message type (A is 36, E is 31, ...)."""
 
-_PADDED: dict[tuple[str, int], bytes] = {}
-_STOCK8: dict[str, bytes] = {}  # the hot case of _PADDED: stock symbols
+_PADDED: Final[dict[tuple[str, int], bytes]] = {}
+_STOCK8: Final[dict[str, bytes]] = {}  # the hot case of _PADDED: stock symbols
 
 
 def pad_alpha(text: str, width: int) -> bytes:
@@ -426,12 +426,13 @@ def _char(value: str) -> bytes:
 
 # -- the hot path: the book messages, one function each ------------------------
 
-_A = _BY_CLASS[AddOrder].struct
-_E = _BY_CLASS[OrderExecuted].struct
-_X = _BY_CLASS[OrderCancel].struct
-_D = _BY_CLASS[OrderDelete].struct
-_U = _BY_CLASS[OrderReplace].struct
-_SIDE = {"B": b"B", "S": b"S"}
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+_A: Final = _BY_CLASS[AddOrder].struct
+_E: Final = _BY_CLASS[OrderExecuted].struct
+_X: Final = _BY_CLASS[OrderCancel].struct
+_D: Final = _BY_CLASS[OrderDelete].struct
+_U: Final = _BY_CLASS[OrderReplace].struct
+_SIDE: Final = {"B": b"B", "S": b"S"}
 
 
 def _encode_add(m: AddOrder) -> bytes:
@@ -490,7 +491,7 @@ def _encode_generic(m: Message) -> bytes:
     return codec.struct.pack(*args)
 
 
-_FAST: dict[type, Callable[[Any], bytes]] = {
+_FAST: Final[dict[type, Callable[[Any], bytes]]] = {
     AddOrder: _encode_add,
     OrderExecuted: _encode_executed,
     OrderCancel: _encode_cancel,

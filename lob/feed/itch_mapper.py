@@ -75,17 +75,34 @@ MAX_LOCATE = 0xFFFF
 # The messages of an order's life are built with tuple.__new__, as the engine
 # builds its events: a named tuple's generated __new__ is an interpreted call.
 _new: Final = tuple.__new__
-_SIDE = {Side.BUY: "B", Side.SELL: "S"}
-_LOST = Priority.LOST
-_CROSS = {CrossType.OPENING: "O", CrossType.CLOSING: "C", CrossType.HALT: "H"}
-_STATE = {
+_SIDE: Final = {Side.BUY: "B", Side.SELL: "S"}
+_LOST: Final = Priority.LOST
+_CROSS: Final = {CrossType.OPENING: "O", CrossType.CLOSING: "C", CrossType.HALT: "H"}
+_STATE: Final = {
     TradingState.CONTINUOUS: "T",
     TradingState.HALTED: "H",
     TradingState.PAUSED: "P",
     TradingState.CLOSED: "H",
 }  # every other state (pre-open, auctions, quote only): "Q", quotation only
 _REASON = {"luld": "LUDP", "halt": "MWCB"}
-_BEFORE_OPEN = (TradingState.PRE_OPEN, TradingState.OPENING_AUCTION)
+_BEFORE_OPEN: Final = (TradingState.PRE_OPEN, TradingState.OPENING_AUCTION)
+
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+# ``map`` tests an event's class against these in turn, for every event of every order.
+_TRADE: Final = Trade
+_ADDED: Final = Added
+_CANCELLED: Final = Cancelled
+_EXECUTED: Final = Executed
+_CROSSED: Final = Crossed
+_STATE_CHANGED: Final = StateChanged
+_BANDS_CHANGED: Final = BandsChanged
+_IMBALANCE: Final = Imbalance
+_REPLACED: Final = Replaced
+_ADD_ORDER: Final = AddOrder
+_ORDER_EXECUTED: Final = OrderExecuted
+_ORDER_DELETE: Final = OrderDelete
+_ORDER_CANCEL: Final = OrderCancel
+_ORDER_REPLACE: Final = OrderReplace
 
 
 def stock_directory(locate: int, symbol: str, timestamp: int) -> StockDirectory:
@@ -145,13 +162,13 @@ class ItchMapper:
         for i in range(n):
             event = events[i]
             kind = type(event)
-            if kind is Trade:
+            if kind is _TRADE:
                 e: Trade = event  # type: ignore[assignment]
                 if e.aggressor is None:
                     continue  # a cross's fill: the book side comes as Executed, the print as Q
                 out.append(
                     _new(
-                        OrderExecuted,
+                        _ORDER_EXECUTED,
                         (
                             self._locate(e.symbol, e.ts, out),
                             0,
@@ -162,13 +179,13 @@ class ItchMapper:
                         ),
                     )
                 )
-            elif kind is Added:
+            elif kind is _ADDED:
                 a: Added = event  # type: ignore[assignment]
                 if a.oid == skip_added:
                     continue
                 out.append(
                     _new(
-                        AddOrder,
+                        _ADD_ORDER,
                         (
                             self._locate(a.symbol, a.ts, out),
                             0,
@@ -181,16 +198,16 @@ class ItchMapper:
                         ),
                     )
                 )
-            elif kind is Cancelled:
+            elif kind is _CANCELLED:
                 c: Cancelled = event  # type: ignore[assignment]
                 if c.resting:
                     out.append(
                         _new(
-                            OrderDelete,
+                            _ORDER_DELETE,
                             (self._locate(c.symbol, c.ts, out), 0, c.ts - self.midnight_ns, c.oid),
                         )
                     )
-            elif kind is Executed:
+            elif kind is _EXECUTED:
                 x: Executed = event  # type: ignore[assignment]
                 if x.in_book:  # auction-only orders were never displayed
                     out.append(
@@ -205,7 +222,7 @@ class ItchMapper:
                             x.cross_price,
                         )
                     )
-            elif kind is Crossed:
+            elif kind is _CROSSED:
                 k: Crossed = event  # type: ignore[assignment]
                 if k.qty and k.price is not None:
                     out.append(
@@ -220,7 +237,7 @@ class ItchMapper:
                             _CROSS.get(k.cross_type, "I"),
                         )
                     )
-            elif kind is StateChanged:
+            elif kind is _STATE_CHANGED:
                 t: StateChanged = event  # type: ignore[assignment]
                 opening = t.state is TradingState.CONTINUOUS and t.previous in _BEFORE_OPEN
                 if opening and self.market_hours is not True:
@@ -255,10 +272,10 @@ class ItchMapper:
                             0,
                         )
                     )
-            elif kind is BandsChanged:
+            elif kind is _BANDS_CHANGED:
                 v: BandsChanged = event  # type: ignore[assignment]
                 self.bands[v.symbol] = v
-            elif kind is Imbalance:
+            elif kind is _IMBALANCE:
                 b: Imbalance = event  # type: ignore[assignment]
                 side = b.imbalance_side
                 out.append(
@@ -277,24 +294,25 @@ class ItchMapper:
                         " ",  # price variation: not calculated
                     )
                 )
-            elif kind is Replaced:
+            elif kind is _REPLACED:
                 r: Replaced = event  # type: ignore[assignment]
                 locate = self._locate(r.symbol, r.ts, out)
                 ts = r.ts - self.midnight_ns
                 if r.priority is not _LOST:
                     if r.qty < r.old_qty:
-                        out.append(_new(OrderCancel, (locate, 0, ts, r.oid, r.old_qty - r.qty)))
+                        out.append(_new(_ORDER_CANCEL, (locate, 0, ts, r.oid, r.old_qty - r.qty)))
                     continue
                 rests = _rests_without_executing(events, i + 1, r.oid)
                 if rests is not None:
                     out.append(
                         _new(
-                            OrderReplace, (locate, 0, ts, r.old_oid, r.oid, rests.qty, rests.price)
+                            _ORDER_REPLACE,
+                            (locate, 0, ts, r.old_oid, r.oid, rests.qty, rests.price),
                         )
                     )
                     skip_added = r.oid
                 else:
-                    out.append(_new(OrderDelete, (locate, 0, ts, r.old_oid)))
+                    out.append(_new(_ORDER_DELETE, (locate, 0, ts, r.old_oid)))
         return out
 
     def _locate(self, symbol: str, ts: int, out: list[Message]) -> int:

@@ -55,6 +55,9 @@ class L2Update(NamedTuple):
     tops: list[TopOfBook]
 
 
+_L2_UPDATE: Final = L2Update  # read directly by compiled code, unlike a class (lob.native)
+
+
 class L2Feed:
     """Sequencer, rings and top-of-book tracking for every symbol of one engine."""
 
@@ -73,12 +76,13 @@ class L2Feed:
         deltas = self.sequencer.on_events(events)
         rings = self._rings
         for delta in deltas:
-            ring = rings.get(delta.symbol)
+            symbol = delta.symbol  # of either kind: read by name, so once
+            ring = rings.get(symbol)
             if ring is None:
-                ring = rings[delta.symbol] = DeltaRing(delta.symbol, self.ring_capacity)
+                ring = rings[symbol] = DeltaRing(symbol, self.ring_capacity)
             ring.append(delta)
         tops = self.tops.on_deltas(deltas) if self.tops is not None and deltas else []
-        return _new(L2Update, (deltas, tops))
+        return _new(_L2_UPDATE, (deltas, tops))
 
     def seq(self, symbol: str) -> int:
         """The per-symbol seq of the last delta of ``symbol``."""

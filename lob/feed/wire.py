@@ -87,7 +87,7 @@ import json
 import struct
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import msgpack  # type: ignore[import-untyped]
 from mypy_extensions import mypyc_attr
@@ -142,11 +142,14 @@ def _malformed(what: str) -> WireError:
     return WireError(RejectCode.MALFORMED, f"malformed L2 message: {what}")
 
 
-_BUY = Side.BUY
-_SELL = Side.SELL
-_SIDES = (_BUY, _SELL)
-_SIDE_CODE = {_BUY: 0, _SELL: 1}
-_AGGRESSOR_CODE = {_BUY: 0, _SELL: 1, None: None}
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+_SIDES: Final = (_BUY, _SELL)
+_SIDE_CODE: Final = {_BUY: 0, _SELL: 1}
+_AGGRESSOR_CODE: Final = {_BUY: 0, _SELL: 1, None: None}
+_LEVEL_DELTA: Final = LevelDelta
+_TRADE_DELTA: Final = TradeDelta
 
 
 def _side(code: object) -> Side:
@@ -178,16 +181,20 @@ def _symbol(value: object) -> str:
 
 # -- msgpack ------------------------------------------------------------------
 
-_K_LEVEL, _K_TRADE, _K_SNAPSHOT, _K_BATCH, _K_TOP = range(5)
+_K_LEVEL: Final = 0
+_K_TRADE: Final = 1
+_K_SNAPSHOT: Final = 2
+_K_BATCH: Final = 3
+_K_TOP: Final = 4
 
 # One packer for the module: packing lists of ints, strings and None runs entirely
 # in C while holding the GIL, and reusing it saves building a Packer per message.
-_pack = msgpack.Packer().pack
+_pack: Final = msgpack.Packer().pack
 
 
 def _msgpack_fields(message: Message) -> list[Any]:
     kind = type(message)
-    if kind is LevelDelta:
+    if kind is _LEVEL_DELTA:
         d: LevelDelta = message  # type: ignore[assignment]
         return [
             _K_LEVEL,
@@ -200,7 +207,7 @@ def _msgpack_fields(message: Message) -> list[Any]:
             d.qty,
             d.orders,
         ]
-    if kind is TradeDelta:
+    if kind is _TRADE_DELTA:
         t: TradeDelta = message  # type: ignore[assignment]
         return [
             _K_TRADE,

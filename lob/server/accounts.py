@@ -13,16 +13,25 @@ last ``MAX_TRADES`` trades.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from typing import Any
+from itertools import islice
+from typing import Any, Final
 
 from lob.engine.events import Accepted, Added, Cancelled, Event, Executed, Replaced, Trade
 from lob.server.price_text import price_text
 
 __all__ = ["MAX_DONE_ORDERS", "MAX_FILLS", "MAX_TRADES", "Accounts", "OrderStatus", "Tape"]
 
-MAX_DONE_ORDERS = 100_000
-MAX_FILLS = 100_000
-MAX_TRADES = 1_000
+MAX_DONE_ORDERS: Final = 100_000
+MAX_FILLS: Final = 100_000
+MAX_TRADES: Final = 1_000
+
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+_TRADE: Final = Trade
+_EXECUTED: Final = Executed
+_ACCEPTED: Final = Accepted
+_ADDED: Final = Added
+_CANCELLED: Final = Cancelled
+_REPLACED: Final = Replaced
 
 
 class OrderStatus:
@@ -85,13 +94,54 @@ class OrderStatus:
         }
 
 
+_Fill = tuple[Trade | Executed, str, str]
+"""One fill of an account: the event, the account's side of a trade (``""`` for a
+cross's execution, whose event has its side) and the liquidity it took or made.
+
+Why not the answer's dict: an account keeps ``MAX_FILLS`` of them, so each is
+freed long after it was made, when its memory has left the CPU's caches; the
+event is kept anyway for a while, and a tuple that refers to it is one small
+object to free instead of a dict, its keys and a price string. ``GET /fills``
+builds the dicts when it is asked."""
+
+
+def _fill_dict(fill: _Fill) -> dict[str, Any]:
+    """A fill as ``GET /fills`` answers it."""
+    event, side, liquidity = fill
+    if side:
+        t: Trade = event  # type: ignore[assignment]
+        return {
+            "trade_id": t.trade_id,
+            "symbol": t.symbol,
+            "id": t.buy_id if side == "buy" else t.sell_id,
+            "side": side,
+            "price": price_text(t.price),
+            "qty": t.qty,
+            "liquidity": liquidity,
+            "ts": t.ts,
+            "seq": t.seq,
+        }
+    e: Executed = event  # type: ignore[assignment]
+    return {
+        "trade_id": e.trade_id,
+        "symbol": e.symbol,
+        "id": e.id,
+        "side": str(e.side),
+        "price": price_text(e.cross_price),
+        "qty": e.qty,
+        "liquidity": liquidity,
+        "ts": e.ts,
+        "seq": e.seq,
+    }
+
+
 class _Account:
     __slots__ = ("done", "fills", "live")
 
     def __init__(self) -> None:
         self.live: dict[str, OrderStatus] = {}
         self.done: OrderedDict[str, OrderStatus] = OrderedDict()
-        self.fills: deque[dict[str, Any]] = deque(maxlen=MAX_FILLS)
+        self.fills: deque[_Fill] = deque(maxlen=MAX_FILLS)
 
 
 class Accounts:
@@ -125,8 +175,7 @@ class Accounts:
         acct = self._accounts.get(account)
         if acct is None:
             return []
-        out = list(reversed(acct.fills))
-        return out if limit is None else out[:limit]
+        return [_fill_dict(fill) for fill in islice(reversed(acct.fills), limit)]
 
     def _finish(self, acct: _Account, status: OrderStatus) -> None:
         acct.live.pop(status.id, None)
@@ -139,42 +188,45 @@ class Accounts:
         """Fold one command's events in."""
         for event in events:
             kind = type(event)
-            if kind is Trade:
-                if event.aggressor is not None:  # type: ignore[union-attr]
-                    self._trade(event)  # type: ignore[arg-type]
-            elif kind is Executed:
+            if kind is _TRADE:
+                t: Trade = event  # type: ignore[assignment]
+                if t.aggressor is not None:
+                    self._trade(t)
+            elif kind is _EXECUTED:
                 self._executed(event)  # type: ignore[arg-type]
-            elif kind is Accepted:
+            elif kind is _ACCEPTED:
                 accepted: Accepted = event  # type: ignore[assignment]
                 acct = self._get(accepted.account)
                 if accepted.id in acct.done:  # an id used again once its order finished
                     del acct.done[accepted.id]
                 acct.live[accepted.id] = OrderStatus(accepted)
-            elif kind is Added:
-                acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
-                status = acct.live.get(event.id)  # type: ignore[arg-type,union-attr]
+            elif kind is _ADDED:
+                # Each kind through a typed local: compiled, its fields are then read
+                # by position rather than looked up by name.
+                a: Added = event  # type: ignore[assignment]
+                status = self._get(a.account).live.get(a.id)
                 if status is not None:
-                    status.leaves = event.qty  # type: ignore[union-attr]
-                    status.updated = event.ts
-            elif kind is Cancelled:
-                acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
-                status = acct.live.get(event.id)  # type: ignore[arg-type,union-attr]
+                    status.leaves = a.qty
+                    status.updated = a.ts
+            elif kind is _CANCELLED:
+                c: Cancelled = event  # type: ignore[assignment]
+                acct = self._get(c.account)
+                status = acct.live.get(c.id)
                 if status is not None:
                     status.leaves = 0
                     status.status = "cancelled"
-                    status.reason = str(event.reason)  # type: ignore[union-attr]
-                    status.updated = event.ts
+                    status.reason = str(c.reason)
+                    status.updated = c.ts
                     self._finish(acct, status)
-            elif kind is Replaced:
-                acct = self._get(event.account)  # type: ignore[arg-type,union-attr]
-                status = acct.live.get(event.id)  # type: ignore[arg-type,union-attr]
+            elif kind is _REPLACED:
+                r: Replaced = event  # type: ignore[assignment]
+                status = self._get(r.account).live.get(r.id)
                 if status is not None:
-                    e: Replaced = event  # type: ignore[assignment]
-                    status.oid = e.oid
-                    status.price = e.price
-                    status.qty = status.filled + e.qty
-                    status.leaves = e.qty
-                    status.updated = e.ts
+                    status.oid = r.oid
+                    status.price = r.price
+                    status.qty = status.filled + r.qty
+                    status.leaves = r.qty
+                    status.updated = r.ts
 
     def _executed(self, e: Executed) -> None:
         """An order's share of a cross (the cross's Trade events name no aggressor)."""
@@ -187,50 +239,26 @@ class Accounts:
             if e.left <= 0:
                 status.status = "filled"
                 self._finish(acct, status)
-        acct.fills.append(
-            {
-                "trade_id": e.trade_id,
-                "symbol": e.symbol,
-                "id": e.id,
-                "side": str(e.side),
-                "price": price_text(e.cross_price),
-                "qty": e.qty,
-                "liquidity": "cross",
-                "ts": e.ts,
-                "seq": e.seq,
-            }
-        )
+        acct.fills.append((e, "", "cross"))
 
     def _trade(self, t: Trade) -> None:
-        for account, id, side in (
-            (t.buy_account, t.buy_id, "buy"),
-            (t.sell_account, t.sell_id, "sell"),
-        ):
-            acct = self._get(account)
-            status = acct.live.get(id)
-            taker = side == t.aggressor
-            if status is not None:
-                status.filled += t.qty
-                status.leaves -= t.qty
-                status.updated = t.ts
-                if status.leaves <= 0:
-                    # Exhausted: no Added or Cancelled will follow for this order.
-                    status.leaves = 0
-                    status.status = "filled"
-                    self._finish(acct, status)
-            acct.fills.append(
-                {
-                    "trade_id": t.trade_id,
-                    "symbol": t.symbol,
-                    "id": id,
-                    "side": side,
-                    "price": price_text(t.price),
-                    "qty": t.qty,
-                    "liquidity": "taker" if taker else "maker",
-                    "ts": t.ts,
-                    "seq": t.seq,
-                }
-            )
+        self._fill(t, t.buy_account, t.buy_id, "buy")
+        self._fill(t, t.sell_account, t.sell_id, "sell")
+
+    def _fill(self, t: Trade, account: str, id: str, side: str) -> None:
+        """One side's share of trade ``t``."""
+        acct = self._get(account)
+        status = acct.live.get(id)
+        if status is not None:
+            status.filled += t.qty
+            status.leaves -= t.qty
+            status.updated = t.ts
+            if status.leaves <= 0:
+                # Exhausted: no Added or Cancelled will follow for this order.
+                status.leaves = 0
+                status.status = "filled"
+                self._finish(acct, status)
+        acct.fills.append((t, side, "taker" if side == t.aggressor else "maker"))
 
 
 class Tape:
@@ -243,7 +271,7 @@ class Tape:
 
     def apply(self, events: list[Event]) -> None:
         for event in events:
-            if type(event) is Trade:
+            if type(event) is _TRADE:
                 tape = self._trades.get(event.symbol)
                 if tape is None:
                     tape = self._trades[event.symbol] = deque(maxlen=self.maxlen)

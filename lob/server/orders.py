@@ -92,7 +92,20 @@ def _check_tick(price: int | None) -> None:
 # Commands are built with tuple.__new__ on the hot paths, as the engine builds
 # its events: a named tuple's generated __new__ is an interpreted call.
 _new: Final = tuple.__new__
-_PLAIN_NEW = frozenset(("id", "symbol", "side", "qty", "price", "type", "tif", "post_only", "smp"))
+_PLAIN_NEW: Final = frozenset(
+    ("id", "symbol", "side", "qty", "price", "type", "tif", "post_only", "smp")
+)
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+_NEW_ORDER: Final = NewOrder
+_TRADE: Final = Trade
+_REJECTED: Final = Rejected
+_SIDES: Final = SIDE_BY_TEXT
+_ORDER_TYPES: Final = ORDER_TYPE_BY_TEXT
+_TIFS: Final = TIF_BY_TEXT
+_SMPS: Final = SMP_BY_TEXT
+_LIMIT: Final = OrderType.LIMIT
+_DAY: Final = TimeInForce.DAY
+_CANCEL_NEWEST: Final = SelfMatchMode.CANCEL_NEWEST
 
 
 def _plain_new(account: str, body: object) -> NewOrder | None:
@@ -110,14 +123,14 @@ def _plain_new(account: str, body: object) -> NewOrder | None:
     try:
         id = get("id")
         symbol = get("symbol")
-        side = SIDE_BY_TEXT.get(get("side"))
+        side = _SIDES.get(get("side"))
         qty = get("qty")
         value = get("type")
-        order_type = OrderType.LIMIT if value is None else ORDER_TYPE_BY_TEXT.get(value)
+        order_type = _LIMIT if value is None else _ORDER_TYPES.get(value)
         value = get("tif")
-        tif = TimeInForce.DAY if value is None else TIF_BY_TEXT.get(value)
+        tif = _DAY if value is None else _TIFS.get(value)
         value = get("smp")
-        smp = SelfMatchMode.CANCEL_NEWEST if value is None else SMP_BY_TEXT.get(value)
+        smp = _CANCEL_NEWEST if value is None else _SMPS.get(value)
     except TypeError:  # an unhashable value where a name belongs
         return None
     post_only = get("post_only", False)
@@ -144,7 +157,9 @@ def _plain_new(account: str, body: object) -> NewOrder | None:
             return None
     if id is None:
         id = new_order_id()
-    return _new(NewOrder, (account, id, symbol, side, qty, price, order_type, tif, post_only, smp))
+    return _new(
+        _NEW_ORDER, (account, id, symbol, side, qty, price, order_type, tif, post_only, smp)
+    )
 
 
 def parse_new(
@@ -203,7 +218,7 @@ def parse_replace(account: str, id: object, body: object) -> ReplaceOrder:
 
 def private_event(event: Event, account: str) -> dict[str, Any]:
     """An event as its account may see it: fills never name the other side."""
-    if type(event) is Trade:
+    if type(event) is _TRADE:
         return fill_dict(event, account)
     return event_dict(event)
 
@@ -272,7 +287,7 @@ def ack_for(
     fills = []
     mine = []
     for event in events:  # one pass; a fill's dict serves both lists
-        if type(event) is Trade:
+        if type(event) is _TRADE:
             buyer = event.buy_account == account
             if buyer or event.sell_account == account:
                 fill = fill_dict(event, account)
@@ -307,7 +322,7 @@ def compact_ack(
     """
     fills = []
     for event in events:
-        if type(event) is Trade and (
+        if type(event) is _TRADE and (
             (event.buy_account == account and event.buy_id == id)
             or (event.sell_account == account and event.sell_id == id)
         ):
@@ -343,7 +358,7 @@ def ack_or_error(
     (in a sequencer ``Receiver``'s ``applied``), so the order's status in it is the one this
     command left, not a later command's."""
     first = events[0]
-    if type(first) is Rejected:
+    if type(first) is _REJECTED:
         return ApiError(first.code, first.message)
     if compact:
         return compact_ack(op, account, id, events, accounts)

@@ -11,12 +11,17 @@ to whoever sent it (through its acknowledgement), and market-wide events
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from lob.engine.events import Event, Rejected, Trade
 
 __all__ = ["PrivateListener", "PrivateStreams"]
 
 PrivateListener = Callable[[list[Event]], None]
+
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+_TRADE: Final = Trade
+_REJECTED: Final = Rejected
 
 
 class PrivateStreams:
@@ -42,10 +47,10 @@ class PrivateStreams:
         seen: set[str] = set()
         for event in events:
             kind = type(event)
-            if kind is Trade:
+            if kind is _TRADE:
                 seen.add(event.buy_account)  # type: ignore[union-attr]
                 seen.add(event.sell_account)  # type: ignore[union-attr]
-            elif kind is not Rejected:
+            elif kind is not _REJECTED:
                 account = getattr(event, "account", None)  # market-wide events have none
                 if account is not None:
                     seen.add(account)

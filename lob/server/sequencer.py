@@ -39,7 +39,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -60,6 +60,12 @@ from lob.store.syncer import Syncer, SyncProcess
 __all__ = ["FSYNC_MODES", "Listener", "Receiver", "Sequencer", "SequencerClosed"]
 
 FSYNC_MODES = ("batch", "always", "off")
+
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+_EXPIRE_ORDERS: Final = ExpireOrders
+_ADVANCE: Final = Advance
+_SET_STATE: Final = SetState
+_ENABLE_LULD: Final = EnableLuld
 
 log = logging.getLogger("lob.server")
 
@@ -319,9 +325,9 @@ class Sequencer:
 
     def _apply(self, command: JournalInput, ts: int) -> list[Event]:
         kind = type(command)
-        if kind is ExpireOrders:
+        if kind is _EXPIRE_ORDERS:
             return self.engine.expire(ts, command.tif)  # type: ignore[union-attr]
-        if kind is Advance or kind is SetState or kind is EnableLuld:
+        if kind is _ADVANCE or kind is _SET_STATE or kind is _ENABLE_LULD:
             return apply_session_input(self.engine, command, ts)  # type: ignore[arg-type]
         return self.engine.submit(command, ts)  # type: ignore[arg-type]
 

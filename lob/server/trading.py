@@ -10,7 +10,7 @@ replay does at start-up), so this view always matches the engine.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from lob.engine.engine import MatchingEngine
 from lob.engine.events import BandsChanged, Crossed, Event, Imbalance, StateChanged
@@ -34,6 +34,13 @@ _WINDOWS = frozenset(
 
 Callback = Callable[[dict[str, Any]], None]
 
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+# ``on_events`` tests every event of every order against these.
+_IMBALANCE: Final = Imbalance
+_STATE_CHANGED: Final = StateChanged
+_CROSSED: Final = Crossed
+_BANDS_CHANGED: Final = BandsChanged
+
 
 class TradingView:
     """Last cross and latest imbalance per symbol, and the subscribers to them."""
@@ -49,20 +56,20 @@ class TradingView:
     def on_events(self, events: list[Event]) -> None:
         for event in events:
             kind = type(event)
-            if kind is Imbalance:
+            if kind is _IMBALANCE:
                 i: Imbalance = event  # type: ignore[assignment]
                 self.imbalance[i.symbol] = i
                 self._notify(i.symbol, "imbalance", i)
-            elif kind is StateChanged:
+            elif kind is _STATE_CHANGED:
                 s: StateChanged = event  # type: ignore[assignment]
                 if s.state not in _WINDOWS:
                     self.imbalance.pop(s.symbol, None)
                 self._notify(s.symbol, "state", s)
-            elif kind is Crossed:
+            elif kind is _CROSSED:
                 c: Crossed = event  # type: ignore[assignment]
                 self.last_cross[c.symbol] = c
                 self._notify(c.symbol, "state", c)
-            elif kind is BandsChanged:
+            elif kind is _BANDS_CHANGED:
                 b: BandsChanged = event  # type: ignore[assignment]
                 self._notify(b.symbol, "state", b)
 

@@ -48,7 +48,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import msgpack  # type: ignore[import-untyped]
 from websockets.exceptions import InvalidState
@@ -85,21 +85,21 @@ __all__ = ["CHANNELS", "Gateway", "Session"]
 
 log = logging.getLogger("lob.server")
 
-CHANNELS = ("book", "trades", "top", "executions", *STATE_CHANNELS)
-ENCODINGS = ("msgpack", "json")
-ACK_FORMS = ("full", "compact")
+CHANNELS: Final = ("book", "trades", "top", "executions", *STATE_CHANNELS)
+ENCODINGS: Final = ("msgpack", "json")
+ACK_FORMS: Final = ("full", "compact")
 """``full``: the order as the command left it and the account's events; ``compact``:
 status, quantities and the order's fills (``lob.server.orders.compact_ack``)."""
-MAX_DEPTH = 1_000
-MAX_PENDING_TRADES = 1_000
-MAX_BATCH = 1_000
+MAX_DEPTH: Final = 1_000
+MAX_PENDING_TRADES: Final = 1_000
+MAX_BATCH: Final = 1_000
 """Orders in one ``batch`` message."""
-JOIN_BYTES = 64 * 1024
+JOIN_BYTES: Final = 64 * 1024
 """Queued market-data frames are joined into one WebSocket frame up to about this size."""
-WRITE_HIGH = 64 * 1024
+WRITE_HIGH: Final = 64 * 1024
 """Bytes waiting in a connection's transport beyond which sending waits for it to drain."""
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_pack: Callable[[Any], bytes] = msgpack.Packer(use_bin_type=True).pack
+_dumps: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_pack: Final[Callable[[Any], bytes]] = msgpack.Packer(use_bin_type=True).pack
 """``msgpack.packb`` without building a packer per message (same bytes; event loop only)."""
 
 
@@ -402,9 +402,14 @@ class Session:
         encoding: str,
     ) -> None:
         self.gateway = gateway
-        self.exchange = gateway.exchange
+        self.exchange = ex = gateway.exchange
         self.limits = gateway.limits
         self.counters = gateway.counters
+        # What every order needs, read once here: the exchange and the limits are
+        # interpreted objects, whose fields compiled code would look up by name.
+        self.reference: dict[str, int | None] = ex.reference
+        self.accounts: Accounts = ex.accounts
+        self.max_open: int = self.limits.max_open_orders
         self.protocol = protocol
         self.reader = reader
         self.writer = writer
@@ -714,15 +719,9 @@ class Session:
         account = self.account
         if account is None:
             raise ApiError("unauthorized", "authenticate first: send {op: auth, key: KEY}")
-        ex = self.exchange
         if op == "new":
-            return parse_new(
-                account,
-                msg,
-                ex.reference,  # the traded symbols, without building a set per order
-                ex.accounts,
-                self.limits.max_open_orders,
-            )
+            # The reference prices' dict is the traded symbols, without building a set.
+            return parse_new(account, msg, self.reference, self.accounts, self.max_open)
         if op == "cancel":
             extra = () if len(msg) == 1 and "id" in msg else sorted(set(msg) - {"id"})
             if extra:
@@ -763,17 +762,16 @@ class Session:
             self.counters["ws_rate_limited_total"] += 1
             raise ApiError(RATE_LIMITED, "too many messages: no order of this batch was processed")
         self.counters["ws_messages_in_total"] += len(orders) - 1
-        ex = self.exchange
-        sequencer = ex.sequencer
-        reply = _BatchReply(self, req, len(orders), ex.accounts)
+        account = self.account
+        sequencer = self.exchange.sequencer
+        reply = _BatchReply(self, req, len(orders), self.accounts)
         results = reply.results
         for i, item in enumerate(orders):
             op = None
             try:
                 if type(item) is not dict:
                     raise ApiError("malformed", "each entry of orders must be an object")
-                item = dict(item)
-                op = item.pop("op", None)
+                op = item.pop("op", None)  # the entry was unpacked for this message alone
                 if op not in ("new", "cancel", "replace"):
                     raise ApiError("invalid_op", f"op must be new, cancel or replace: {op!r}")
                 command = self._command(op, item)
@@ -784,7 +782,7 @@ class Session:
                 log.exception("batch entry failed")
                 results[i] = _error_body(op, ApiError(INTERNAL, "this order was not taken"))
                 continue
-            entry = _BatchEntry(reply, i, op, command.account, command.id)
+            entry = _BatchEntry(reply, i, op, account, command.id)
             reply.waiting += 1
             try:
                 sequencer.enqueue(command, entry)

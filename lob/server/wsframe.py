@@ -17,16 +17,17 @@ plain-frame reader (``wsread``) and the benchmarks' lean client
 from __future__ import annotations
 
 import struct
+from typing import Final
 
 __all__ = ["BINARY", "TEXT", "header", "payload_length"]
 
-TEXT = 0x81
+TEXT: Final = 0x81
 """FIN + text opcode: the first byte of a final text frame (JSON)."""
-BINARY = 0x82
+BINARY: Final = 0x82
 """FIN + binary opcode: the first byte of a final binary frame (msgpack)."""
 
-_SHORT = struct.Struct("!BBH").pack
-_LONG = struct.Struct("!BBQ").pack
+_SHORT: Final = struct.Struct("!BBH").pack
+_LONG: Final = struct.Struct("!BBQ").pack
 
 
 def header(first: int, length: int) -> bytes:

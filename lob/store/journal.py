@@ -52,7 +52,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import msgpack  # type: ignore[import-untyped]
 from mypy_extensions import mypyc_attr
@@ -86,16 +86,26 @@ JOURNAL_NAME = "journal.lob"
 MAGIC = b"LOBJ\x01\x00\x00\x00"
 """The file header every journal starts with."""
 _MAGIC = MAGIC
-_HEAD = struct.Struct(">II")
+_HEAD: Final = struct.Struct(">II")
 MAX_RECORD = 1 << 20
 """A record longer than this is corruption, not an input."""
 ZERO_AHEAD = 1 << 20
 """Bytes of zeros the journal keeps written past its last record (see the module doc)."""
 
-_pack: Callable[[object], bytes] = msgpack.Packer(use_bin_type=True).pack
+_pack: Final[Callable[[object], bytes]] = msgpack.Packer(use_bin_type=True).pack
 """``msgpack.packb`` without building a packer per record (same bytes)."""
 
-_NEW, _CANCEL, _REPLACE, _EXPIRE, _ADVANCE, _STATE, _LULD = 0, 1, 2, 3, 4, 5, 6
+# Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
+_NEW: Final = 0
+_CANCEL: Final = 1
+_REPLACE: Final = 2
+_EXPIRE: Final = 3
+_ADVANCE: Final = 4
+_STATE: Final = 5
+_LULD: Final = 6
+_NEW_ORDER: Final = NewOrder
+_CANCEL_ORDER: Final = CancelOrder
+_REPLACE_ORDER: Final = ReplaceOrder
 
 
 @mypyc_attr(native_class=False)  # an ordinary exception class, compiled or not
@@ -148,25 +158,27 @@ class JournalRecord(NamedTuple):
 def encode_record(command: JournalInput, ts: int) -> bytes:
     """One framed record (header + payload) for ``command`` sequenced at ``ts``."""
     kind = type(command)
-    if kind is NewOrder:
+    if kind is _NEW_ORDER:
         c: NewOrder = command  # type: ignore[assignment]
+        # The enums are str subclasses: msgpack writes their text, as str() would
+        # (without making a copy of each).
         items: list[object] = [
             _NEW,
             ts,
             c.account,
             c.id,
             c.symbol,
-            str(c.side),
+            c.side,
             c.qty,
             c.price,
-            str(c.order_type),
-            str(c.tif),
+            c.order_type,
+            c.tif,
             c.post_only,
-            str(c.smp),
+            c.smp,
         ]
-    elif kind is CancelOrder:
+    elif kind is _CANCEL_ORDER:
         items = [_CANCEL, ts, command.account, command.id]  # type: ignore[union-attr]
-    elif kind is ReplaceOrder:
+    elif kind is _REPLACE_ORDER:
         r: ReplaceOrder = command  # type: ignore[assignment]
         items = [_REPLACE, ts, r.account, r.id, r.price, r.qty]
     elif kind is ExpireOrders:

@@ -34,16 +34,23 @@ def test_accounts_fold_a_continuous_fill_replace_and_cancel() -> None:
     assert tape.recent("XYZ", 10)[0]["aggressor"] == "buy"
 
 
-def test_accounts_fold_an_opening_cross_from_executed_events() -> None:
-    engine, accounts, tape = _engine(), Accounts(), Tape()
+def _opening_cross(engine: MatchingEngine, accounts: Accounts, buy_price: int) -> list:
+    """A buys 100 at ``buy_price`` and B sells 60 at 9.99 before the open; the events of
+    the opening cross (A's and B's orders seen by ``accounts``, the cross's not yet)."""
     ts = iter(range(1, 100))
     for state in (TradingState.CLOSED, TradingState.PRE_OPEN):
         accounts.apply(engine.set_state("XYZ", state, next(ts)))
-    accounts.apply(engine.new_order("a", "buy", "XYZ", Side.BUY, 100, 100_000, ts=next(ts)))
+    accounts.apply(engine.new_order("a", "buy", "XYZ", Side.BUY, 100, buy_price, ts=next(ts)))
     accounts.apply(engine.new_order("b", "sell", "XYZ", Side.SELL, 60, 99_900, ts=next(ts)))
     events: list = []
     for state in (TradingState.OPENING_AUCTION, TradingState.CONTINUOUS):
         events += engine.set_state("XYZ", state, next(ts))
+    return events
+
+
+def test_accounts_fold_an_opening_cross_from_executed_events() -> None:
+    engine, accounts, tape = _engine(), Accounts(), Tape()
+    events = _opening_cross(engine, accounts, 100_000)
     assert "executed" in [e.TYPE for e in events]
     accounts.apply(events)
     tape.apply(events)
@@ -53,3 +60,67 @@ def test_accounts_fold_an_opening_cross_from_executed_events() -> None:
     assert (sell.status, sell.filled, sell.leaves) == ("filled", 60, 0)
     assert [(f["qty"], f["liquidity"]) for f in accounts.fills("a")] == [(60, "cross")]
     assert [t["aggressor"] for t in tape.recent("XYZ", 10)] == [None]
+
+
+def test_accounts_fills_answer_every_field_newest_first_within_the_limit() -> None:
+    engine, accounts = _engine(), Accounts()
+    trades = []
+    for events in (
+        engine.new_order("a", "s1", "XYZ", Side.SELL, 100, 100_000, ts=1),
+        engine.new_order("b", "b1", "XYZ", Side.BUY, 30, 100_000, ts=2),
+        engine.new_order("b", "b2", "XYZ", Side.BUY, 20, 100_000, ts=3),
+    ):
+        accounts.apply(events)
+        trades += [e for e in events if e.TYPE == "trade"]
+    first, second = trades
+    assert accounts.fills("a") == [
+        {
+            "trade_id": t.trade_id,
+            "symbol": "XYZ",
+            "id": "s1",
+            "side": "sell",
+            "price": "10.00",
+            "qty": t.qty,
+            "liquidity": "maker",
+            "ts": t.ts,
+            "seq": t.seq,
+        }
+        for t in (second, first)
+    ]
+    assert accounts.fills("b", 1) == [
+        {
+            "trade_id": second.trade_id,
+            "symbol": "XYZ",
+            "id": "b2",
+            "side": "buy",
+            "price": "10.00",
+            "qty": 20,
+            "liquidity": "taker",
+            "ts": 3,
+            "seq": second.seq,
+        }
+    ]
+    assert accounts.fills("nobody") == []
+
+
+def test_accounts_fill_of_a_cross_names_the_orders_side_and_the_cross_price() -> None:
+    engine, accounts = _engine(), Accounts()
+    events = _opening_cross(engine, accounts, 100_100)
+    accounts.apply(events)
+    executed = {e.account: e for e in events if e.TYPE == "executed"}
+    assert {e.cross_price for e in executed.values()} == {100_000}  # at the reference price
+    for account, id, side in (("a", "buy", "buy"), ("b", "sell", "sell")):
+        e = executed[account]
+        assert accounts.fills(account) == [
+            {
+                "trade_id": e.trade_id,
+                "symbol": "XYZ",
+                "id": id,
+                "side": side,
+                "price": "10.00",
+                "qty": 60,
+                "liquidity": "cross",
+                "ts": e.ts,
+                "seq": e.seq,
+            }
+        ]

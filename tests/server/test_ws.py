@@ -20,6 +20,7 @@ from lob.feed.conflation import ConflatedBatch
 from lob.feed.deltas import BookSnapshot, LevelDelta, TopOfBook, TradeDelta
 from lob.feed.l2_builder import L2BookBuilder
 from lob.feed.wire import decode_msgpack_all
+from lob.server.accounts import Accounts
 from lob.server.auth import KeyStore
 from lob.server.config import Limits
 from lob.server.latency import BOUNDS_NS, parse_buckets, quantile
@@ -740,7 +741,7 @@ def test_ws_answers_are_written_before_market_data_only_sessions() -> None:
     from lob.server.ws import Gateway, Session
 
     log: list[tuple[str, bytes]] = []
-    exchange: Any = SimpleNamespace()
+    exchange: Any = SimpleNamespace(reference={}, accounts=Accounts())  # what a Session reads
     gateway = Gateway(exchange, KeyStore([]), Limits())
 
     def session(name: str) -> Session:
@@ -787,7 +788,7 @@ def test_ws_joins_adjacent_market_data_and_sends_a_snapshot_between_them_alone()
     from lob.server.ws import Gateway, Session
 
     log: list[tuple[str, bytes]] = []
-    exchange: Any = SimpleNamespace()
+    exchange: Any = SimpleNamespace(reference={}, accounts=Accounts())  # what a Session reads
     gateway = Gateway(exchange, KeyStore([]), Limits())
     protocol = ServerProtocol(state=State.OPEN)
     sub = Session(gateway, protocol, None, _Writer(_Transport("sub", log)), "msgpack")  # type: ignore[arg-type]
@@ -815,7 +816,7 @@ def test_ws_flush_writes_the_queued_answers_now_and_the_turns_callback_finds_not
     from lob.server.ws import Gateway, Session
 
     log: list[tuple[str, bytes]] = []
-    exchange: Any = SimpleNamespace()
+    exchange: Any = SimpleNamespace(reference={}, accounts=Accounts())  # what a Session reads
     gateway = Gateway(exchange, KeyStore([]), Limits())
     protocol = ServerProtocol(state=State.OPEN)
     trader = Session(gateway, protocol, None, _Writer(_Transport("trader", log)), "msgpack")  # type: ignore[arg-type]
