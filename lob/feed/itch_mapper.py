@@ -84,7 +84,7 @@ _STATE: Final = {
     TradingState.PAUSED: "P",
     TradingState.CLOSED: "H",
 }  # every other state (pre-open, auctions, quote only): "Q", quotation only
-_REASON = {"luld": "LUDP", "halt": "MWCB"}
+_REASON: Final = {"luld": "LUDP", "halt": "MWCB"}
 _BEFORE_OPEN: Final = (TradingState.PRE_OPEN, TradingState.OPENING_AUCTION)
 
 # Final globals are read directly by compiled code; others cost a dict lookup (lob.native).

@@ -314,7 +314,7 @@ class _OrderReply:
 
     def applied(self, events: list[Event]) -> None:
         self.ack = ack_or_error(
-            self.op, self.account, self.id, events, self.session.exchange.accounts, self.compact
+            self.op, self.account, self.id, events, self.session.accounts, self.compact
         )
 
     def done(self, events: list[Event]) -> None:
@@ -340,10 +340,9 @@ class _BatchReply:
     per batch that only a full collection frees (``lob.server.collector``).
     """
 
-    def __init__(self, session: Session, req: Any, size: int, accounts: Accounts) -> None:
+    def __init__(self, session: Session, req: Any, size: int) -> None:
         self.session = session
         self.req = req
-        self.accounts = accounts
         self.compact = session.acks == "compact"
         self.read_ns = session.read_ns
         self.results: list[Any] = [None] * size
@@ -374,7 +373,8 @@ class _BatchEntry:
 
     def applied(self, events: list[Event]) -> None:
         reply = self.reply
-        ack = ack_or_error(self.op, self.account, self.id, events, reply.accounts, reply.compact)
+        accounts = reply.session.accounts
+        ack = ack_or_error(self.op, self.account, self.id, events, accounts, reply.compact)
         reply.results[self.i] = _error_body(self.op, ack) if isinstance(ack, ApiError) else ack
 
     def done(self, events: list[Event]) -> None:
@@ -764,7 +764,7 @@ class Session:
         self.counters["ws_messages_in_total"] += len(orders) - 1
         account = self.account
         sequencer = self.exchange.sequencer
-        reply = _BatchReply(self, req, len(orders), self.accounts)
+        reply = _BatchReply(self, req, len(orders))
         results = reply.results
         for i, item in enumerate(orders):
             op = None
