@@ -107,6 +107,7 @@ _ACCEPTED: Final = Accepted
 _ADDED: Final = Added
 _CANCELLED: Final = Cancelled
 _TRADE: Final = Trade
+_REPLACED: Final = Replaced
 _INTERN: Final = intern
 
 
@@ -474,7 +475,7 @@ class MatchingEngine(TradingDayMixin):
         self._seq += 1
         events: list[Event] = [
             _new(
-                Accepted,
+                _ACCEPTED,
                 (
                     self._seq,
                     ts,
@@ -582,7 +583,7 @@ class MatchingEngine(TradingDayMixin):
         self._seq += 1
         events: list[Event] = [
             _new(
-                Cancelled,
+                _CANCELLED,
                 (
                     self._seq,
                     ts,
@@ -665,7 +666,7 @@ class MatchingEngine(TradingDayMixin):
             level.qty -= old_qty - new_qty
             return [
                 _new(
-                    Replaced,
+                    _REPLACED,
                     (
                         self._seq,
                         ts,
@@ -709,7 +710,7 @@ class MatchingEngine(TradingDayMixin):
         self._next_oid = oid + 1
         events: list[Event] = [
             _new(
-                Replaced,
+                _REPLACED,
                 (
                     self._seq,
                     ts,
@@ -758,7 +759,7 @@ class MatchingEngine(TradingDayMixin):
             self._seq += 1
             events.append(
                 _new(
-                    Added,
+                    _ADDED,
                     (
                         self._seq,
                         ts,
@@ -810,7 +811,7 @@ class MatchingEngine(TradingDayMixin):
                 self._seq += 1
                 events.append(
                     _new(
-                        Cancelled,
+                        _CANCELLED,
                         (
                             self._seq,
                             ts,
@@ -1079,7 +1080,7 @@ class MatchingEngine(TradingDayMixin):
         self._seq += 1
         events.append(
             _new(
-                Cancelled,
+                _CANCELLED,
                 (
                     self._seq,
                     ts,

@@ -62,6 +62,14 @@ def is_on_tick(price: int) -> bool:
     return price % (_DOLLAR_TICK if price >= ONE_DOLLAR else _SUB_DOLLAR_TICK) == 0
 
 
+_PARSED: Final[dict[str, int]] = {}
+"""Prices already parsed from text, by their text: orders name the same few prices
+again and again, and one dict lookup is a small part of a dozen string operations."""
+_PARSED_MAX: Final = 4096
+"""Texts kept in ``_PARSED``; it starts afresh when full (text from clients is
+unbounded in variety)."""
+
+
 def parse_price(value: object) -> int:
     """Convert a decimal string or a JSON number to integer price units.
 
@@ -69,6 +77,19 @@ def parse_price(value: object) -> int:
     four decimals, signs, exponents, booleans, NaN and anything that is not a
     number; the caller decides whether zero or an off-tick price is acceptable.
     """
+    if type(value) is str:
+        known = _PARSED.get(value)
+        if known is not None:
+            return known
+        units = _parse_price(value)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[value] = units
+        return units
+    return _parse_price(value)
+
+
+def _parse_price(value: object) -> int:
     if isinstance(value, bool):
         raise PriceError("price must be a decimal string or a number")
     if isinstance(value, int):

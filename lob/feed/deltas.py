@@ -192,12 +192,9 @@ class DeltaSequencer:
         out: list[Delta] = []
         append = out.append
         seqs = self._seqs
-        last = self.last_engine_seq
+        event: Event | None = None
         for event in events:
             kind = type(event)
-            seq = event.seq  # any kind of event: read by name, so once
-            if seq > last:
-                last = seq
             if kind is _TRADE:
                 t: Trade = event  # type: ignore[assignment]
                 symbol = t.symbol
@@ -280,7 +277,12 @@ class DeltaSequencer:
                         (x.symbol, n, x.seq, x.ts, x.side, x.price, x.level_qty, x.level_orders),
                     )
                 )
-        self.last_engine_seq = last
+        # The engine numbers a command's events in the order it emits them, so
+        # the last one's seq is the highest (read by name: any kind of event).
+        if event is not None:
+            seq = event.seq
+            if seq > self.last_engine_seq:
+                self.last_engine_seq = seq
         return out
 
     def snapshot(

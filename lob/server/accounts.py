@@ -178,11 +178,15 @@ class Accounts:
         return [_fill_dict(fill) for fill in islice(reversed(acct.fills), limit)]
 
     def _finish(self, acct: _Account, status: OrderStatus) -> None:
-        acct.live.pop(status.id, None)
-        acct.done[status.id] = status
-        acct.done.move_to_end(status.id)
-        while len(acct.done) > MAX_DONE_ORDERS:
-            acct.done.popitem(last=False)
+        """Move a live order to the finished ones (it is always live when called)."""
+        id = status.id
+        done = acct.done
+        del acct.live[id]
+        # It goes in last, the newest: an id leaves ``done`` when it is accepted
+        # again (``apply``), so it is never there while its order is live.
+        done[id] = status
+        if len(done) > MAX_DONE_ORDERS:
+            done.popitem(False)  # the oldest
 
     def apply(self, events: list[Event]) -> None:
         """Fold one command's events in."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Callable, Container
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from lob.engine.commands import CancelOrder, NewOrder, ReplaceOrder
 from lob.engine.engine import MAX_QTY
@@ -117,23 +117,27 @@ def _plain_new(account: str, body: object) -> NewOrder | None:
     (a missing, unknown or odd field) returns ``None`` and goes through
     ``parse_command``, so every error, and every order, is exactly as before.
     """
-    if type(body) is not dict or not _PLAIN_NEW.issuperset(body):
+    if type(body) is not dict:
         return None
-    get = body.get
+    # Typed as a dict, each ``get`` below compiles to a direct dict lookup rather
+    # than a call through a bound method.
+    fields = cast("dict[str, object]", body)
+    if not _PLAIN_NEW.issuperset(fields):
+        return None
     try:
-        id = get("id")
-        symbol = get("symbol")
-        side = _SIDES.get(get("side"))
-        qty = get("qty")
-        value = get("type")
+        id = fields.get("id")
+        symbol = fields.get("symbol")
+        side = _SIDES.get(fields.get("side"))
+        qty = fields.get("qty")
+        value = fields.get("type")
         order_type = _LIMIT if value is None else _ORDER_TYPES.get(value)
-        value = get("tif")
+        value = fields.get("tif")
         tif = _DAY if value is None else _TIFS.get(value)
-        value = get("smp")
+        value = fields.get("smp")
         smp = _CANCEL_NEWEST if value is None else _SMPS.get(value)
     except TypeError:  # an unhashable value where a name belongs
         return None
-    post_only = get("post_only", False)
+    post_only = fields.get("post_only", False)
     if (
         (id is not None and (type(id) is not str or not id))
         or type(symbol) is not str
@@ -145,7 +149,7 @@ def _plain_new(account: str, body: object) -> NewOrder | None:
         or type(post_only) is not bool
     ):
         return None
-    price = get("price")
+    price = fields.get("price")
     if price is not None:
         if type(price) is not str:
             return None

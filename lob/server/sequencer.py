@@ -38,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Final, Protocol
 
 from mypy_extensions import mypyc_attr
@@ -145,7 +145,7 @@ class Sequencer:
         self._idle.set()
         self.syncer = syncer
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._acks: list[Receiver] = []
+        self._acks: list[Receiver | None] = []
         self._ack_events: list[list[Event]] = []
         """fsync=off: acknowledgements (and their events) waiting for the end of the loop's turn."""
 
@@ -283,8 +283,10 @@ class Sequencer:
         # runs while the engine, the views and the acknowledgements work.
         self._commit()
         applied = []
-        for command, ts, receiver in zip(commands, stamps, receivers, strict=True):
-            events = self._apply(command, ts)
+        # By index: a zip would make a tuple per input, for three lists of one length.
+        for i in range(len(commands)):
+            receiver = receivers[i]
+            events = self._apply(commands[i], stamps[i])
             self._notify(events)
             if receiver is not None:
                 self._applied(receiver, events)
@@ -337,15 +339,14 @@ class Sequencer:
         if acks:
             self._acknowledge(acks, events)
 
-    def _acknowledge(
-        self, receivers: Sequence[Receiver | None], applied: list[list[Event]]
-    ) -> None:
+    def _acknowledge(self, receivers: list[Receiver | None], applied: list[list[Event]]) -> None:
         """Market data out (``before_ack``), then each input's ``done``, then the
         writes (``after_ack``): the one order every acknowledgement follows."""
         self._run_hooks(self.before_ack, "before-ack")
-        for receiver, events in zip(receivers, applied, strict=True):
+        for i in range(len(receivers)):
+            receiver = receivers[i]
             if receiver is not None:
-                self._done(receiver, events)
+                self._done(receiver, applied[i])
         self._run_hooks(self.after_ack, "after-ack")
 
     @staticmethod

@@ -93,6 +93,7 @@ ZERO_AHEAD = 1 << 20
 """Bytes of zeros the journal keeps written past its last record (see the module doc)."""
 
 _pack: Final[Callable[[object], bytes]] = msgpack.Packer(use_bin_type=True).pack
+_crc32: Final = zlib.crc32  # a Final global is read directly, a module's attribute by name
 """``msgpack.packb`` without building a packer per record (same bytes)."""
 
 # Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
@@ -177,7 +178,8 @@ def encode_record(command: JournalInput, ts: int) -> bytes:
             c.smp,
         ]
     elif kind is _CANCEL_ORDER:
-        items = [_CANCEL, ts, command.account, command.id]  # type: ignore[union-attr]
+        x: CancelOrder = command  # type: ignore[assignment]
+        items = [_CANCEL, ts, x.account, x.id]
     elif kind is _REPLACE_ORDER:
         r: ReplaceOrder = command  # type: ignore[assignment]
         items = [_REPLACE, ts, r.account, r.id, r.price, r.qty]
@@ -194,7 +196,7 @@ def encode_record(command: JournalInput, ts: int) -> bytes:
     else:
         raise TypeError(f"not a journal input: {command!r}")
     payload = _pack(items)
-    return _HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+    return _HEAD.pack(len(payload), _crc32(payload)) + payload
 
 
 def decode_payload(payload: bytes) -> JournalRecord:

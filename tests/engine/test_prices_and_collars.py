@@ -68,6 +68,20 @@ def test_parse_price_refuses_what_is_not_a_price(bad: object) -> None:
         parse_price(bad)
 
 
+def test_parse_price_answers_the_same_for_text_seen_before_and_after_its_table_fills() -> None:
+    """Parsed texts are remembered (orders repeat prices); the table starts afresh when
+    full, and a text that is not a price is refused every time, never remembered."""
+    texts = [f"{dollars}.{cents:02d}" for dollars in range(1, 61) for cents in range(100)]
+    expected = [int(text.replace(".", "")) * 100 for text in texts]  # two decimals: x100
+    assert len(texts) > 4096  # more than the table holds: it starts afresh on the way
+    for _ in range(2):
+        assert [parse_price(text) for text in texts] == expected
+    for _ in range(2):
+        for bad in ("1.00001", "-1.00", "12.3.4"):
+            with pytest.raises(PriceError):
+                parse_price(bad)
+
+
 @pytest.mark.parametrize(("units", "text"), [(1_872_500, "187.25"), (5_001, "0.5001"), (0, "0.00")])
 def test_format_price_writes_two_to_four_decimals(units: int, text: str) -> None:
     assert format_price(units) == text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lob.engine import MatchingEngine, Side
 from lob.engine.types import TradingState
-from lob.server.accounts import Accounts, Tape
+from lob.server.accounts import MAX_DONE_ORDERS, Accounts, Tape
 
 
 def _engine() -> MatchingEngine:
@@ -124,3 +124,23 @@ def test_accounts_fill_of_a_cross_names_the_orders_side_and_the_cross_price() ->
                 "seq": e.seq,
             }
         ]
+
+
+def test_accounts_keep_the_newest_finished_orders_and_an_id_used_again_is_the_new_order() -> None:
+    engine, accounts = _engine(), Accounts()
+    ts = iter(range(1, 1_000_000))
+    for events in (
+        engine.new_order("a", "x", "XYZ", Side.SELL, 100, 100_100, ts=next(ts)),
+        engine.cancel("a", "x", ts=next(ts)),
+        engine.new_order("a", "x", "XYZ", Side.SELL, 50, 100_200, ts=next(ts)),
+    ):
+        accounts.apply(events)
+    again = accounts.order("a", "x")
+    assert again is not None and (again.status, again.qty, again.price) == ("open", 50, 100_200)
+    accounts.apply(engine.cancel("a", "x", ts=next(ts)))
+    for i in range(MAX_DONE_ORDERS):  # as many more finished: "x" is now the oldest, and goes
+        accounts.apply(engine.new_order("a", f"o{i}", "XYZ", Side.SELL, 1, 100_100, ts=next(ts)))
+        accounts.apply(engine.cancel("a", f"o{i}", ts=next(ts)))
+    assert accounts.order("a", "x") is None
+    first, last = accounts.order("a", "o0"), accounts.order("a", f"o{MAX_DONE_ORDERS - 1}")
+    assert first is not None and last is not None and first.status == last.status == "cancelled"
