@@ -16,7 +16,7 @@ What runs (docs/benchmarks.md shows figures):
   were still connected at its end, and a row says ``N subs (M left)`` when
   some were not.
 - Order entry over WebSocket (msgpack) from 2 client processes, each with 2
-  connections per account (``lob.bench.entry_socket``: a lean client that
+  connections per account (``lob.bench.client_socket``: a lean client that
   reads each answer, and the clock, where its bytes arrive): account
   ``buyer`` rests bids 1-10 ticks under the reference price and sends IOC
   buys that cross, ``seller`` the mirror image;
@@ -286,7 +286,7 @@ async def _entry(
 ) -> None:
     import msgpack
 
-    from lob.bench.entry_socket import open_entry_socket
+    from lob.bench.client_socket import open_client_socket
     from lob.engine.prices import format_price
 
     tick = 100
@@ -319,7 +319,7 @@ async def _entry(
     auth_answers: list[asyncio.Future[dict[str, Any]]] = []
 
     def on_message(frame: bytes) -> None:
-        """An answer, read where its bytes arrived (lob.bench.entry_socket)."""
+        """An answer, read where its bytes arrived (lob.bench.client_socket)."""
         now = clock()
         body = unpackb(frame)
         req = body.get("req")
@@ -350,7 +350,7 @@ async def _entry(
     conns: list[_Conn] = []
     for account, key in KEYS.items():
         for _ in range(CONNECTIONS):
-            ws = await open_entry_socket(f"{url}/ws?encoding=msgpack&acks={acks}", on_message)
+            ws = await open_client_socket(f"{url}/ws?encoding=msgpack&acks={acks}", on_message)
             waiting = loop.create_future()
             auth_answers.append(waiting)
             ws.send(packb({"op": "auth", "key": key}))

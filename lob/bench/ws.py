@@ -8,10 +8,11 @@ Four measurements (docs/benchmarks.md shows figures and the older design's):
   sequences a seeded order flow (passive adds 1-10 ticks from the mid, cancels,
   a few marketable IOCs) straight into the sequencer, so no order-entry cost
   is mixed in. N subscribers follow the full book of the symbol over real
-  WebSocket connections on 127.0.0.1, held by 1-2 client processes (asyncio +
-  websockets, many connections each, at nice 5 so they do not starve the
-  server on a shared 2-core host) that decode every frame with msgpack and
-  check that each book message continues the one before (``BookReader``).
+  WebSocket connections on 127.0.0.1, held by 1-3 client processes (uvloop and
+  lob's lean client connection, ``lob.bench.client_socket``, many connections
+  each, at nice 5 so they do not starve the server on a shared 2-core host)
+  that decode every frame with msgpack where its bytes arrive and check that
+  each book message continues the one before (``BookReader``).
   Batching is the server's own: a client that keeps up gets each batch of
   inputs' deltas as one frame (frames waiting for a slow reader are joined),
   one that falls further behind gets conflated batches.
@@ -57,7 +58,9 @@ import resource
 import tempfile
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -419,43 +422,45 @@ def _client_main(url: str, count: int, symbol: str, conn: Any) -> None:
 async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
     import msgpack
 
-    give_way(CLIENT_NICE, own_session=True)
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed
+    from lob.bench.client_socket import ClientSocket, open_client_socket
 
+    give_way(CLIENT_NICE, own_session=True)
     tally = _Tally()
     map_bytes = frozenset([*range(0x80, 0x90), 0xDE, 0xDF])
     subscribe = msgpack.packb({"op": "subscribe", "symbol": symbol, "channel": "book"})
+    stopping = False
 
-    async def follow(ws: Any) -> None:
+    def reader_for() -> Callable[[bytes], None]:
         reader = BookReader(tally)
-        try:
-            async for frame in ws:
-                if frame[0] in map_bytes:  # an answer (subscribed), not market data
-                    continue
-                reader.read(frame, time.time_ns())
-        except ConnectionClosed:
-            pass
-        # Ended by the server or the network; a pool closing its own connections
-        # cancels this task first, and the cancellation skips the count.
-        how = f"{ws.close_code} {ws.close_reason}".strip()
-        tally.closes[how] = tally.closes.get(how, 0) + 1
+        read = reader.read
+        clock = time.time_ns
 
-    sockets: list[Any] = []
-    tasks: list[asyncio.Task[None]] = []
+        def on_message(frame: bytes) -> None:
+            if frame[0] not in map_bytes:  # an answer (subscribed) is a map, market data not
+                read(frame, clock())
+
+        return on_message
+
+    def ended(ws: ClientSocket, _: object) -> None:
+        # Ended by the server or the network; the pool's own closing is not counted.
+        if not stopping:
+            how = f"{ws.close_code} {ws.close_reason}".strip()
+            tally.closes[how] = tally.closes.get(how, 0) + 1
+
+    sockets: list[ClientSocket] = []
     error = ""
     try:
         for start in range(0, count, 50):
             batch = await asyncio.gather(
                 *(
-                    connect(f"{url}/ws?encoding=msgpack", compression=None, max_size=2**24)
+                    open_client_socket(f"{url}/ws?encoding=msgpack", reader_for())
                     for _ in range(min(50, count - start))
                 )
             )
             for ws in batch:
-                await ws.send(subscribe)
+                ws.send(subscribe)
+                ws.closed.add_done_callback(partial(ended, ws))
             sockets.extend(batch)
-        tasks = [asyncio.create_task(follow(ws)) for ws in sockets]
     except OSError as exc:
         error = str(exc)
     loop = asyncio.get_running_loop()
@@ -481,9 +486,11 @@ async def _clients(url: str, count: int, symbol: str, conn: Any) -> None:
             )
         else:
             break
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    stopping = True
+    for ws in sockets:
+        ws.close()
+    if sockets:
+        await asyncio.wait([ws.closed for ws in sockets], timeout=10)
     conn.send("stopped")
 
 

@@ -11,7 +11,7 @@ protocol object, which tracks the closing handshake.
 
 ``payload_length`` reads the same length fields back, for the server's
 plain-frame reader (``wsread``) and the benchmarks' lean client
-(``lob.bench.entry_socket``).
+(``lob.bench.client_socket``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from lob.bench.entry_socket import WebSocketClosed, _masked_frame, open_entry_socket
+from lob.bench.client_socket import WebSocketClosed, _masked_frame, open_client_socket
 from lob.server.config import Limits
 from lob.server.wsread import FrameReader
 from tests.server.support import ALICE, running
@@ -28,7 +28,7 @@ def test_orders_are_acknowledged_and_pings_answered(tmp_path: Path) -> None:
     async def body() -> None:
         async with running(tmp_path, limits=Limits(ws_ping_interval=0.2)) as server:
             answers: asyncio.Queue[dict] = asyncio.Queue()
-            ws = await open_entry_socket(
+            ws = await open_client_socket(
                 _url(server.url), lambda frame: answers.put_nowait(msgpack.unpackb(frame))
             )
             ws.send(msgpack.packb({"op": "auth", "key": ALICE}))
@@ -110,7 +110,7 @@ def test_frames_split_across_reads_arrive_whole_and_a_ping_gets_its_pong() -> No
         peer = await _peer(UPGRADE, frames, chunk=3)
         got: list[bytes] = []
         async with peer:
-            ws = await open_entry_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
+            ws = await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
             for _ in range(500):
                 if len(got) == 3:
                     break
@@ -139,7 +139,7 @@ def test_pong_is_a_masked_echo_of_the_ping() -> None:
             writer.close()
 
         async with await asyncio.start_server(handle, "127.0.0.1", 0) as peer:
-            await open_entry_socket(f"ws://127.0.0.1:{_port(peer)}/", lambda frame: None)
+            await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/", lambda frame: None)
             assert await asyncio.wait_for(received, 5) == (0x8A, 0x80, b"abcd")
 
     run_async(body)
@@ -156,7 +156,7 @@ def test_a_refused_or_forged_handshake_is_an_error(answer: bytes, message: str) 
     async def body() -> None:
         async with await _peer(answer) as peer:
             with pytest.raises(WebSocketClosed, match=message):
-                await open_entry_socket(f"ws://127.0.0.1:{_port(peer)}/ws", lambda frame: None)
+                await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/ws", lambda frame: None)
 
     run_async(body)
 
@@ -166,7 +166,7 @@ def test_a_masked_or_unknown_frame_from_the_server_closes_the_connection() -> No
         for frames in (bytes((0x82, 0x85)) + b"mask" + b"hello", bytes((0x83, 0))):
             got: list[bytes] = []
             async with await _peer(UPGRADE, bytes((0x82, 2)) + b"ok" + frames) as peer:
-                ws = await open_entry_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
+                ws = await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
                 await asyncio.wait_for(ws.closed, 5)
                 assert got == [b"ok"]
 
@@ -177,7 +177,7 @@ def test_only_ws_urls_with_a_port() -> None:
     async def body() -> None:
         for url in ("http://127.0.0.1:80/ws", "ws://127.0.0.1/ws"):
             with pytest.raises(ValueError, match="expected ws://host:port/path"):
-                await open_entry_socket(url, lambda frame: None)
+                await open_client_socket(url, lambda frame: None)
 
     run_async(body)
 
@@ -187,3 +187,51 @@ def test_each_length_form_the_client_sends_is_read_by_the_servers_frame_reader(s
     payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
     frames, rest = FrameReader(1 << 20).feed(_masked_frame(0x82, payload))
     assert (frames, rest) == ([(0x82, payload)], None)
+
+
+def test_a_long_frame_over_many_reads_arrives_whole_with_the_frames_around_it() -> None:
+    async def body() -> None:
+        long = bytes(range(256)) * 1_000  # 256,000 bytes: the 64-bit length form
+        frames = (
+            bytes((0x82, 2)) + b"a1"
+            + bytes((0x82, 127)) + len(long).to_bytes(8, "big") + long
+            + bytes((0x82, 2)) + b"b2"
+        )  # fmt: skip
+        got: list[bytes] = []
+        async with await _peer(UPGRADE, frames, chunk=4_096) as peer:
+            ws = await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
+            for _ in range(500):
+                if len(got) == 3:
+                    break
+                await asyncio.sleep(0.01)
+            assert got == [b"a1", long, b"b2"]
+            ws.close()
+            await asyncio.wait_for(ws.closed, 5)
+
+    run_async(body)
+
+
+@pytest.mark.parametrize(
+    ("close", "how"),
+    [
+        (bytes((0x88, 13)) + (1008).to_bytes(2, "big") + b"too slow: 1", (1008, "too slow: 1")),
+        (bytes((0x88, 0)), (1005, "")),  # a close frame with no status
+        (b"", (1006, "")),  # the connection ends with no close frame
+    ],
+)
+def test_how_the_server_closed_is_kept(close: bytes, how: tuple[int, str]) -> None:
+    async def body() -> None:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accept = _accept(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(UPGRADE.replace(b"{accept}", accept) + bytes((0x82, 2)) + b"ok" + close)
+            await writer.drain()
+            writer.close()
+
+        async with await asyncio.start_server(handle, "127.0.0.1", 0) as peer:
+            got: list[bytes] = []
+            ws = await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
+            await asyncio.wait_for(ws.closed, 5)
+            assert got == [b"ok"]
+            assert (ws.close_code, ws.close_reason) == how
+
+    run_async(body)

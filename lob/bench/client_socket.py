@@ -1,18 +1,21 @@
-"""A lean WebSocket client connection for the order-entry benchmarks.
+"""A lean WebSocket client connection for the benchmarks' clients.
 
 Why: ``lob bench e2e`` times each order on its clients' clock, so whatever the
 client spends between an answer reaching its socket and the moment it reads the
 clock is counted as the server's, and the clients share the machine's cores
-with the server. With the ``websockets`` library's client, an answer went from
+with the server. With the ``websockets`` library's client, a message went from
 the protocol's parser through a queue to a reading task a turn of the loop
 later, in Python generators. Here a connection is an ``asyncio.Protocol``: each
 frame the server sends is parsed where its bytes arrive and handed to a
 callback in the same turn, and a message is sent as one masked frame written
-straight to the transport (at 10,000 orders/s: a quarter less client CPU, and
-the harness's floor about 0.2 ms lower; docs/benchmarks.md). It speaks only
-what the benchmarks need (RFC 6455: the opening handshake, final data frames,
-ping/pong, close); anything else from the server aborts the connection, and
-the next send raises ``WebSocketClosed``.
+straight to the transport. The order-entry processes use it (at 10,000
+orders/s: a quarter less client CPU, and the harness's floor about 0.2 ms
+lower), and so do the market-data subscribers of ``lob bench ws`` and ``lob
+bench e2e``, a hundred to a process, which then keep up with more of the
+stream (docs/benchmarks.md). It speaks only what the benchmarks need (RFC
+6455: the opening handshake, final data frames, ping/pong, close); anything
+else from the server aborts the connection, and the next send raises
+``WebSocketClosed``.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ except ImportError:  # pragma: no cover - depends on how websockets was installe
 
 from lob.server.wsframe import header, payload_length
 
-__all__ = ["EntrySocket", "WebSocketClosed", "open_entry_socket"]
+__all__ = ["ClientSocket", "WebSocketClosed", "open_client_socket"]
 
 _GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _TEXT: Final = 0x81
@@ -57,7 +60,7 @@ def _masked_frame(first: int, payload: bytes) -> bytes:
     return bytes(head) + key + apply_mask(payload, key)
 
 
-class EntrySocket(asyncio.Protocol):
+class ClientSocket(asyncio.Protocol):
     """One client connection; ``on_message(payload)`` runs for each data frame."""
 
     def __init__(self, on_message: Callable[[bytes], None], max_size: int) -> None:
@@ -68,8 +71,17 @@ class EntrySocket(asyncio.Protocol):
         self._accept = b""
         self._handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._buffer = b""
+        # A frame longer than what has arrived of it: its parts gather here until
+        # ``_need`` bytes are held, then are joined once (not copied at each read).
+        self._parts: list[bytes] = []
+        self._held = 0
+        self._need = 0
         self._open = False
         self._writable: asyncio.Future[None] | None = None
+        self.close_code: int | None = None
+        """The code of the server's close frame (1005 if it had none); 1006 when the
+        connection ended without one; None while open."""
+        self.close_reason = ""
 
     # -- asyncio.Protocol ----------------------------------------------------
 
@@ -80,7 +92,16 @@ class EntrySocket(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
-        buf = self._buffer + data if self._buffer else data
+        if self._need:
+            self._parts.append(data)
+            self._held += len(data)
+            if self._held < self._need:
+                return
+            buf = b"".join(self._parts)
+            self._parts, self._held, self._need = [], 0, 0
+        else:
+            buf = self._buffer + data if self._buffer else data
+            self._buffer = b""
         if not self._open:
             end = buf.find(b"\r\n\r\n")
             if end < 0:
@@ -93,7 +114,13 @@ class EntrySocket(asyncio.Protocol):
                 return
             buf = buf[end + 4 :]
             self._open = True
-        self._buffer = self._read_frames(buf)
+        rest = self._read_frames(buf)
+        if rest:
+            length, start = payload_length(rest, 0) if len(rest) >= 2 else (0, -1)
+            if start < 0:  # not even the whole header yet
+                self._buffer = rest
+            else:
+                self._parts, self._held, self._need = [rest], len(rest), start + length
 
     def pause_writing(self) -> None:
         if self._writable is None:
@@ -107,6 +134,8 @@ class EntrySocket(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._open = False
+        if self.close_code is None:
+            self.close_code = 1006  # closed without a close frame (RFC 6455, 7.1.5)
         self.resume_writing()
         error = WebSocketClosed(f"connection lost: {exc}" if exc else "connection closed")
         if not self._handshake.done():
@@ -189,6 +218,11 @@ class EntrySocket(asyncio.Protocol):
                 assert self.transport is not None
                 self.transport.write(_masked_frame(_PONG, payload))
             elif first == _CLOSE:
+                if len(payload) >= 2:
+                    self.close_code = int.from_bytes(payload[:2], "big")
+                    self.close_reason = payload[2:].decode("utf-8", "replace")
+                else:
+                    self.close_code = 1005  # no status code (RFC 6455, 7.1.5)
                 self.close()
                 return b""
             elif first != _PONG:
@@ -204,9 +238,9 @@ class EntrySocket(asyncio.Protocol):
             self.transport.abort()
 
 
-async def open_entry_socket(
+async def open_client_socket(
     url: str, on_message: Callable[[bytes], None], max_size: int = 2**24
-) -> EntrySocket:
+) -> ClientSocket:
     """Connect to ``url`` (``ws://host:port/path?query``) and complete the handshake."""
     parts = urlsplit(url)
     if parts.scheme != "ws" or parts.hostname is None or parts.port is None:
@@ -216,7 +250,7 @@ async def open_entry_socket(
         target += "?" + parts.query
     loop = asyncio.get_running_loop()
     _, conn = await loop.create_connection(
-        lambda: EntrySocket(on_message, max_size), parts.hostname, parts.port
+        lambda: ClientSocket(on_message, max_size), parts.hostname, parts.port
     )
     conn._start(parts.hostname, parts.port, target)
     await conn._handshake
