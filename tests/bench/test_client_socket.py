@@ -98,6 +98,22 @@ def _port(server: asyncio.Server) -> int:
     return server.sockets[0].getsockname()[1]
 
 
+async def _received(frames: bytes, chunk: int, count: int) -> list[bytes]:
+    """The messages a client hands over when a peer sends ``frames`` ``chunk`` bytes a
+    write: once ``count`` have come (or 5 s passed), checked still open, then closed."""
+    got: list[bytes] = []
+    async with await _peer(UPGRADE, frames, chunk=chunk) as peer:
+        ws = await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
+        for _ in range(500):
+            if len(got) == count:
+                break
+            await asyncio.sleep(0.01)
+        assert not ws.closed.done()
+        ws.close()
+        await asyncio.wait_for(ws.closed, 5)
+    return got
+
+
 def test_frames_split_across_reads_arrive_whole_and_a_ping_gets_its_pong() -> None:
     async def body() -> None:
         long = bytes(range(256)) * 2  # 512 bytes: the 16-bit length form
@@ -107,18 +123,7 @@ def test_frames_split_across_reads_arrive_whole_and_a_ping_gets_its_pong() -> No
             + bytes((0x82, 126)) + len(long).to_bytes(2, "big") + long
             + bytes((0x81, 2)) + b"{}"
         )  # fmt: skip
-        peer = await _peer(UPGRADE, frames, chunk=3)
-        got: list[bytes] = []
-        async with peer:
-            ws = await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
-            for _ in range(500):
-                if len(got) == 3:
-                    break
-                await asyncio.sleep(0.01)
-            assert got == [b"hello", long, b"{}"]
-            assert not ws.closed.done()
-            ws.close()
-            await asyncio.wait_for(ws.closed, 5)
+        assert await _received(frames, chunk=3, count=3) == [b"hello", long, b"{}"]
 
     run_async(body)
 
@@ -197,16 +202,7 @@ def test_a_long_frame_over_many_reads_arrives_whole_with_the_frames_around_it() 
             + bytes((0x82, 127)) + len(long).to_bytes(8, "big") + long
             + bytes((0x82, 2)) + b"b2"
         )  # fmt: skip
-        got: list[bytes] = []
-        async with await _peer(UPGRADE, frames, chunk=4_096) as peer:
-            ws = await open_client_socket(f"ws://127.0.0.1:{_port(peer)}/ws", got.append)
-            for _ in range(500):
-                if len(got) == 3:
-                    break
-                await asyncio.sleep(0.01)
-            assert got == [b"a1", long, b"b2"]
-            ws.close()
-            await asyncio.wait_for(ws.closed, 5)
+        assert await _received(frames, chunk=4_096, count=3) == [b"a1", long, b"b2"]
 
     run_async(body)
 
