@@ -9,8 +9,10 @@ actual send), the server's own order-to-ack latency (its ``GET /metrics``
 histogram, scraped around the phase), and the server's user and system CPU
 per order read from ``/proc`` (the server's own process: its journal sync
 process is left out, so user + system is a little under ``lob bench e2e``'s
-CPU per order). Run it in turns with another build, or with and without
-``--cpu``, to compare two set-ups on a shared machine:
+CPU per order); with subscribers, how many were still connected at the
+phase's end and the deltas they decoded in all. Run it in turns with another
+build, or with and without ``--cpu``, to compare two set-ups on a shared
+machine:
 
     uv run python benchmarks/serve_phases_benchmark.py \\
         --phases rate:50000:100,window:2048:100 --seconds 6 [--subscribers 100] \\
@@ -69,7 +71,10 @@ def main() -> None:
             left = ""
             if pool is not None:
                 md = pool.drained()
-                left = f", subscribers connected {md['open']} of {args.subscribers}"
+                left = (
+                    f", subscribers connected {md['open']} of {args.subscribers}"
+                    f", {md['deltas']:,} deltas delivered"
+                )
             acks = max(result["acks"], 1)
             lat, sent = result["latencies"], result["from_send"]
             print(

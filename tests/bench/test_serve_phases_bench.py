@@ -13,7 +13,7 @@ LINE = re.compile(
     r"p99 from send (?P<sent>[\d.]+) ms, "
     r"server p50 (?P<p50>[\d.]+) ms, p99 (?P<p99>[\d.]+) ms, "
     r"user (?P<user>[\d.]+) us/order, system (?P<system>[\d.]+) us/order, "
-    r"subscribers connected (?P<open>\d+) of 2$"
+    r"subscribers connected (?P<open>\d+) of 2, (?P<deltas>[\d,]+) deltas delivered$"
 )
 
 
@@ -35,6 +35,7 @@ def test_each_phase_prints_its_rate_the_servers_latency_and_cpu_per_order() -> N
         assert float(m["user"]) + float(m["system"]) > 0
         assert float(m["sent"]) > 0
         assert m["open"] == "2"  # at these rates no subscriber falls behind
+        assert int(m["deltas"].replace(",", "")) > 0  # both follow the book the orders change
 
 
 def test_a_phase_that_is_neither_rate_nor_window_is_refused() -> None:
