@@ -70,9 +70,9 @@ class ClientSocket(asyncio.Protocol):
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._accept = b""
         self._handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._buffer = b""
-        # A frame longer than what has arrived of it: its parts gather here until
-        # ``_need`` bytes are held, then are joined once (not copied at each read).
+        # Bytes that make no whole handshake answer or frame yet gather here until
+        # ``_need`` bytes are held, then are joined once: a long frame's parts are
+        # not copied again at every read.
         self._parts: list[bytes] = []
         self._held = 0
         self._need = 0
@@ -92,22 +92,21 @@ class ClientSocket(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
-        if self._need:
+        if self._parts:
             self._parts.append(data)
             self._held += len(data)
             if self._held < self._need:
                 return
             buf = b"".join(self._parts)
-            self._parts, self._held, self._need = [], 0, 0
+            self._parts = []
         else:
-            buf = self._buffer + data if self._buffer else data
-            self._buffer = b""
+            buf = data
         if not self._open:
             end = buf.find(b"\r\n\r\n")
             if end < 0:
                 if len(buf) > _MAX_HANDSHAKE:
                     self._fail("the handshake's answer is too long")
-                self._buffer = buf
+                self._hold(buf, len(buf) + 1)
                 return
             self._check_handshake(buf[:end].decode("latin-1"))
             if self._handshake.done() and self._handshake.exception() is not None:
@@ -116,11 +115,9 @@ class ClientSocket(asyncio.Protocol):
             self._open = True
         rest = self._read_frames(buf)
         if rest:
-            length, start = payload_length(rest, 0) if len(rest) >= 2 else (0, -1)
-            if start < 0:  # not even the whole header yet
-                self._buffer = rest
-            else:
-                self._parts, self._held, self._need = [rest], len(rest), start + length
+            length, start = payload_length(rest, 0)
+            # The whole frame; or, while its header is incomplete, any byte more.
+            self._hold(rest, start + length if start >= 0 else len(rest) + 1)
 
     def pause_writing(self) -> None:
         if self._writable is None:
@@ -191,6 +188,10 @@ class ClientSocket(asyncio.Protocol):
             self._fail("the server's Sec-WebSocket-Accept does not match the key")
         else:
             self._handshake.set_result(None)
+
+    def _hold(self, buf: bytes, need: int) -> None:
+        """Keep ``buf`` until ``need`` bytes have arrived in all."""
+        self._parts, self._held, self._need = [buf], len(buf), need
 
     def _read_frames(self, buf: bytes) -> bytes:
         """Hand over each complete frame in ``buf``; return the incomplete rest."""

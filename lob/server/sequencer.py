@@ -284,6 +284,7 @@ class Sequencer:
         self._commit()
         applied = []
         # By index: a zip would make a tuple per input, for three lists of one length.
+        assert len(stamps) == len(receivers) == len(commands)
         for i in range(len(commands)):
             receiver = receivers[i]
             events = self._apply(commands[i], stamps[i])
@@ -343,6 +344,7 @@ class Sequencer:
         """Market data out (``before_ack``), then each input's ``done``, then the
         writes (``after_ack``): the one order every acknowledgement follows."""
         self._run_hooks(self.before_ack, "before-ack")
+        assert len(applied) == len(receivers)
         for i in range(len(receivers)):
             receiver = receivers[i]
             if receiver is not None:

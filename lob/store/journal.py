@@ -93,8 +93,8 @@ ZERO_AHEAD = 1 << 20
 """Bytes of zeros the journal keeps written past its last record (see the module doc)."""
 
 _pack: Final[Callable[[object], bytes]] = msgpack.Packer(use_bin_type=True).pack
-_crc32: Final = zlib.crc32  # a Final global is read directly, a module's attribute by name
 """``msgpack.packb`` without building a packer per record (same bytes)."""
+_crc32: Final = zlib.crc32  # a Final global is read directly, a module's attribute by name
 
 # Final globals are read directly by compiled code; others cost a dict lookup (lob.native).
 _NEW: Final = 0
@@ -253,7 +253,7 @@ def scan_frames(data: bytes, pos: int) -> Iterator[tuple[bytes, int]]:
         if length == 0 or length > MAX_RECORD or start + length > end:
             return
         payload = data[start : start + length]
-        if zlib.crc32(payload) != crc:
+        if _crc32(payload) != crc:
             return
         pos = start + length
         yield payload, pos
