@@ -769,6 +769,39 @@ Phase = tuple[str, str, float, float, int]
 """Metric key, "rate" or "window", orders/s or in flight, seconds, orders per message."""
 
 
+@dataclass(frozen=True)
+class ServerRun:
+    """One ``lob serve`` of the report: how it runs, and the phases it runs under load."""
+
+    prefix: str  # of its phases' keys in the metrics: "nosubs.", "pinned." ...
+    fsync: str
+    subscribers: int
+    phases: list[Phase]
+    rest_orders: int = 0  # then the REST closed-loop measure after the phases
+    options: tuple[str, ...] = ()  # more lob serve options
+    acks: str = "compact"
+    cpu: int | None = None  # lob serve --cpu CPU, the clients on the other CPUs
+
+
+def _measure_name(run: ServerRun, result: dict[str, Any]) -> str:
+    """A phase's row title: how orders came, how many, and how the server ran."""
+    load = (
+        f"{result['offered']:,.0f}/s"
+        if result["mode"] == "rate"
+        else f"max ({result['in_flight']:,} in flight)"
+    )
+    way = f"WS batches of <={result['batch']}" if result["batch"] > 1 else "WS"
+    subs = f"{run.subscribers} subs"
+    if result["subscribers_open"] < run.subscribers:
+        subs = f"{run.subscribers} subs ({result['subscribers_open']} left)"
+    name = f"{way} {load}, fsync {run.fsync}, {subs}, {run.acks} acks"
+    if run.options:
+        name += f", {' '.join(run.options)}"
+    if run.cpu is not None:
+        name += f", server on CPU {run.cpu}"
+    return name
+
+
 @contextlib.contextmanager
 def loaded_server(
     fsync: str,
@@ -814,24 +847,13 @@ def loaded_server(
         server.close()
 
 
-def _measure(
-    fsync: str,
-    subscribers: int,
-    phases: list[Phase],
-    reference: int,
-    progress: Progress,
-    rest_orders: int = 0,
-    options: tuple[str, ...] = (),
-    acks: str = "compact",
-) -> dict[str, Any]:
-    """Start ``lob serve --fsync FSYNC [OPTIONS]`` with ``subscribers``, run ``phases``
-    with ``acks`` acknowledgements, stop it."""
+def _measure(server_run: ServerRun, reference: int, progress: Progress) -> dict[str, Any]:
+    """Start the server ``server_run`` describes, run its phases, stop it."""
     out: dict[str, Any] = {}
-    with loaded_server(fsync, subscribers, reference, options, acks, progress) as (
-        server,
-        pool,
-        entry,
-    ):
+    fsync, subscribers, phases = server_run.fsync, server_run.subscribers, server_run.phases
+    options, acks, pin = server_run.options, server_run.acks, server_run.cpu
+    with loaded_server(fsync, subscribers, reference, options, acks, progress, pin) as served:
+        server, pool, entry = served
         for i, (key, mode, amount, seconds, batch) in enumerate(phases):
             progress(f"order entry, fsync {fsync}, {subscribers} subs: {key}", i, len(phases))
             if pool is not None:
@@ -854,9 +876,9 @@ def _measure(
             result["offered"] = amount if mode == "rate" else None
             result["in_flight"] = amount * ENTRY_PROCESSES if mode == "window" else None
             out[key] = result
-        if rest_orders:
+        if server_run.rest_orders:
             progress("REST, one connection, closed loop")
-            answer = _rest(server.url, reference, rest_orders)
+            answer = _rest(server.url, reference, server_run.rest_orders)
             answer["stats"] = _stats(answer.pop("lat"))
             out["rest"] = answer
     return out
@@ -891,74 +913,66 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         (f"batch.{int(r)}", "rate", r, sizes.batch_seconds, sizes.batch) for r in sizes.batch_rates
     ]
     batched.append(("batch.max", "window", sizes.batch_window, sizes.seconds, sizes.batch))
-    runs: list[tuple[str, str, int, list[Phase], int, tuple[str, ...], str]] = [
-        (
+    subs = sizes.subscribers
+    runs = [
+        ServerRun(
             "",
             "batch",
-            sizes.subscribers,
+            subs,
             [(f"ws.{int(r)}", "rate", r, sizes.seconds, 1) for r in sizes.rates] + [most] + batched,
-            sizes.rest_orders,
-            (),
-            "compact",
+            rest_orders=sizes.rest_orders,
         ),
         # What full acknowledgements (the whole order and the account's events) cost.
-        ("full.", "batch", sizes.subscribers, [most, batched[-1]], 0, (), "full"),
+        ServerRun("full.", "batch", subs, [most, batched[-1]], acks="full"),
         # What the market-data subscribers cost, and what waiting for the disk costs.
-        (
-            "nosubs.",
-            "batch",
-            0,
-            [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1), most],
-            0,
-            (),
-            "compact",
-        ),
+        ServerRun("nosubs.", "batch", 0, [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1), most]),
         # Without the disk: the top fixed rate (no subscribers) shows the latency
         # that is the server's own and not the fdatasync's.
-        ("off.", "off", sizes.subscribers, [most], 0, (), "compact"),
-        (
-            "off.nosubs.",
-            "off",
-            0,
-            [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1)],
-            0,
-            (),
-            "compact",
-        ),
+        ServerRun("off.", "off", subs, [most]),
+        ServerRun("off.nosubs.", "off", 0, [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1)]),
         # Market data at most once a millisecond, acks not waiting for it.
-        (
+        ServerRun(
             "md1.",
             "batch",
-            sizes.subscribers,
+            subs,
             [(f"ws.{int(r)}", "rate", r, sizes.seconds, 1) for r in sizes.rates[-2:]]
             + [most, *batched],
-            0,
-            ("--md-interval", "1"),
-            "compact",
+            options=("--md-interval", "1"),
         ),
     ]
-    for prefix, fsync, subscribers, phases, rest_orders, options, acks in runs:
-        results = _measure(
-            fsync, subscribers, phases, reference, progress, rest_orders, options, acks
-        )
+    cpus = sorted(allowed_cpus() or ())
+    if len(cpus) >= 2:
+        # The layout an operator gives a dedicated machine: the sequencer (and its
+        # journal sync) on a core of its own, the history and every client on the others.
+        runs += [
+            ServerRun(
+                "pinned.",
+                "batch",
+                subs,
+                [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1), *batched],
+                cpu=cpus[0],
+            ),
+            ServerRun(
+                "pinned.nosubs.",
+                "batch",
+                0,
+                [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1)],
+                cpu=cpus[0],
+            ),
+        ]
+    else:
+        notes.append("one CPU usable here: no pinned. runs (lob serve --cpu needs two)")
+    for server_run in runs:
+        results = _measure(server_run, reference, progress)
         for key, result in results.items():
-            metrics[prefix + key] = result
+            metrics[server_run.prefix + key] = result
             if key == "rest":
                 rows.append(_row("REST, 1 connection, closed loop", None, result, None))
                 continue
-            load = (
-                f"{result['offered']:,.0f}/s"
-                if result["mode"] == "rate"
-                else f"max ({result['in_flight']:,} in flight)"
-            )
-            way = f"WS batches of <={result['batch']}" if result["batch"] > 1 else "WS"
-            subs = f"{subscribers} subs"
-            if result["subscribers_open"] < subscribers:
-                subs = f"{subscribers} subs ({result['subscribers_open']} left)"
-            name = f"{way} {load}, fsync {fsync}, {subs}, {acks} acks"
-            if options:
-                name += f", {' '.join(options)}"
-            rows.append(_row(name, result["offered"], result, result["server_cpu_ns_per_order"]))
+            rows.append(
+                _row(_measure_name(server_run, result), result["offered"], result,
+                     result["server_cpu_ns_per_order"])
+            )  # fmt: skip
     notes.append(
         "lob serve with DuckDB history and ITCH multicast on; subs = WebSocket subscribers to "
         f"the {SYMBOL} book, in another process at nice 5"
@@ -979,6 +993,12 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         "with M"
     )
     notes.append("REST: latency is service time (closed loop), not comparable to the open loop")
+    if len(cpus) >= 2:
+        notes.append(
+            f"server on CPU {cpus[0]} (pinned. rows): lob serve --cpu {cpus[0]}, its journal "
+            "sync process on that CPU too, the history process and every client process on "
+            "the others"
+        )
     notes.append(
         "server p50/p99/<=2ms: the server's own measure (GET /metrics, "
         f"{ORDER_ACK}) from reading an order message off its socket to writing the "

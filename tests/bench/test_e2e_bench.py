@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from lob.bench.e2e import LobServe, Sizes, _sync_processes, group_commit_probe
 from lob.bench.ws import SYMBOL
 from lob.cli.app import app
+from lob.priority import allowed_cpus
 
 
 def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
@@ -32,6 +33,11 @@ def test_bench_e2e_quick_json_answers_every_order_and_reports_latency() -> None:
         "off.max",
         "off.nosubs.ws.200",
     )
+    if len(allowed_cpus() or ()) >= 2:  # the server on a CPU of its own, clients off it
+        phases += ("pinned.ws.200", "pinned.batch.400", "pinned.batch.max", "pinned.nosubs.ws.200")
+        cpu = min(allowed_cpus() or ())
+        pinned = [row for row in report["rows"] if row["measure"].endswith(f"server on CPU {cpu}")]
+        assert len(pinned) == 4
     assert {*phases, "rest"} <= set(metrics)
     assert 0 < metrics["disk_fsync_ns"]["p50"] <= metrics["disk_fsync_ns"]["p99"]
     floor = metrics["disk_group_commit_ns"]
