@@ -995,9 +995,9 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     notes.append("REST: latency is service time (closed loop), not comparable to the open loop")
     if len(cpus) >= 2:
         notes.append(
-            f"server on CPU {cpus[0]} (pinned. rows): lob serve --cpu {cpus[0]}, its journal "
-            "sync process on that CPU too, the history process and every client process on "
-            "the others"
+            f"server on CPU {cpus[0]} (metrics pinned.*): lob serve --cpu {cpus[0]}, its "
+            "journal sync process on that CPU too, the history process and every client "
+            "process on the others"
         )
     notes.append(
         "server p50/p99/<=2ms: the server's own measure (GET /metrics, "
