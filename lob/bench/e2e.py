@@ -851,9 +851,9 @@ def _measure(server_run: ServerRun, reference: int, progress: Progress) -> dict[
     """Start the server ``server_run`` describes, run its phases, stop it."""
     out: dict[str, Any] = {}
     fsync, subscribers, phases = server_run.fsync, server_run.subscribers, server_run.phases
-    options, acks, pin = server_run.options, server_run.acks, server_run.cpu
-    with loaded_server(fsync, subscribers, reference, options, acks, progress, pin) as served:
-        server, pool, entry = served
+    with loaded_server(
+        fsync, subscribers, reference, server_run.options, server_run.acks, progress, server_run.cpu
+    ) as (server, pool, entry):
         for i, (key, mode, amount, seconds, batch) in enumerate(phases):
             progress(f"order entry, fsync {fsync}, {subscribers} subs: {key}", i, len(phases))
             if pool is not None:
@@ -909,6 +909,7 @@ def run(quick: bool, progress: Progress) -> BenchReport:
     )
     top = sizes.rates[-1]
     most: Phase = ("max", "window", sizes.window, sizes.seconds, 1)
+    fastest: Phase = (f"ws.{int(top)}", "rate", top, sizes.seconds, 1)  # the top fixed rate
     batched: list[Phase] = [
         (f"batch.{int(r)}", "rate", r, sizes.batch_seconds, sizes.batch) for r in sizes.batch_rates
     ]
@@ -925,11 +926,11 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         # What full acknowledgements (the whole order and the account's events) cost.
         ServerRun("full.", "batch", subs, [most, batched[-1]], acks="full"),
         # What the market-data subscribers cost, and what waiting for the disk costs.
-        ServerRun("nosubs.", "batch", 0, [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1), most]),
+        ServerRun("nosubs.", "batch", 0, [fastest, most]),
         # Without the disk: the top fixed rate (no subscribers) shows the latency
         # that is the server's own and not the fdatasync's.
         ServerRun("off.", "off", subs, [most]),
-        ServerRun("off.nosubs.", "off", 0, [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1)]),
+        ServerRun("off.nosubs.", "off", 0, [fastest]),
         # Market data at most once a millisecond, acks not waiting for it.
         ServerRun(
             "md1.",
@@ -941,24 +942,13 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         ),
     ]
     cpus = sorted(allowed_cpus() or ())
-    if len(cpus) >= 2:
+    pin = cpus[0] if len(cpus) >= 2 else None
+    if pin is not None:
         # The layout an operator gives a dedicated machine: the sequencer (and its
         # journal sync) on a core of its own, the history and every client on the others.
         runs += [
-            ServerRun(
-                "pinned.",
-                "batch",
-                subs,
-                [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1), *batched],
-                cpu=cpus[0],
-            ),
-            ServerRun(
-                "pinned.nosubs.",
-                "batch",
-                0,
-                [(f"ws.{int(top)}", "rate", top, sizes.seconds, 1)],
-                cpu=cpus[0],
-            ),
+            ServerRun("pinned.", "batch", subs, [fastest, *batched], cpu=pin),
+            ServerRun("pinned.nosubs.", "batch", 0, [fastest], cpu=pin),
         ]
     else:
         notes.append("one CPU usable here: no pinned. runs (lob serve --cpu needs two)")
@@ -993,9 +983,9 @@ def run(quick: bool, progress: Progress) -> BenchReport:
         "with M"
     )
     notes.append("REST: latency is service time (closed loop), not comparable to the open loop")
-    if len(cpus) >= 2:
+    if pin is not None:
         notes.append(
-            f"server on CPU {cpus[0]} (metrics pinned.*): lob serve --cpu {cpus[0]}, its "
+            f"server on CPU {pin} (metrics pinned.*): lob serve --cpu {pin}, its "
             "journal sync process on that CPU too, the history process and every client "
             "process on the others"
         )
